@@ -1,0 +1,75 @@
+package dev.lorastream.schemas.topic;
+
+import dev.lorastream.schemas.AdapterDescriptor;
+import dev.lorastream.schemas.AttributionEvent;
+import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.WorkerStatus;
+import dev.lorastream.schemas.registry.Compatibility;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroSerde;
+import dev.lorastream.schemas.serde.Subjects;
+import org.apache.avro.Schema;
+import org.apache.kafka.common.serialization.Serdes;
+
+import java.util.List;
+import java.util.Map;
+
+/** Every topic of the pipeline, typed, over one registry. Keys are strings. */
+public final class Topics {
+    public static final String REQUESTS = "inference.requests";
+    public static final String ROUTED = "inference.requests.routed";
+    public static final String RESPONSES = "inference.responses";
+    public static final String ATTRIBUTION = "attribution.events";
+    public static final String DLQ = "inference.dlq";
+    public static final String WORKER_STATUS = "workers.status";
+    public static final String ADAPTER_CATALOG = "adapters.catalog";
+
+    /** Key used on the routed and attribution topics for requests served by the plain backbone. */
+    public static final String BASE_MODEL_KEY = "__base__";
+
+    /** Value schema of each topic. */
+    public static final Map<String, Schema> VALUE_SCHEMAS = Map.of(
+            REQUESTS, InferenceRequest.getClassSchema(),
+            ROUTED, InferenceRequest.getClassSchema(),
+            RESPONSES, InferenceResponse.getClassSchema(),
+            ATTRIBUTION, AttributionEvent.getClassSchema(),
+            DLQ, DeadLetter.getClassSchema(),
+            WORKER_STATUS, WorkerStatus.getClassSchema(),
+            ADAPTER_CATALOG, AdapterDescriptor.getClassSchema());
+
+    /** Topics that keep only the latest value per key. */
+    public static final List<String> COMPACTED = List.of(WORKER_STATUS, ADAPTER_CATALOG);
+
+    public final Topic<String, InferenceRequest> requests;
+    public final Topic<String, InferenceRequest> routed;
+    public final Topic<String, InferenceResponse> responses;
+    public final Topic<String, AttributionEvent> attribution;
+    public final Topic<String, DeadLetter> dlq;
+    public final Topic<String, WorkerStatus> workerStatus;
+    public final Topic<String, AdapterDescriptor> adapterCatalog;
+
+    public Topics(SchemaRegistryClient registry) {
+        var requestSerde = AvroSerde.forValue(registry, InferenceRequest.class);
+        requests = new Topic<>(REQUESTS, Serdes.String(), requestSerde);
+        routed = new Topic<>(ROUTED, Serdes.String(), requestSerde);
+        responses = new Topic<>(RESPONSES, Serdes.String(), AvroSerde.forValue(registry, InferenceResponse.class));
+        attribution = new Topic<>(ATTRIBUTION, Serdes.String(), AvroSerde.forValue(registry, AttributionEvent.class));
+        dlq = new Topic<>(DLQ, Serdes.String(), AvroSerde.forValue(registry, DeadLetter.class));
+        workerStatus = new Topic<>(WORKER_STATUS, Serdes.String(), AvroSerde.forValue(registry, WorkerStatus.class));
+        adapterCatalog = new Topic<>(ADAPTER_CATALOG, Serdes.String(), AvroSerde.forValue(registry, AdapterDescriptor.class));
+    }
+
+    /**
+     * Declares BACKWARD compatibility on every value subject and registers the current schemas,
+     * so that an incompatible change is refused by the registry before any producer uses it.
+     */
+    public static void declareSubjects(SchemaRegistryClient registry) {
+        VALUE_SCHEMAS.forEach((topic, schema) -> {
+            String subject = Subjects.of(topic, false);
+            registry.setCompatibility(subject, Compatibility.BACKWARD);
+            registry.register(subject, schema);
+        });
+    }
+}
