@@ -1,0 +1,81 @@
+package dev.lorastream.launcher;
+
+import java.util.Map;
+import java.util.Set;
+
+/** Entry point of {@code ./pipeline}: one sub-command per job. */
+public final class Pipeline {
+    /** Options every command that talks to Kafka accepts. */
+    static final Set<String> CONNECTION = Set.of("bootstrap-servers", "schema-registry");
+
+    /** Commands and the valued options each accepts (flags: see {@link #FLAGS}). */
+    static final Map<String, Set<String>> COMMANDS = Map.of(
+            "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions")),
+            "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions")),
+            "router", union(CONNECTION, Set.of("state-dir")),
+            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "work-dir")),
+            "sink", union(CONNECTION, Set.of("data-dir")),
+            "http", union(CONNECTION, Set.of("http-port")),
+            "report", Set.of("data-dir", "work-dir"));
+
+    static final Set<String> FLAGS = Set.of("help");
+
+    private Pipeline() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv()));
+    }
+
+    static int run(String[] args, Map<String, String> env) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            System.out.println(usage());
+            return args.length == 0 ? 2 : 0;
+        }
+        String command = args[0];
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (command) {
+                case "submit": return dev.lorastream.ingest.SubmitCommand.run(rest);
+                default: break;
+            }
+            Set<String> valued = COMMANDS.get(command);
+            if (valued == null) throw new Options.UsageException("unknown command '" + command + "'\n" + usage());
+            Options options = Options.parse(command, rest, valued, FLAGS, env);
+            if (options.flag("help")) { System.out.println(usage()); return 0; }
+            return switch (command) {
+                case "demo" -> new DemoCommand(StackSettings.from(command, options, true)).run();
+                case "up" -> new UpCommand(StackSettings.from(command, options, false)).run();
+                case "report" -> ReportCommand.run(options);
+                default -> ComponentCommand.run(command, options);
+            };
+        } catch (Options.UsageException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            System.err.println(command + " failed: " + e.getMessage());
+            e.printStackTrace(System.err);
+            return 1;
+        }
+    }
+
+    static String usage() {
+        return """
+                usage: ./pipeline <command> [options]
+                  demo      start the embedded stack, send demo requests to the three adapters and the backbone,
+                            print answers and the attribution summary, shut down
+                  up        start the embedded stack (Kafka, schema registry, router, worker, sink, HTTP) until Ctrl-C
+                  submit    send one request and print its response (--adapter, --prompt, --max-new-tokens, ...)
+                  report    print usage per adapter, tenant and data contributor from the sink's store
+                  router | worker | sink | http   run one component against an existing cluster
+                options shared by all Kafka-facing commands:
+                  --bootstrap-servers HOST:PORT   an existing Kafka cluster (default for demo/up: an embedded broker)
+                  --schema-registry URL           an existing Confluent-compatible registry (default: embedded Apicurio)
+                every option can also be set as LORASTREAM_<OPTION> (e.g. LORASTREAM_BOOTSTRAP_SERVERS)""";
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        java.util.HashSet<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
+    }
+}
