@@ -1,0 +1,92 @@
+package dev.lorastream.router;
+
+import dev.lorastream.router.internal.DeadLetterExceptionHandler;
+import dev.lorastream.router.internal.ThreadReplacementPolicy;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The router as a running Kafka Streams application. {@link #start()} returns once the streams
+ * client is RUNNING (or throws if it fails or does not get there within
+ * {@link RouterConfig#START_TIMEOUT_MS}); {@link #close()} stops it.
+ */
+public final class RouterApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RouterApp.class);
+
+    private final RouterConfig config;
+    private final KafkaStreams streams;
+    private final CompletableFuture<Void> running = new CompletableFuture<>();
+    private final CompletableFuture<KafkaStreams.State> terminated = new CompletableFuture<>();
+
+    public RouterApp(RouterConfig config) {
+        this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()), new HashPlacement());
+    }
+
+    public RouterApp(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement) {
+        this.config = config;
+        Topology topology = RouterTopology.buildTopology(config, registry, placement);
+        Properties props = config.toStreamsProperties();
+        props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, registry);
+        this.streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(
+                new ThreadReplacementPolicy(config.maxThreadReplacements(), Duration.ofMinutes(1), Clock.systemUTC()));
+        streams.setStateListener((now, before) -> {
+            LOG.info("router {} state {} -> {}", config.applicationId(), before, now);
+            if (now == KafkaStreams.State.RUNNING) running.complete(null);
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.PENDING_SHUTDOWN || now == KafkaStreams.State.NOT_RUNNING) {
+                running.completeExceptionally(new IllegalStateException("router " + config.applicationId() + " went to " + now
+                        + " before it was running"));
+            }
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) terminated.complete(now);
+        });
+    }
+
+    /** Starts the streams client and waits until it is RUNNING. */
+    public void start() {
+        LOG.info("starting router {} on {} (registry {}, {} thread(s), {})", config.applicationId(), config.bootstrapServers(),
+                config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee());
+        streams.start();
+        Duration timeout = config.startTimeout();
+        try {
+            running.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("router " + config.applicationId() + " did not reach RUNNING within " + timeout
+                    + " (state " + streams.state() + "); is " + config.bootstrapServers() + " reachable and does the topic exist?", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted starting router " + config.applicationId(), e);
+        }
+    }
+
+    public KafkaStreams.State state() { return streams.state(); }
+
+    /** Blocks until the router has stopped, by {@link #close()} (NOT_RUNNING) or by a failure (ERROR), and returns that state. */
+    public KafkaStreams.State awaitTermination() throws InterruptedException {
+        try {
+            return terminated.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!streams.close(config.closeTimeout())) {
+            LOG.warn("router {} did not stop within {}", config.applicationId(), config.closeTimeout());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.lorastream.router;
+
+import dev.lorastream.router.internal.AddressedResponse;
+import dev.lorastream.router.internal.RequestDecoder;
+import dev.lorastream.router.internal.RequestRouter;
+import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.Topics;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * The router's topology, a pure function of its configuration and registry:
+ * <pre>
+ *   inference.requests (bytes) ─▶ validate-and-route ─┬─▶ inference.requests.routed   key adapter id, AdapterPartitioner
+ *                                                       ├─▶ inference.dlq              key request id (or original key)
+ *                                                       └─▶ reply_topic | inference.responses   ERROR response, key request id
+ * </pre>
+ * Requests are read as bytes and decoded inside the processor, so that a bad record is
+ * dead-lettered with its original bytes, topic, partition and offset.
+ */
+public final class RouterTopology {
+    public static final String SOURCE = "requests";
+    public static final String ROUTER = "validate-and-route";
+    public static final String ROUTED_SINK = "routed";
+    public static final String DEAD_LETTER_SINK = "dead-letters";
+    public static final String REPLY_SINK = "error-replies";
+
+    private RouterTopology() {}
+
+    public static Topology buildTopology(RouterConfig config, SchemaRegistryClient registry) {
+        return buildTopology(config, registry, new HashPlacement());
+    }
+
+    public static Topology buildTopology(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement) {
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.REQUESTS);
+        topology.addProcessor(ROUTER, () -> new RequestRouter(new RequestDecoder(registry), new RequestValidator(config),
+                ROUTED_SINK, DEAD_LETTER_SINK, REPLY_SINK), SOURCE);
+        topology.addSink(ROUTED_SINK, Topics.ROUTED, new StringSerializer(), new AvroSerializer<InferenceRequest>(registry, false),
+                new AdapterPartitioner(placement), ROUTER);
+        topology.addSink(DEAD_LETTER_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry, false), ROUTER);
+        topology.addSink(REPLY_SINK, new AddressedResponse.TopicExtractor(), new StringSerializer(),
+                new AddressedResponse.ValueSerializer(registry), ROUTER);
+        return topology;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.lorastream.router.internal;
+
+import dev.lorastream.router.Violation;
+import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorInfo;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Builds what the router writes for a refused record: the dead letter and the caller's error response. */
+public final class Rejections {
+    public static final String COMPONENT = "router";
+
+    private Rejections() {}
+
+    /** The first violation's reason, followed by the others' ("also ..."), so that one message says everything. */
+    public static String reason(List<Violation> violations) {
+        Violation first = violations.getFirst();
+        if (violations.size() == 1) return first.reason();
+        return first.reason() + "; also " + violations.subList(1, violations.size()).stream()
+                .map(v -> (v.field() == null ? "" : v.field() + " ") + v.reason())
+                .collect(Collectors.joining("; "));
+    }
+
+    public static DeadLetter deadLetter(SourceRecord source, String requestId, Violation primary, String reason, Instant at) {
+        return DeadLetter.newBuilder()
+                .setRequestId(requestId)
+                .setSourceTopic(source.topic())
+                .setSourcePartition(source.partition())
+                .setSourceOffset(source.offset())
+                .setOriginalKey(source.key() == null ? null : ByteBuffer.wrap(source.key()))
+                .setOriginalValue(source.value() == null ? null : ByteBuffer.wrap(source.value()))
+                .setErrorCode(primary.code().name())
+                .setField(primary.field())
+                .setReason(reason)
+                .setComponent(COMPONENT)
+                .setFailedAtMs(at)
+                .build();
+    }
+
+    public static InferenceResponse errorResponse(InferenceRequest request, Violation primary, String reason, Instant at) {
+        return InferenceResponse.newBuilder()
+                .setRequestId(request.getRequestId())
+                .setTenant(request.getTenant())
+                .setAdapterId(request.getAdapterId())
+                .setStatus(ResponseStatus.ERROR)
+                .setError(ErrorInfo.newBuilder()
+                        .setCode(primary.code().name())
+                        .setField(primary.field())
+                        .setMessage(primary.field() == null ? reason : primary.field() + " " + reason)
+                        .build())
+                .setCompletedAtMs(at)
+                .setAttributes(request.getAttributes() == null ? java.util.Map.of() : request.getAttributes())
+                .build();
+    }
+}

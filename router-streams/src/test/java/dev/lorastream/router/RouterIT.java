@@ -1,0 +1,171 @@
+package dev.lorastream.router;
+
+import dev.lorastream.platform.KafkaPlatform;
+import dev.lorastream.platform.TestPlatform;
+import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.WorkerStatus;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroDeserializer;
+import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The router against a real broker and a real schema registry (embedded, or containers when Docker is reachable). */
+class RouterIT {
+    private static final int PARTITIONS = 4;
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    private static KafkaPlatform platform;
+    private static SchemaRegistryClient registry;
+
+    @TempDir
+    Path stateDir;
+
+    @BeforeAll
+    static void platform() {
+        platform = TestPlatform.shared();
+        TopicSetup.ensure(platform.bootstrapServers(), PARTITIONS, (short) 1);
+        registry = new HttpSchemaRegistryClient(platform.schemaRegistryUrl());
+        Topics.declareSubjects(registry);
+    }
+
+    private RouterApp router(String run) {
+        return new RouterApp(new RouterConfig(Map.of(
+                RouterConfig.BOOTSTRAP_SERVERS, platform.bootstrapServers(),
+                RouterConfig.SCHEMA_REGISTRY_URL, platform.schemaRegistryUrl(),
+                RouterConfig.APPLICATION_ID, "router-it-" + run,
+                RouterConfig.STATE_DIR, stateDir.toString(),
+                RouterConfig.NUM_STREAM_THREADS, 2)));
+    }
+
+    @Test
+    void routesValidRequestsByAdapterAndDeadLettersInvalidOnes() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String[] adapters = {"dermatology", "cardiology", "nutrition", null};
+        List<InferenceRequest> valid = new ArrayList<>();
+        for (int i = 0; i < 12; i++) valid.add(Requests.valid(run + "-ok-" + i, adapters[i % adapters.length]).build());
+        InferenceRequest badTemperature = Requests.valid(run + "-bad-temp", "dermatology")
+                .setParams(Requests.params().setTemperature(3f).build()).build();
+        InferenceRequest blankTenant = Requests.valid(run + "-bad-tenant", "cardiology").setTenant(" ").build();
+        String garbageKey = run + "-garbage";
+        String wrongSchemaKey = run + "-wrong-schema";
+
+        try (RouterApp app = router(run)) {
+            app.start();
+            try (KafkaProducer<String, byte[]> producer = producer()) {
+                AvroSerializer<InferenceRequest> requests = new AvroSerializer<>(registry, false);
+                for (InferenceRequest r : valid) send(producer, r.getRequestId(), requests.serialize(Topics.REQUESTS, r));
+                send(producer, badTemperature.getRequestId(), requests.serialize(Topics.REQUESTS, badTemperature));
+                send(producer, blankTenant.getRequestId(), requests.serialize(Topics.REQUESTS, blankTenant));
+                send(producer, garbageKey, "{\"not\": \"avro\"}".getBytes(StandardCharsets.UTF_8));
+                send(producer, wrongSchemaKey, new AvroSerializer<WorkerStatus>(registry, false).serialize(Topics.WORKER_STATUS,
+                        WorkerStatus.newBuilder().setWorkerId("w-" + run).setHost("h").setState("RUNNING").setRunningRequests(0)
+                                .setWaitingRequests(0).setFreeMemoryBytes(1).setExecutionProvider("CPU").setBaseModel("demo")
+                                .setHeartbeatAtMs(Instant.now()).build()));
+                producer.flush();
+            }
+
+            List<ConsumerRecord<String, InferenceRequest>> routed = readUntil(Topics.ROUTED, InferenceRequest.class, 12,
+                    r -> r.value().getRequestId().startsWith(run));
+            List<ConsumerRecord<String, DeadLetter>> letters = readUntil(Topics.DLQ, DeadLetter.class, 4,
+                    r -> r.key() != null && r.key().startsWith(run));
+            List<ConsumerRecord<String, InferenceResponse>> responses = readUntil(Topics.RESPONSES, InferenceResponse.class, 2,
+                    r -> r.key().startsWith(run));
+
+            assertThat(routed).extracting(r -> r.value().getRequestId())
+                    .containsExactlyInAnyOrderElementsOf(valid.stream().map(InferenceRequest::getRequestId).toList());
+            HashPlacement placement = new HashPlacement();
+            Map<String, Integer> partitionOfAdapter = new HashMap<>();
+            for (ConsumerRecord<String, InferenceRequest> r : routed) {
+                String adapterKey = r.value().getAdapterId() == null ? Topics.BASE_MODEL_KEY : r.value().getAdapterId();
+                assertThat(r.key()).isEqualTo(adapterKey);
+                assertThat(r.partition()).as("partition of %s", adapterKey).isEqualTo(placement.partition(adapterKey, PARTITIONS));
+                assertThat(partitionOfAdapter.merge(adapterKey, r.partition(), (a, b) -> a.equals(b) ? a : -1)).isNotNegative();
+            }
+            assertThat(partitionOfAdapter).containsOnlyKeys("dermatology", "cardiology", "nutrition", Topics.BASE_MODEL_KEY);
+
+            Map<String, DeadLetter> byKey = new HashMap<>();
+            letters.forEach(r -> byKey.put(r.key(), r.value()));
+            assertThat(byKey).containsOnlyKeys(badTemperature.getRequestId(), blankTenant.getRequestId(), garbageKey, wrongSchemaKey);
+            assertThat(byKey.get(badTemperature.getRequestId()).getField()).isEqualTo("params.temperature");
+            assertThat(byKey.get(badTemperature.getRequestId()).getErrorCode()).isEqualTo("BAD_PARAMETER");
+            assertThat(byKey.get(blankTenant.getRequestId()).getField()).isEqualTo("tenant");
+            assertThat(byKey.get(garbageKey).getErrorCode()).isEqualTo("MALFORMED_RECORD");
+            assertThat(byKey.get(wrongSchemaKey).getErrorCode()).isEqualTo("WRONG_SCHEMA");
+            assertThat(byKey.values()).allSatisfy(d -> {
+                assertThat(d.getSourceTopic()).isEqualTo(Topics.REQUESTS);
+                assertThat(d.getOriginalValue()).isNotNull();
+                assertThat(d.getComponent()).isEqualTo("router");
+            });
+
+            assertThat(responses).extracting(ConsumerRecord::key)
+                    .containsExactlyInAnyOrder(badTemperature.getRequestId(), blankTenant.getRequestId());
+            assertThat(responses).allSatisfy(r -> assertThat(r.value().getStatus()).isEqualTo(ResponseStatus.ERROR));
+        }
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, String key, byte[] value) {
+        producer.send(new ProducerRecord<>(Topics.REQUESTS, key, value));
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Reads the topic from the beginning (committed records only) until {@code count} records match, or fails after {@link #WAIT}. */
+    private static <V extends org.apache.avro.specific.SpecificRecord> List<ConsumerRecord<String, V>> readUntil(
+            String topic, Class<V> type, int count, Predicate<ConsumerRecord<String, V>> ours) {
+        AvroDeserializer<V> values = new AvroDeserializer<>(registry, type);
+        List<ConsumerRecord<String, V>> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (found.size() < count && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> raw : consumer.poll(Duration.ofMillis(500))) {
+                    ConsumerRecord<String, V> decoded = new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.key(),
+                            values.deserialize(raw.topic(), raw.value()));
+                    if (ours.test(decoded)) found.add(decoded);
+                }
+            }
+        }
+        assertThat(found).as("records of this run on %s", topic).hasSize(count);
+        return found;
+    }
+}
