@@ -1,0 +1,59 @@
+package dev.lorastream.sink.internal;
+
+import dev.lorastream.schemas.AttributionEvent;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryException;
+import dev.lorastream.schemas.serde.AvroDeserializer;
+import dev.lorastream.schemas.serde.WireFormat;
+import org.apache.avro.Schema;
+import org.apache.kafka.common.errors.SerializationException;
+
+/**
+ * Turns the bytes of one attribution record into an event or a rejection. Permanent problems
+ * (not wire format, unknown schema id, another event type, a corrupt body, an invalid event) are
+ * rejections; a registry that cannot be reached is not the record's fault and is thrown, so that
+ * the batch is retried rather than dead-lettered.
+ */
+public final class RecordDecoder {
+    public static final String WRONG_SCHEMA = "WRONG_SCHEMA";
+
+    private final SchemaRegistryClient registry;
+    private final AvroDeserializer<AttributionEvent> deserializer;
+
+    public RecordDecoder(SchemaRegistryClient registry) {
+        this.registry = registry;
+        this.deserializer = new AvroDeserializer<>(registry, AttributionEvent.class);
+    }
+
+    /** @throws SerializationException when the registry is unreachable or failing (retriable) */
+    public Decoded decode(String topic, byte[] value) {
+        if (value == null) {
+            return new Decoded.Rejected(EventValidator.MALFORMED_RECORD, null, "record on " + topic + " has no value (null)", null);
+        }
+        AttributionEvent event;
+        try {
+            event = deserializer.deserialize(topic, value);
+        } catch (SerializationException e) {
+            if (retriable(e)) throw e;
+            String code = isOtherEventType(value) ? WRONG_SCHEMA : EventValidator.MALFORMED_RECORD;
+            return new Decoded.Rejected(code, null, e.getMessage(), null);
+        }
+        return EventValidator.check(event).<Decoded>map(r -> r).orElseGet(() -> new Decoded.Accepted(event));
+    }
+
+    private static boolean retriable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException sre) return sre.isRetriable();
+        }
+        return false;
+    }
+
+    private boolean isOtherEventType(byte[] value) {
+        try {
+            Schema writer = registry.schemaById(WireFormat.schemaId("", value));
+            return !writer.getFullName().equals(AttributionEvent.getClassSchema().getFullName());
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+}
