@@ -1,0 +1,72 @@
+package dev.lorastream.ingest.http;
+
+import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.GenerationParams;
+import dev.lorastream.schemas.InferenceRequest;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated completion or chat request, before it becomes an {@link InferenceRequest}.
+ *
+ * @param model the model name as the caller gave it (or the backbone's name)
+ * @param adapterId null for the plain backbone
+ * @param prompt the prompt text (for chat: the rendered messages); null when {@code promptTokenIds} is given
+ * @param seed null when the caller gave none
+ */
+public record CompletionRequest(Endpoint endpoint, String model, String adapterId, String prompt, List<Integer> promptTokenIds,
+                                int maxTokens, float temperature, float topP, int topK, Long seed, String tenant) {
+    static {
+        AvroTrust.ensure();
+    }
+
+
+    /** The two generating endpoints; each names the DLQ source and the field that carries the prompt. */
+    public enum Endpoint {
+        COMPLETIONS("/v1/completions", "prompt", "text_completion", "cmpl-"),
+        CHAT_COMPLETIONS("/v1/chat/completions", "messages", "chat.completion", "chatcmpl-");
+
+        public final String path;
+        public final String promptParam;
+        public final String object;
+        public final String idPrefix;
+
+        Endpoint(String path, String promptParam, String object, String idPrefix) {
+            this.path = path;
+            this.promptParam = promptParam;
+            this.object = object;
+            this.idPrefix = idPrefix;
+        }
+
+        /** {@code http:POST /v1/...}: the source_topic of dead letters about this endpoint's input. */
+        public String source() { return "http:POST " + path; }
+    }
+
+    /** The pipeline event for this request; its deadline is {@code now + timeout}. */
+    public InferenceRequest toInferenceRequest(String requestId, Instant now, Duration timeout) {
+        Map<String, String> attributes = new HashMap<>();
+        attributes.put("source", endpoint.source());
+        attributes.put("model", model);
+        return InferenceRequest.newBuilder()
+                .setRequestId(requestId)
+                .setTenant(tenant)
+                .setAdapterId(adapterId)
+                .setPrompt(prompt)
+                .setPromptTokenIds(promptTokenIds)
+                .setParams(GenerationParams.newBuilder()
+                        .setMaxNewTokens(maxTokens)
+                        .setTemperature(temperature)
+                        .setTopP(topP)
+                        .setTopK(topK)
+                        .setSeed(seed)
+                        .build())
+                .setDeadlineMs(now.plus(timeout))
+                .setSubmittedAtMs(now)
+                .setAttributes(attributes)
+                .build();
+    }
+}

@@ -1,0 +1,230 @@
+package dev.lorastream.ingest.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.IngestException;
+import dev.lorastream.ingest.RequestTimeoutException;
+import dev.lorastream.ingest.http.CompletionRequest.Endpoint;
+import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * OpenAI-compatible HTTP endpoint over an {@link InferenceClient}: {@code POST /v1/completions},
+ * {@code POST /v1/chat/completions} (messages rendered by a {@link ChatTemplate}) and
+ * {@code GET /v1/models} (the backbone plus the adapters of the catalog). {@code model} names the
+ * adapter; absent or the backbone's name serves the plain backbone. Input refused here gets an
+ * OpenAI error body and a {@link DeadLetter} (component {@code ingest}, source
+ * {@code http:POST <path>}, partition and offset -1, the original body). Each request is handled
+ * on its own virtual thread; every answer carries the request id in {@code X-Request-Id}.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    static {
+        AvroTrust.ensure();
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(OpenAiServer.class);
+    public static final String TENANT_HEADER = "X-Tenant";
+    public static final String REQUEST_ID_HEADER = "X-Request-Id";
+    private static final String MODELS_PATH = "/v1/models";
+
+    private final HttpConfig config;
+    private final InferenceClient client;
+    private final CompletionParser parser;
+    private HttpServer server;
+    private ExecutorService executor;
+
+    public OpenAiServer(HttpConfig config, InferenceClient client) {
+        this(config, client, ChatTemplate.roleTags());
+    }
+
+    public OpenAiServer(HttpConfig config, InferenceClient client, ChatTemplate template) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.client = Objects.requireNonNull(client, "client");
+        this.parser = new CompletionParser(config, Objects.requireNonNull(template, "template"));
+    }
+
+    /** Binds and starts serving. @throws UncheckedIOException when the address cannot be bound */
+    public synchronized void start() {
+        if (server != null) throw new IllegalStateException("server already started");
+        try {
+            server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+        }
+        executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+        log.info("OpenAI-compatible endpoint listening on http://{}:{}/v1", config.host(), port());
+    }
+
+    /** The port listened on (the chosen one when the configured port is 0). */
+    public synchronized int port() {
+        if (server == null) throw new IllegalStateException("server not started");
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (server == null) return;
+        server.stop(0);
+        executor.shutdownNow();
+        server = null;
+    }
+
+    private void handle(HttpExchange exchange) {
+        String requestId = InferenceClient.newRequestId();
+        MDC.put("request_id", requestId);
+        try {
+            exchange.getResponseHeaders().set(REQUEST_ID_HEADER, requestId);
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getPath();
+            switch (path) {
+                case MODELS_PATH -> {
+                    requireMethod(method, path, "GET");
+                    respond(exchange, 200, OpenAiJson.models(config.backboneModelName(), client.adapters().values()));
+                }
+                case "/v1/completions" -> generate(exchange, requestId, method, Endpoint.COMPLETIONS);
+                case "/v1/chat/completions" -> generate(exchange, requestId, method, Endpoint.CHAT_COMPLETIONS);
+                default -> throw ApiError.notFound(method, path);
+            }
+        } catch (ApiError e) {
+            if (e.status() == 405) exchange.getResponseHeaders().set("Allow", allowed(exchange.getRequestURI().getPath()));
+            respondQuietly(exchange, e.status(), OpenAiJson.error(e));
+        } catch (RuntimeException e) {
+            log.error("unexpected failure handling {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            respondQuietly(exchange, 500, OpenAiJson.error(ApiError.internal("internal error handling request " + requestId + ": " + e)));
+        } finally {
+            exchange.close();
+            MDC.clear();
+        }
+    }
+
+    private void generate(HttpExchange exchange, String requestId, String method, Endpoint endpoint) {
+        requireMethod(method, endpoint.path, "POST");
+        byte[] body = null;
+        CompletionRequest request;
+        try {
+            body = readBody(exchange);
+            String tenantHeader = exchange.getRequestHeaders().getFirst(TENANT_HEADER);
+            var adapters = client.adapters().keySet();
+            request = endpoint == Endpoint.COMPLETIONS
+                    ? parser.completion(body, tenantHeader, adapters)
+                    : parser.chat(body, tenantHeader, adapters);
+        } catch (ApiError e) {
+            deadLetter(requestId, endpoint, body, e);
+            throw e;
+        }
+        if (request.adapterId() != null) MDC.put("adapter_id", request.adapterId());
+        InferenceRequest event = request.toInferenceRequest(requestId, Instant.now(), config.requestTimeout());
+        InferenceResponse response;
+        try {
+            response = client.call(event, config.requestTimeout());
+        } catch (RequestTimeoutException e) {
+            throw ApiError.timeout(requestId, config.requestTimeout().toMillis());
+        } catch (IngestException e) {
+            log.warn("request {} failed in transport: {}", requestId, e.getMessage());
+            throw ApiError.internal("request " + requestId + " could not be served: " + e.getMessage());
+        }
+        if (response.getStatus() != ResponseStatus.OK) {
+            throw ApiError.fromPipeline(response.getError(), endpoint.promptParam);
+        }
+        respond(exchange, 200, OpenAiJson.completion(request, response));
+    }
+
+    private byte[] readBody(HttpExchange exchange) {
+        int limit = config.maxBodyBytes();
+        String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                long length = Long.parseLong(declared.trim());
+                if (length > limit) throw ApiError.tooLarge(length, limit);
+            } catch (NumberFormatException e) {
+                // let the server's own framing decide; the read below still bounds the size
+            }
+        }
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] body = in.readNBytes(limit + 1);
+            if (body.length > limit) throw ApiError.tooLarge(-1, limit);
+            return body;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the request body: " + e.getMessage(), e);
+        }
+    }
+
+    private void deadLetter(String requestId, Endpoint endpoint, byte[] body, ApiError error) {
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setRequestId(requestId)
+                .setSourceTopic(endpoint.source())
+                .setSourcePartition(-1)
+                .setSourceOffset(-1L)
+                .setOriginalKey(null)
+                .setOriginalValue(body == null ? null : ByteBuffer.wrap(body))
+                .setErrorCode(error.pipelineCode())
+                .setField(error.param())
+                .setReason(error.getMessage())
+                .setComponent("ingest")
+                .setFailedAtMs(Instant.now())
+                .build();
+        log.info("refused {} request {}: {} ({})", endpoint.path, requestId, error.getMessage(), error.pipelineCode());
+        client.deadLetter(letter).whenComplete((ok, failure) -> {
+            if (failure != null) {
+                log.error("could not dead-letter refused request {} ({}): {}", requestId, error.getMessage(), failure.toString());
+            }
+        });
+    }
+
+    private static void requireMethod(String method, String path, String allowed) {
+        if (!allowed.equals(method)) throw ApiError.methodNotAllowed(method, path, allowed);
+    }
+
+    private static String allowed(String path) {
+        return MODELS_PATH.equals(path) ? "GET" : "POST";
+    }
+
+    private static void respond(HttpExchange exchange, int status, ObjectNode body) {
+        byte[] bytes;
+        try {
+            bytes = OpenAiJson.JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write response JSON", e);
+        }
+        try {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void respondQuietly(HttpExchange exchange, int status, ObjectNode body) {
+        try {
+            respond(exchange, status, body);
+        } catch (RuntimeException e) {
+            log.debug("could not send the HTTP {} answer: {}", status, e.toString());
+        }
+    }
+}
