@@ -27,14 +27,14 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
     @Override
     public synchronized int register(String subject, Schema schema) {
         List<Schema> subjectVersions = versions.computeIfAbsent(subject, s -> new ArrayList<>());
-        int id = idsBySchema.computeIfAbsent(schema.toString(), s -> idsBySchema.size() + 1);
-        schemasById.putIfAbsent(id, schema);
-        if (subjectVersions.contains(schema)) return id;
-        if (!isCompatible(subject, schema)) {
+        boolean known = subjectVersions.contains(schema);
+        if (!known && !isCompatible(subject, schema)) {
             throw new SchemaRegistryException("schema being registered is incompatible with an earlier schema for subject "
                     + subject + " (" + compatibility(subject) + ")", 409, 409, null);
         }
-        subjectVersions.add(schema);
+        int id = idsBySchema.computeIfAbsent(schema.toString(), s -> idsBySchema.size() + 1);
+        schemasById.putIfAbsent(id, schema);
+        if (!known) subjectVersions.add(schema);
         return id;
     }
 
