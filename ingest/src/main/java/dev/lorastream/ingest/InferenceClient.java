@@ -1,6 +1,6 @@
 package dev.lorastream.ingest;
 
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.PendingRequests;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.DeadLetter;
@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class InferenceClient implements AutoCloseable {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
     private static final Logger log = LoggerFactory.getLogger(InferenceClient.class);

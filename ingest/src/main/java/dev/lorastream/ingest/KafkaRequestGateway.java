@@ -1,7 +1,7 @@
 package dev.lorastream.ingest;
 
 import dev.lorastream.ingest.internal.AdapterCatalogReader;
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.ResponseReader;
 import dev.lorastream.ingest.internal.TopicCreator;
 import dev.lorastream.schemas.AdapterDescriptor;
@@ -40,7 +40,7 @@ import java.util.function.Consumer;
  */
 public final class KafkaRequestGateway implements RequestGateway {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
     private static final Logger log = LoggerFactory.getLogger(KafkaRequestGateway.class);

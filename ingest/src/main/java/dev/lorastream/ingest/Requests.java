@@ -1,6 +1,6 @@
 package dev.lorastream.ingest;
 
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 
@@ -11,7 +11,7 @@ import java.util.List;
 /** Builders of {@link InferenceRequest} for callers, with a fresh request id and the schema's defaults. */
 public final class Requests {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
     private Requests() {}

@@ -1,6 +1,6 @@
 package dev.lorastream.ingest;
 
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.ErrorInfo;
 import dev.lorastream.schemas.InferenceRequest;
@@ -15,7 +15,7 @@ import java.util.Map;
 /** Responses and catalog entries as a worker and the catalog would write them. */
 public final class TestResponses {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
     private TestResponses() {}

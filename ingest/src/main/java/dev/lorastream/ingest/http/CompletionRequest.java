@@ -1,6 +1,6 @@
 package dev.lorastream.ingest.http;
 
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 
@@ -21,7 +21,7 @@ import java.util.Map;
 public record CompletionRequest(Endpoint endpoint, String model, String adapterId, String prompt, List<Integer> promptTokenIds,
                                 int maxTokens, float temperature, float topP, int topK, Long seed, String tenant) {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
 

@@ -8,7 +8,7 @@ import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.IngestException;
 import dev.lorastream.ingest.RequestTimeoutException;
 import dev.lorastream.ingest.http.CompletionRequest.Endpoint;
-import dev.lorastream.ingest.internal.AvroTrust;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
@@ -39,7 +39,7 @@ import java.util.concurrent.Executors;
  */
 public final class OpenAiServer implements AutoCloseable {
     static {
-        AvroTrust.ensure();
+        SchemaTrust.ensure();
     }
 
     private static final Logger log = LoggerFactory.getLogger(OpenAiServer.class);

@@ -1,5 +1,6 @@
 package dev.lorastream.schemas.serde;
 
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import org.apache.avro.AvroRuntimeException;
@@ -9,14 +10,11 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.avro.util.ClassSecurityValidator;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 import java.io.IOException;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,9 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * fail with a {@link SerializationException} that says which.
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
-    /** Full names of the generated classes already declared to Avro's class security validator. */
-    private static final Set<String> TRUSTED = new HashSet<>();
-
     private final SchemaRegistryClient registry;
     private final Class<T> type;
     private final Schema readerSchema;
@@ -40,38 +35,7 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
         this.type = type;
         this.model = SpecificData.getForClass(type);
         this.readerSchema = model.getSchema(type);
-        trust(readerSchema);
-    }
-
-    /**
-     * Avro 1.12.2 loads the reader's record, enum and fixed classes by name and refuses any class not
-     * declared to its {@link ClassSecurityValidator} (SecurityException "not trusted"): declare the
-     * classes of this reader schema, and only those.
-     */
-    private static synchronized void trust(Schema schema) {
-        Set<String> names = new HashSet<>();
-        collectNamedTypes(schema, names, new HashSet<>());
-        names.removeAll(TRUSTED);
-        if (names.isEmpty()) return;
-        ClassSecurityValidator.Builder declared = ClassSecurityValidator.builder();
-        names.forEach(declared::add);
-        ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), declared.build()));
-        TRUSTED.addAll(names);
-    }
-
-    private static void collectNamedTypes(Schema schema, Set<String> names, Set<Schema> seen) {
-        if (!seen.add(schema)) return;
-        switch (schema.getType()) {
-            case RECORD -> {
-                names.add(SpecificData.getClassName(schema));
-                schema.getFields().forEach(f -> collectNamedTypes(f.schema(), names, seen));
-            }
-            case ENUM, FIXED -> names.add(SpecificData.getClassName(schema));
-            case ARRAY -> collectNamedTypes(schema.getElementType(), names, seen);
-            case MAP -> collectNamedTypes(schema.getValueType(), names, seen);
-            case UNION -> schema.getTypes().forEach(t -> collectNamedTypes(t, names, seen));
-            default -> { }
-        }
+        SchemaTrust.ensure();
     }
 
     @Override

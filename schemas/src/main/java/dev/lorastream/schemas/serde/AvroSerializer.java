@@ -1,5 +1,6 @@
 package dev.lorastream.schemas.serde;
 
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import org.apache.avro.io.BinaryEncoder;
@@ -23,6 +24,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     public AvroSerializer(SchemaRegistryClient registry, boolean isKey) {
         this.registry = registry;
         this.isKey = isKey;
+        SchemaTrust.ensure();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.WorkerStatus;
 import dev.lorastream.schemas.registry.Compatibility;
@@ -28,6 +29,10 @@ public final class Topics {
 
     /** Key used on the routed and attribution topics for requests served by the plain backbone. */
     public static final String BASE_MODEL_KEY = "__base__";
+
+    static {
+        SchemaTrust.ensure();
+    }
 
     /** Value schema of each topic. */
     public static final Map<String, Schema> VALUE_SCHEMAS = Map.of(

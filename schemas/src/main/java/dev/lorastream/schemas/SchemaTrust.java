@@ -1,29 +1,33 @@
-package dev.lorastream.ingest.internal;
+package dev.lorastream.schemas;
 
-import dev.lorastream.schemas.topic.Topics;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.util.ClassSecurityValidator;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
- * Avro 1.12 refuses to load a generated class that is not declared trusted, and the generated
- * builders load nested record classes (e.g. {@code GenerationParams} in {@code InferenceRequest.newBuilder()})
- * when they copy defaults. This declares the record, enum and fixed classes of the pipeline's event
- * schemas ({@link Topics#VALUE_SCHEMAS}), and only those, once per JVM.
+ * Avro 1.12 refuses to load a generated class that is not declared trusted (SecurityException
+ * "not trusted"), both when reading and when a generated builder copies nested defaults. This
+ * declares the record, enum and fixed classes of the pipeline's event schemas, and only those,
+ * once per JVM. The serdes and {@code Topics} call it; code that builds events before touching
+ * either calls it first.
  */
-public final class AvroTrust {
+public final class SchemaTrust {
+    private static final List<Schema> EVENTS = List.of(
+            InferenceRequest.getClassSchema(), InferenceResponse.getClassSchema(), AttributionEvent.getClassSchema(),
+            DeadLetter.getClassSchema(), WorkerStatus.getClassSchema(), AdapterDescriptor.getClassSchema());
     private static boolean done;
 
-    private AvroTrust() {}
+    private SchemaTrust() {}
 
     public static synchronized void ensure() {
         if (done) return;
         Set<String> names = new HashSet<>();
         Set<Schema> seen = new HashSet<>();
-        Topics.VALUE_SCHEMAS.values().forEach(s -> collect(s, names, seen));
+        EVENTS.forEach(s -> collect(s, names, seen));
         ClassSecurityValidator.Builder trusted = ClassSecurityValidator.builder();
         names.forEach(trusted::add);
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), trusted.build()));
