@@ -1,0 +1,80 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.worker.engine.InferenceEngine;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ./pipeline router|worker|sink|http}: one component against an existing Kafka cluster and
+ * schema registry (how docker-compose and production run them), until SIGTERM.
+ */
+final class ComponentCommand {
+    private ComponentCommand() {}
+
+    static int run(String command, Options o) {
+        String bootstrap = o.get("bootstrap-servers");
+        String registryUrl = o.get("schema-registry");
+        if (bootstrap == null || registryUrl == null) {
+            throw new Options.UsageException(command + ": needs --bootstrap-servers and --schema-registry (or LORASTREAM_BOOTSTRAP_SERVERS and LORASTREAM_SCHEMA_REGISTRY)");
+        }
+        Connection c = new Connection(bootstrap, registryUrl);
+        TopicSetup.ensure(bootstrap, 4, (short) 1);
+        SchemaRegistryClient registry = new HttpSchemaRegistryClient(registryUrl);
+        Topics.declareSubjects(registry);
+        Deque<AutoCloseable> parts = new ArrayDeque<>();
+        switch (command) {
+            case "router" -> {
+                var router = Components.router(c, o.has("state-dir") ? Path.of(o.get("state-dir")) : null);
+                router.start();
+                parts.push(router);
+            }
+            case "worker" -> {
+                if (!o.has("model") || !o.has("adapters")) {
+                    throw new Options.UsageException("worker: needs --model DIR and --adapters DIR");
+                }
+                Path model = Path.of(o.get("model"));
+                Path adapters = Path.of(o.get("adapters"));
+                String provider = o.get("provider", "cpu");
+                int maxBatch = o.intValue(command, "max-batch", 8, 1, 1024);
+                InferenceEngine engine = Components.engine(model, adapters, provider, maxBatch);
+                parts.push(engine);
+                AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
+                var worker = Components.worker(c, engine, model, adapters, o.get("worker-id"), provider, maxBatch);
+                worker.start();
+                parts.push(worker);
+            }
+            case "sink" -> {
+                var sink = Components.sink(c, Path.of(o.get("data-dir", "data")));
+                sink.start();
+                parts.push(sink);
+            }
+            case "http" -> {
+                InferenceClient client = Components.client(c);
+                parts.push(client);
+                var http = Components.http(client, o.intValue(command, "http-port", 8000, 0, 65535));
+                http.start();
+                parts.push(http);
+                System.out.println("http: listening on port " + http.port());
+            }
+            default -> throw new Options.UsageException("unknown component " + command);
+        }
+        System.out.println(command + ": running against " + bootstrap + " and " + registryUrl);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            while (!parts.isEmpty()) {
+                try { parts.pop().close(); } catch (Exception e) { System.err.println(command + ": close failed: " + e); }
+            }
+            stopped.countDown();
+        }));
+        try { stopped.await(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+        return 0;
+    }
+}

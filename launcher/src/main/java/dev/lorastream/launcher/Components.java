@@ -1,0 +1,60 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.ingest.ClientConfig;
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.http.HttpConfig;
+import dev.lorastream.ingest.http.OpenAiServer;
+import dev.lorastream.router.RouterApp;
+import dev.lorastream.router.RouterConfig;
+import dev.lorastream.sink.AttributionSink;
+import dev.lorastream.sink.SinkConfig;
+import dev.lorastream.worker.Worker;
+import dev.lorastream.worker.WorkerConfig;
+import dev.lorastream.worker.engine.EngineConfig;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Builds each component from the connection and its own settings; one place for the wiring. */
+final class Components {
+    private Components() {}
+
+    static RouterApp router(Connection c, Path stateDir) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(RouterConfig.BOOTSTRAP_SERVERS, c.bootstrapServers());
+        props.put(RouterConfig.SCHEMA_REGISTRY_URL, c.schemaRegistryUrl());
+        if (stateDir != null) props.put(RouterConfig.STATE_DIR, stateDir.toString());
+        return new RouterApp(new RouterConfig(props));
+    }
+
+    static InferenceEngine engine(Path model, Path adapters, String provider, int maxBatch) {
+        return OnnxLoraEngine.open(new EngineConfig(model, adapters, provider, maxBatch));
+    }
+
+    static Worker worker(Connection c, InferenceEngine engine, Path model, Path adapters, String workerId, String provider, int maxBatch) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(WorkerConfig.BOOTSTRAP_SERVERS.name(), c.bootstrapServers());
+        props.put(WorkerConfig.SCHEMA_REGISTRY_URL.name(), c.schemaRegistryUrl());
+        props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
+        props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
+        props.put(WorkerConfig.EXECUTION_PROVIDER.name(), provider);
+        props.put(WorkerConfig.MAX_BATCH_SIZE.name(), maxBatch);
+        if (workerId != null) props.put(WorkerConfig.WORKER_ID.name(), workerId);
+        return new Worker(WorkerConfig.from(props), engine);
+    }
+
+    static AttributionSink sink(Connection c, Path dataDir) {
+        return new AttributionSink(SinkConfig.builder(c.bootstrapServers(), c.schemaRegistryUrl()).dataDir(dataDir).build());
+    }
+
+    static InferenceClient client(Connection c) {
+        return new InferenceClient(ClientConfig.builder(c.bootstrapServers(), c.schemaRegistryUrl()).build());
+    }
+
+    static OpenAiServer http(InferenceClient client, int port) {
+        return new OpenAiServer(HttpConfig.builder().port(port).build(), client);
+    }
+}

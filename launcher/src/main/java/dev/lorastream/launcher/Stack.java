@@ -1,0 +1,115 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.http.OpenAiServer;
+import dev.lorastream.platform.EmbeddedPlatform;
+import dev.lorastream.platform.KafkaPlatform;
+import dev.lorastream.router.RouterApp;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.sink.AttributionSink;
+import dev.lorastream.worker.Worker;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.demo.DemoModels;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The all-in-one stack: Kafka and a schema registry (embedded, or existing ones), the router, one
+ * CPU worker, the attribution sink and the HTTP endpoint. Started in dependency order, closed in reverse.
+ */
+final class Stack implements AutoCloseable {
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    final Connection connection;
+    final Path sinkDataDir;
+    final AttributionSink sink;
+    final InferenceClient client;
+    final OpenAiServer http;
+    final InferenceEngine engine;
+
+    private Stack(StackSettings s, PrintStream out) {
+        try {
+            Connection c;
+            if (s.embedded()) {
+                KafkaPlatform platform = EmbeddedPlatform.builder(s.workDir().resolve("platform"))
+                        .brokerPort(s.kafkaPort()).registryPort(s.registryPort()).partitions(s.partitions()).start();
+                started.push(platform);
+                c = new Connection(platform.bootstrapServers(), platform.schemaRegistryUrl());
+                out.println("kafka       " + c.bootstrapServers() + "   (embedded KRaft broker, data in " + s.workDir().resolve("platform") + ")");
+                out.println("registry    " + c.schemaRegistryUrl() + "   (embedded Apicurio Registry 3.3.3)");
+            } else {
+                c = new Connection(s.bootstrapServers(), s.schemaRegistry());
+                out.println("kafka       " + c.bootstrapServers() + "   (existing)");
+                out.println("registry    " + c.schemaRegistryUrl() + "   (existing)");
+            }
+            connection = c;
+            TopicSetup.ensure(c.bootstrapServers(), s.partitions(), (short) 1);
+            SchemaRegistryClient registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
+            Topics.declareSubjects(registry);
+
+            Path model = s.modelDir();
+            Path adapters = s.adapterDir();
+            if (model == null) {
+                DemoModels.Paths demo = DemoModels.write(s.workDir().getParent().resolve("models"));
+                model = demo.backbone();
+                adapters = demo.adapters();
+            }
+            engine = Components.engine(model, adapters, "cpu", 8);
+            started.push(engine);
+            AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
+            out.println("model       " + model + "   adapters " + engine.adapterIds().stream().sorted().toList()
+                    + " on " + engine.model().executionProvider());
+
+            RouterApp router = Components.router(c, s.workDir().resolve("router-state"));
+            router.start();
+            started.push(router);
+            out.println("router      running (inference.requests -> inference.requests.routed, partitioned by adapter)");
+
+            Worker worker = Components.worker(c, engine, model, adapters, "worker-1", "cpu", 8);
+            worker.start();
+            started.push(worker);
+            out.println("worker      worker-1 consuming inference.requests.routed");
+
+            sinkDataDir = s.workDir().resolve("sink");
+            sink = Components.sink(c, sinkDataDir);
+            sink.start();
+            started.push(sink);
+            out.println("sink        attribution.events -> " + sinkDataDir);
+
+            client = Components.client(c);
+            started.push(client);
+            http = Components.http(client, s.httpPort());
+            http.start();
+            started.push(http);
+            out.println("http        http://127.0.0.1:" + http.port() + "/v1/completions  /v1/chat/completions  /v1/models");
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    static Stack start(StackSettings settings, PrintStream out) { return new Stack(settings, out); }
+
+    /** Stops the sink first, so that its store can be read by the report. */
+    void closeSink() {
+        started.remove(sink);
+        sink.close();
+    }
+
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable next = started.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                System.err.println("shutdown: " + next.getClass().getSimpleName() + " failed to close: " + e);
+            }
+        }
+    }
+}
