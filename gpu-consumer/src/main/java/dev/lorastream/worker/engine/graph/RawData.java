@@ -1,0 +1,54 @@
+package dev.lorastream.worker.engine.graph;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.Supplier;
+
+/** Bytes of known length produced when written, so that large weights are read only while the model is being written. */
+public interface RawData {
+    long size();
+
+    void writeTo(OutputStream out) throws IOException;
+
+    static RawData of(byte[] bytes) {
+        return new RawData() {
+            public long size() { return bytes.length; }
+
+            public void writeTo(OutputStream out) throws IOException { out.write(bytes); }
+        };
+    }
+
+    /** Little-endian float32 values, produced on demand by the supplier. */
+    static RawData floats(long count, Supplier<float[]> values) {
+        return new RawData() {
+            public long size() { return count * 4; }
+
+            public void writeTo(OutputStream out) throws IOException {
+                float[] v = values.get();
+                if (v.length != count) throw new IllegalStateException("expected " + count + " floats, got " + v.length);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) {
+                    if (!buf.hasRemaining()) {
+                        out.write(buf.array(), 0, buf.position());
+                        buf.clear();
+                    }
+                    buf.putFloat(f);
+                }
+                out.write(buf.array(), 0, buf.position());
+            }
+        };
+    }
+
+    static RawData longs(long... values) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) buf.putLong(v);
+        return of(buf.array());
+    }
+
+    static RawData floats(float... values) {
+        float[] copy = values.clone();
+        return floats(copy.length, () -> copy);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.lorastream.worker.engine.onnx;
+
+import dev.lorastream.worker.engine.GenerationTask;
+import dev.lorastream.worker.engine.InvalidTaskException;
+
+import java.util.function.Function;
+
+/**
+ * The checks a task passes before it joins a batch. Fields are named as in the Avro schema
+ * (adapter_id, prompt, prompt_token_ids, params.max_new_tokens, ...).
+ */
+final class TaskValidator {
+    static final String INVALID_REQUEST = "INVALID_REQUEST", UNKNOWN_ADAPTER = "UNKNOWN_ADAPTER",
+            PROMPT_TOO_LONG = "PROMPT_TOO_LONG", BAD_PARAMETER = "BAD_PARAMETER";
+
+    private final int vocabSize;
+    private final int maxSequenceLength;
+    private final int maxNewTokensLimit;
+    private final Function<String, String> adapterProblem;
+
+    /**
+     * @param adapterProblem null when the adapter can be served, else why not
+     */
+    TaskValidator(int vocabSize, int maxSequenceLength, int maxNewTokensLimit, Function<String, String> adapterProblem) {
+        this.vocabSize = vocabSize;
+        this.maxSequenceLength = maxSequenceLength;
+        this.maxNewTokensLimit = maxNewTokensLimit;
+        this.adapterProblem = adapterProblem;
+    }
+
+    void validate(GenerationTask t) throws InvalidTaskException {
+        if (t.requestId() == null || t.requestId().isBlank()) throw new InvalidTaskException(INVALID_REQUEST, "request_id", "request_id is missing");
+        if (t.adapterId() != null) {
+            String problem = adapterProblem.apply(t.adapterId());
+            if (problem != null) throw new InvalidTaskException(UNKNOWN_ADAPTER, "adapter_id", problem);
+        }
+        int[] ids = t.promptIds();
+        if (ids == null || ids.length == 0) throw new InvalidTaskException(INVALID_REQUEST, "prompt", "the prompt is empty");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new InvalidTaskException(INVALID_REQUEST, "prompt_token_ids",
+                        "token id " + ids[i] + " at position " + i + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        if (t.maxNewTokens() < 1 || t.maxNewTokens() > maxNewTokensLimit) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.max_new_tokens",
+                    "max_new_tokens " + t.maxNewTokens() + " is outside [1, " + maxNewTokensLimit + "]");
+        }
+        if (!(t.temperature() >= 0f && t.temperature() <= 2f)) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.temperature", "temperature " + t.temperature() + " is outside [0, 2]");
+        }
+        if (!(t.topP() > 0f && t.topP() <= 1f)) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.top_p", "top_p " + t.topP() + " is outside (0, 1]");
+        }
+        if (t.topK() < 0) throw new InvalidTaskException(BAD_PARAMETER, "params.top_k", "top_k " + t.topK() + " is negative (0 means no cut)");
+        if ((long) ids.length + t.maxNewTokens() > maxSequenceLength) {
+            throw new InvalidTaskException(PROMPT_TOO_LONG, "prompt", "prompt of " + ids.length + " tokens plus max_new_tokens "
+                    + t.maxNewTokens() + " exceeds the model's maximum sequence length of " + maxSequenceLength);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.lorastream.worker.engine.onnx;
+
+import dev.lorastream.worker.engine.EngineConfig;
+import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.worker.engine.GenerationTask;
+import dev.lorastream.worker.engine.InvalidTaskException;
+import dev.lorastream.worker.engine.TestModels;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class EngineLifecycleTest {
+    @TempDir
+    Path tmp;
+    private TestModels.Backbone backbone;
+    private Path adapters;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        backbone = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 3);
+        adapters = tmp.resolve("adapters");
+        TestModels.writeAdapter(adapters, "good", backbone, TestModels.lora(List.of("q_proj", "v_proj"), 4, 8, false, backbone, 0.3), 1);
+    }
+
+    private OnnxLoraEngine open(int maxBatch) {
+        return OnnxLoraEngine.open(new EngineConfig(backbone.dir(), adapters, "cpu", maxBatch));
+    }
+
+    @Test
+    void aRefusedAdapterIsListedAndRequestsForItExplainWhy() throws Exception {
+        Path dora = TestModels.writeAdapter(adapters, "dora", backbone, TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3), 2).dir();
+        Map<String, Object> config = new LinkedHashMap<>(TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3).configJson());
+        config.put("use_dora", true);
+        TestModels.writeJson(dora.resolve("adapter_config.json"), config);
+
+        try (OnnxLoraEngine engine = open(4)) {
+            InvalidTaskException e = catchThrowableOfType(InvalidTaskException.class,
+                    () -> engine.validate(TestModels.greedy("r", "dora", new int[] {1, 5}, 2)));
+
+            assertThat(engine.adapterIds()).containsExactly("good");
+            assertThat(engine.failedAdapters()).containsOnlyKeys("dora");
+            assertThat(e.code()).isEqualTo("UNKNOWN_ADAPTER");
+            assertThat(e.getMessage()).contains("adapter 'dora' was refused").contains("use_dora");
+        }
+    }
+
+    @Test
+    void reloadRebuildsTheBankOnlyWhenTheAdapterSetChanges() throws Exception {
+        try (OnnxLoraEngine engine = open(4)) {
+            assertThat(engine.reloadAdapters()).isFalse();
+
+            TestModels.writeAdapter(adapters, "late", backbone, TestModels.lora(TestModels.ALL, 2, 4, false, backbone, 0.3), 3);
+
+            assertThat(engine.reloadAdapters()).isTrue();
+            assertThat(engine.adapterIds()).containsExactly("good", "late");
+            engine.validate(TestModels.greedy("r", "late", new int[] {1, 5}, 2));
+            assertThat(engine.generate(List.of(TestModels.greedy("r", "late", new int[] {1, 5}, 3))).getFirst().tokenIds()).hasSize(3);
+        }
+    }
+
+    @Test
+    void batchesLargerThanMaxBatchSizeRunInSeveralPassesWithTheSameTokens() {
+        List<GenerationTask> batch = new ArrayList<>();
+        for (int i = 0; i < 5; i++) batch.add(TestModels.greedy("r" + i, i % 2 == 0 ? "good" : null, new int[] {1, 10 + i, 20 + 2 * i}, 4));
+        List<Generation> wide, narrow;
+        Path graphA, graphB;
+        try (OnnxLoraEngine engine = open(8)) {
+            wide = engine.generate(batch);
+            graphA = engine.graphPath();
+        }
+        try (OnnxLoraEngine engine = open(2)) {
+            narrow = engine.generate(batch);
+            graphB = engine.graphPath();
+        }
+
+        assertThat(graphB).isEqualTo(graphA);
+        for (int i = 0; i < batch.size(); i++) {
+            assertThat(narrow.get(i).requestId()).isEqualTo("r" + i);
+            assertThat(narrow.get(i).tokenIds()).isEqualTo(wide.get(i).tokenIds());
+        }
+    }
+
+    @Test
+    void generationStopsAtEosUnlessIgnoreEosIsSet() throws Exception {
+        int[] prompt = {1, 30, 31, 32, 33};
+        int[] free;
+        try (OnnxLoraEngine engine = open(4)) {
+            free = engine.generate(List.of(TestModels.greedy("probe", null, prompt, 6))).getFirst().tokenIds();
+        }
+        int eos = free[2];
+        int stop = 0;
+        while (free[stop] != eos) stop++;
+        Map<String, Object> config = new LinkedHashMap<>(backbone.spec().configJson());
+        config.put("eos_token_id", eos);
+        TestModels.writeJson(backbone.dir().resolve("config.json"), config);
+
+        try (OnnxLoraEngine engine = open(4)) {
+            Generation stopped = engine.generate(List.of(new GenerationTask("a", null, prompt, 6, 0f, 1f, 0, null, false))).getFirst();
+            Generation ignored = engine.generate(List.of(new GenerationTask("b", null, prompt, 6, 0f, 1f, 0, null, true))).getFirst();
+
+            assertThat(stopped.finishReason()).isEqualTo("eos");
+            assertThat(stopped.tokenIds()).containsExactly(java.util.Arrays.copyOf(free, stop));
+            assertThat(ignored.finishReason()).isEqualTo("length");
+            assertThat(ignored.tokenIds()).containsExactly(free);
+        }
+    }
+
+    @Test
+    void computeTimeIsSharedAmongTheRowsOfABatch() {
+        try (OnnxLoraEngine engine = open(4)) {
+            List<Generation> out = engine.generate(List.of(
+                    TestModels.greedy("long", "good", new int[] {1, 5, 6, 7}, 12),
+                    TestModels.greedy("short", null, new int[] {1, 5}, 1)));
+
+            Generation longRow = out.get(0), shortRow = out.get(1);
+            assertThat(shortRow.computeMs()).isPositive();
+            assertThat(longRow.computeMs()).isGreaterThan(shortRow.computeMs());
+            assertThat(shortRow.decodeMs()).isZero();
+            assertThat(longRow.tokenIds()).hasSize(12);
+        }
+    }
+
+    @Test
+    void theBackboneHasAVersionAndNoContributors() {
+        try (OnnxLoraEngine engine = open(4)) {
+            assertThat(engine.adapterVersion(null)).startsWith("sha256:");
+            assertThat(engine.adapterVersion("good")).startsWith("sha256:");
+            assertThat(engine.contributors(null)).isEmpty();
+            assertThat(engine.contributors("good")).isEmpty();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.lorastream.worker.engine.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import dev.lorastream.worker.engine.EngineConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+class ExecutionProviderTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void cudaFailsClearlyWhenThisOnnxRuntimeBuildHasNoCudaProvider() {
+        assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "this ONNX Runtime build has CUDA");
+
+        assertThatThrownBy(() -> OnnxLoraEngine.open(new EngineConfig(tmp, null, "cuda", 4)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("execution provider 'cuda' is not available in this ONNX Runtime build")
+                .hasMessageContaining("onnxruntime_gpu");
+    }
+
+    @Test
+    void unknownProvidersAreRejectedInTheConfig() {
+        assertThatThrownBy(() -> new EngineConfig(tmp, null, "tpu", 4)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'tpu' is not supported (cpu, cuda)");
+    }
+}
