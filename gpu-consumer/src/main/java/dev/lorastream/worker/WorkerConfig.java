@@ -1,0 +1,169 @@
+package dev.lorastream.worker;
+
+import org.apache.kafka.common.config.ConfigException;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The worker's configuration: every key typed, defaulted, validated and documented in {@link #KEYS};
+ * contradictory combinations are refused at construction with a message naming the keys.
+ */
+public final class WorkerConfig {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+
+    public static final ConfigKey<String> BOOTSTRAP_SERVERS = ConfigKey.string("bootstrap.servers", null,
+            Pattern.compile("[^,\\s]+(,[^,\\s]+)*"), "Kafka brokers, host:port[,host:port...]");
+    public static final ConfigKey<String> SCHEMA_REGISTRY_URL = ConfigKey.string("schema.registry.url", null,
+            Pattern.compile("https?://\\S+"), "Confluent-compatible schema registry base URL");
+    public static final ConfigKey<String> GROUP_ID = ConfigKey.string("group.id", () -> "lorastream-workers", ID,
+            "consumer group shared by all workers of one deployment");
+    public static final ConfigKey<String> WORKER_ID = ConfigKey.string("worker.id", WorkerConfig::hostPid, ID,
+            "this worker's id (key of its heartbeats; give a stable one so a restart fences its predecessor)");
+    public static final ConfigKey<Integer> MAX_BATCH_SIZE = ConfigKey.integer("max.batch.size", 8, 1, 1024,
+            "most requests run in one engine batch");
+    public static final ConfigKey<Integer> MAX_POLL_RECORDS = ConfigKey.integer("max.poll.records", 32, 1, 10_000,
+            "most records taken per poll; all of them are answered in one Kafka transaction");
+    public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.millis("poll.timeout.ms", 200, 1, 60_000,
+            "how long one poll waits for records");
+    public static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.millis("heartbeat.interval.ms", 2_000, 10, 600_000,
+            "period of WorkerStatus heartbeats on workers.status");
+    public static final ConfigKey<Path> MODEL_DIR = ConfigKey.directory("model.dir", "backbone model directory");
+    public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
+    public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),
+            "ONNX Runtime execution provider");
+    public static final ConfigKey<Integer> ENGINE_MAX_ATTEMPTS = ConfigKey.integer("engine.max.attempts", 3, 1, 100,
+            "attempts of a failing batch before its requests are answered with INTERNAL errors");
+    public static final ConfigKey<Duration> RETRY_BACKOFF = ConfigKey.millis("retry.backoff.ms", 100, 0, 60_000,
+            "first pause before retrying a failed batch or transaction (doubles per attempt)");
+    public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.millis("retry.backoff.max.ms", 5_000, 0, 600_000,
+            "cap of the retry pause");
+    public static final ConfigKey<Duration> SHUTDOWN_TIMEOUT = ConfigKey.millis("shutdown.timeout.ms", 60_000, 1, 3_600_000,
+            "how long close() waits for the batch in progress before interrupting it");
+
+    /** Every key, in the order of the help text. */
+    public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
+            MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, HEARTBEAT_INTERVAL, MODEL_DIR, ADAPTER_DIR,
+            EXECUTION_PROVIDER, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
+
+    private final Map<ConfigKey<?>, Object> values;
+
+    private WorkerConfig(Map<ConfigKey<?>, Object> values) {
+        this.values = values;
+        rejectContradictions();
+    }
+
+    /**
+     * Builds the configuration from key names to values (strings, or values of the key's type).
+     *
+     * @throws ConfigException naming the key(s) at fault: an unknown key, a missing required key,
+     *                         an invalid value, or a contradiction between keys
+     */
+    public static WorkerConfig from(Map<String, ?> raw) {
+        Set<String> known = KEYS.stream().map(ConfigKey::name).collect(Collectors.toSet());
+        Set<String> unknown = new TreeSet<>(raw.keySet());
+        unknown.removeAll(known);
+        if (!unknown.isEmpty()) {
+            throw new ConfigException("unknown worker configuration key(s) " + unknown + "; known keys: " + new TreeSet<>(known));
+        }
+        Map<ConfigKey<?>, Object> values = new LinkedHashMap<>();
+        for (ConfigKey<?> key : KEYS) values.put(key, key.resolve(raw));
+        return new WorkerConfig(values);
+    }
+
+    /** A copy with some keys changed. */
+    public WorkerConfig with(Map<String, ?> changes) {
+        Map<String, Object> raw = new HashMap<>();
+        values.forEach((k, v) -> raw.put(k.name(), v));
+        raw.putAll(changes);
+        return from(raw);
+    }
+
+    private void rejectContradictions() {
+        if (maxBatchSize() > maxPollRecords()) {
+            throw new ConfigException(MAX_BATCH_SIZE.name() + " (" + maxBatchSize() + ") is larger than "
+                    + MAX_POLL_RECORDS.name() + " (" + maxPollRecords() + "): a batch could never fill; "
+                    + "raise " + MAX_POLL_RECORDS.name() + " or lower " + MAX_BATCH_SIZE.name());
+        }
+        if (retryBackoff().compareTo(retryBackoffMax()) > 0) {
+            throw new ConfigException(RETRY_BACKOFF.name() + " (" + retryBackoff().toMillis() + ") is larger than its cap "
+                    + RETRY_BACKOFF_MAX.name() + " (" + retryBackoffMax().toMillis() + ")");
+        }
+        if (modelDir().toAbsolutePath().normalize().equals(adapterDir().toAbsolutePath().normalize())) {
+            throw new ConfigException(MODEL_DIR.name() + " and " + ADAPTER_DIR.name() + " are the same directory ("
+                    + modelDir() + "): adapters live in their own directory, one folder each");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T get(ConfigKey<T> key) { return (T) values.get(key); }
+
+    public String bootstrapServers() { return get(BOOTSTRAP_SERVERS); }
+
+    public String schemaRegistryUrl() { return get(SCHEMA_REGISTRY_URL); }
+
+    public String groupId() { return get(GROUP_ID); }
+
+    public String workerId() { return get(WORKER_ID); }
+
+    /**
+     * The producer's transactional id, derived from group and worker id: the same after a restart,
+     * so a restarted worker fences the transactions of its predecessor (a zombie).
+     */
+    public String transactionalId() { return groupId() + "." + workerId(); }
+
+    public int maxBatchSize() { return get(MAX_BATCH_SIZE); }
+
+    public int maxPollRecords() { return get(MAX_POLL_RECORDS); }
+
+    public Duration pollTimeout() { return get(POLL_TIMEOUT); }
+
+    public Duration heartbeatInterval() { return get(HEARTBEAT_INTERVAL); }
+
+    public Path modelDir() { return get(MODEL_DIR); }
+
+    public Path adapterDir() { return get(ADAPTER_DIR); }
+
+    /** "cpu" or "cuda". */
+    public String executionProvider() { return get(EXECUTION_PROVIDER); }
+
+    public int engineMaxAttempts() { return get(ENGINE_MAX_ATTEMPTS); }
+
+    public Duration retryBackoff() { return get(RETRY_BACKOFF); }
+
+    public Duration retryBackoffMax() { return get(RETRY_BACKOFF_MAX); }
+
+    public Duration shutdownTimeout() { return get(SHUTDOWN_TIMEOUT); }
+
+    /** The keys with their types, defaults and docs, one per line. */
+    public static String help() {
+        return KEYS.stream().map(ConfigKey::describe).collect(Collectors.joining("\n"));
+    }
+
+    @Override
+    public String toString() {
+        return values.entrySet().stream()
+                .map(e -> e.getKey().name() + "=" + (e.getValue() instanceof Duration d ? d.toMillis() : e.getValue()))
+                .collect(Collectors.joining(", ", "WorkerConfig{", "}"));
+    }
+
+    private static String hostPid() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "localhost";
+        }
+        return host.replaceAll("[^A-Za-z0-9._:-]", "_") + "-" + ProcessHandle.current().pid();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.worker.engine.GenerationTask;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.InvalidTaskException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the records of one poll into the records to publish: decodes each one (dead-lettering what
+ * cannot be decoded), answers expired and invalid requests with errors, runs the valid ones
+ * through the engine in batches of at most {@code maxBatch}, and builds a response and an
+ * attribution event per served request. Publishes nothing itself: the caller writes the
+ * {@link OutputBatch} in one transaction with the consumed offsets.
+ */
+public final class BatchProcessor {
+    private static final Logger log = LoggerFactory.getLogger(BatchProcessor.class);
+
+    private final InferenceEngine engine;
+    private final RequestDecoder decoder;
+    private final TaskFactory tasks;
+    private final ResponseFactory responses;
+    private final AttributionFactory attribution;
+    private final DeadLetters deadLetters;
+    private final GenerationRunner runner;
+    private final int maxBatch;
+    private final Clock clock;
+    private final WorkerMetrics metrics;
+
+    public BatchProcessor(InferenceEngine engine, RequestDecoder decoder, TaskFactory tasks, ResponseFactory responses,
+                          AttributionFactory attribution, DeadLetters deadLetters, GenerationRunner runner,
+                          int maxBatch, Clock clock, WorkerMetrics metrics) {
+        this.engine = engine;
+        this.decoder = decoder;
+        this.tasks = tasks;
+        this.responses = responses;
+        this.attribution = attribution;
+        this.deadLetters = deadLetters;
+        this.runner = runner;
+        this.maxBatch = maxBatch;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    private record Admitted(ConsumerRecord<byte[], byte[]> record, InferenceRequest request, GenerationTask task) {}
+
+    public OutputBatch process(Iterable<ConsumerRecord<byte[], byte[]>> records) throws InterruptedException {
+        OutputBatch out = new OutputBatch();
+        List<Admitted> admitted = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            Admitted a = admit(record, out);
+            if (a != null) admitted.add(a);
+        }
+        try {
+            for (int from = 0; from < admitted.size(); from += maxBatch) {
+                List<Admitted> batch = admitted.subList(from, Math.min(admitted.size(), from + maxBatch));
+                metrics.load(batch.size(), admitted.size() - from - batch.size());
+                serve(batch, out);
+            }
+        } finally {
+            metrics.load(0, 0);
+        }
+        return out;
+    }
+
+    private Admitted admit(ConsumerRecord<byte[], byte[]> record, OutputBatch out) {
+        RequestDecoder.Result decoded = decoder.decode(record);
+        if (decoded instanceof RequestDecoder.Refused r) {
+            log.warn("dead-lettering {}-{}@{}: {} {}", record.topic(), record.partition(), record.offset(), r.code(), r.reason());
+            out.deadLetter(deadLetters.of(record, null, r.code(), null, r.reason()));
+            return null;
+        }
+        InferenceRequest request = ((RequestDecoder.Decoded) decoded).request();
+        try (LogContext ignored = LogContext.of(request.getRequestId(), request.getAdapterId())) {
+            Instant deadline = request.getDeadlineMs();
+            if (deadline != null && clock.instant().isAfter(deadline)) {
+                log.info("deadline {} passed before serving", deadline);
+                out.response(ResponseFactory.topicFor(request), responses.error(request, ErrorCodes.DEADLINE_EXCEEDED,
+                        "deadline_ms", "deadline " + deadline + " passed before the request could be served"));
+                return null;
+            }
+            try {
+                GenerationTask task = tasks.create(request);
+                engine.validate(task);
+                return new Admitted(record, request, task);
+            } catch (InvalidTaskException e) {
+                refuse(record, request, e.code(), e.field(), e.getMessage(), out);
+            } catch (RuntimeException e) {
+                refuse(record, request, ErrorCodes.INTERNAL, null, "validation failed: " + e, out);
+            }
+            return null;
+        }
+    }
+
+    private void serve(List<Admitted> batch, OutputBatch out) throws InterruptedException {
+        Instant started = clock.instant();
+        metrics.batchRun();
+        GenerationRunner.Result result = runner.run(batch.stream().map(Admitted::task).toList());
+        if (result instanceof GenerationRunner.Failed f) {
+            metrics.engineFailure();
+            String reason = "engine failed the batch after " + f.attempts() + " attempt(s): " + f.cause();
+            for (Admitted a : batch) {
+                try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+                    refuse(a.record(), a.request(), ErrorCodes.INTERNAL, null, reason, out);
+                }
+            }
+            return;
+        }
+        List<Generation> generations = ((GenerationRunner.Generated) result).generations();
+        for (int i = 0; i < batch.size(); i++) {
+            Admitted a = batch.get(i);
+            Generation g = generations.get(i);
+            try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+                String text;
+                try {
+                    text = engine.decode(g.tokenIds());
+                } catch (RuntimeException e) {
+                    refuse(a.record(), a.request(), ErrorCodes.INTERNAL, null, "generated tokens cannot be decoded: " + e, out);
+                    continue;
+                }
+                int promptTokens = a.task().promptIds().length;
+                out.response(ResponseFactory.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));
+                out.attribution(AttributionFactory.keyFor(a.request().getAdapterId()), attribution.event(a.request(), promptTokens, g));
+                log.debug("served {} prompt + {} generated tokens ({})", promptTokens, g.tokenIds().length, g.finishReason());
+            }
+        }
+    }
+
+    /** An error response to the caller (when it can be addressed) and a dead letter. */
+    private void refuse(ConsumerRecord<byte[], byte[]> record, InferenceRequest request, String code, String field,
+                        String message, OutputBatch out) {
+        log.info("refused: {} {} {}", code, field == null ? "" : field, message);
+        String requestId = request.getRequestId();
+        if (requestId != null && !requestId.isBlank()) {
+            out.response(ResponseFactory.topicFor(request), responses.error(request, code, field, message));
+        }
+        out.deadLetter(deadLetters.of(record, requestId, code, field, message));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.worker.WorkerConfig;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Real Kafka clients and an HTTP registry client configured from a {@link WorkerConfig}. */
+public final class KafkaWorkerClients implements WorkerClients {
+    private final WorkerConfig config;
+    private final SchemaRegistryClient registry;
+
+    public KafkaWorkerClients(WorkerConfig config) {
+        this.config = config;
+        this.registry = new HttpSchemaRegistryClient(config.schemaRegistryUrl());
+    }
+
+    @Override
+    public SchemaRegistryClient registry() { return registry; }
+
+    @Override
+    public Consumer<byte[], byte[]> requestConsumer() {
+        return new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @Override
+    public Producer<String, SpecificRecord> transactionalProducer() {
+        return new KafkaProducer<>(transactionalProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+    }
+
+    @Override
+    public Producer<String, SpecificRecord> statusProducer() {
+        return new KafkaProducer<>(statusProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+    }
+
+    public static Map<String, Object> consumerProps(WorkerConfig config) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-requests");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        return p;
+    }
+
+    public static Map<String, Object> transactionalProps(WorkerConfig config) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + "-output");
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return p;
+    }
+
+    public static Map<String, Object> statusProps(WorkerConfig config) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + "-status");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return p;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.ErrorInfo;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.Timings;
+import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.worker.engine.Generation;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Builds the {@link InferenceResponse} of a request: generated text, or an error with code, field and message. */
+public final class ResponseFactory {
+    private final String workerId;
+    private final Clock clock;
+
+    public ResponseFactory(String workerId, Clock clock) {
+        this.workerId = workerId;
+        this.clock = clock;
+    }
+
+    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+    /** Where the caller wants the answer: its reply topic, or inference.responses (also when the reply topic is not a legal name). */
+    public static String topicFor(InferenceRequest request) {
+        String reply = request.getReplyTopic();
+        return reply == null || !isLegalTopicName(reply) ? Topics.RESPONSES : reply;
+    }
+
+    /** Whether Kafka accepts this as a topic name. */
+    public static boolean isLegalTopicName(String name) {
+        return TOPIC_NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
+    }
+
+    /**
+     * A served request.
+     *
+     * @param promptTokens how many prompt tokens the task had
+     * @param text         the generated tokens decoded by the engine
+     * @param startedAt    when the request's batch started (the end of its queueing)
+     */
+    public InferenceResponse ok(InferenceRequest request, int promptTokens, Generation generation, String text, Instant startedAt) {
+        Instant now = clock.instant();
+        long queueMs = Math.max(0, startedAt.toEpochMilli() - submittedMs(request, startedAt));
+        long totalMs = Math.max(0, now.toEpochMilli() - submittedMs(request, startedAt));
+        return InferenceResponse.newBuilder()
+                .setRequestId(request.getRequestId())
+                .setTenant(request.getTenant())
+                .setAdapterId(request.getAdapterId())
+                .setStatus(ResponseStatus.OK)
+                .setText(text)
+                .setTokenIds(boxed(generation.tokenIds()))
+                .setPromptTokens(promptTokens)
+                .setCompletionTokens(generation.tokenIds().length)
+                .setFinishReason(generation.finishReason())
+                .setError(null)
+                .setTimings(new Timings(queueMs, generation.prefillMs(), generation.decodeMs(), totalMs))
+                .setWorkerId(workerId)
+                .setCompletedAtMs(now)
+                .setAttributes(copy(request.getAttributes()))
+                .build();
+    }
+
+    /** A request answered with an error; {@code field} may be null. */
+    public InferenceResponse error(InferenceRequest request, String code, String field, String message) {
+        return InferenceResponse.newBuilder()
+                .setRequestId(request.getRequestId())
+                .setTenant(request.getTenant())
+                .setAdapterId(request.getAdapterId())
+                .setStatus(ResponseStatus.ERROR)
+                .setError(new ErrorInfo(code, field, message == null ? code : message))
+                .setWorkerId(workerId)
+                .setCompletedAtMs(clock.instant())
+                .setAttributes(copy(request.getAttributes()))
+                .build();
+    }
+
+    private static long submittedMs(InferenceRequest request, Instant fallback) {
+        return request.getSubmittedAtMs() == null ? fallback.toEpochMilli() : request.getSubmittedAtMs().toEpochMilli();
+    }
+
+    private static Map<String, String> copy(Map<String, String> attributes) {
+        return attributes == null ? new HashMap<>() : new HashMap<>(attributes);
+    }
+
+    static List<Integer> boxed(int[] ids) {
+        return java.util.Arrays.stream(ids).boxed().toList();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.GenerationParams;
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.worker.engine.GenerationTask;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.InvalidTaskException;
+
+import java.util.List;
+
+/**
+ * Builds the engine's {@link GenerationTask} from a decoded request: the prompt text tokenized by
+ * the engine (or the given prompt token ids), the generation parameters copied. Requests that
+ * cannot become a task (no request id, no prompt, an illegal reply topic) fail with an
+ * {@link InvalidTaskException} naming the field; the engine's own checks come after.
+ */
+public final class TaskFactory {
+    private final InferenceEngine engine;
+
+    public TaskFactory(InferenceEngine engine) { this.engine = engine; }
+
+    public GenerationTask create(InferenceRequest request) throws InvalidTaskException {
+        if (request.getRequestId() == null || request.getRequestId().isBlank()) {
+            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "request_id", "request_id is empty");
+        }
+        String replyTopic = request.getReplyTopic();
+        if (replyTopic != null && !ResponseFactory.isLegalTopicName(replyTopic)) {
+            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "reply_topic",
+                    "reply_topic '" + replyTopic + "' is not a legal Kafka topic name");
+        }
+        GenerationParams p = request.getParams();
+        if (p == null) throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "params", "params are missing");
+        return new GenerationTask(request.getRequestId(), request.getAdapterId(), promptIds(request),
+                p.getMaxNewTokens(), p.getTemperature(), p.getTopP(), p.getTopK(), p.getSeed(), p.getIgnoreEos());
+    }
+
+    private int[] promptIds(InferenceRequest request) throws InvalidTaskException {
+        if (request.getPrompt() != null) {
+            try {
+                return engine.encode(request.getPrompt());
+            } catch (RuntimeException e) {
+                throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt", "prompt cannot be tokenized: " + e.getMessage());
+            }
+        }
+        List<Integer> ids = request.getPromptTokenIds();
+        if (ids == null) {
+            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt", "neither prompt nor prompt_token_ids is set");
+        }
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            Integer id = ids.get(i);
+            if (id == null) throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt_token_ids", "token id " + i + " is null");
+            out[i] = id;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,24 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+
+/**
+ * Where a worker gets its Kafka clients and registry: {@link KafkaWorkerClients} for real ones,
+ * mock clients in tests. Each call makes a new client; the caller closes it.
+ */
+public interface WorkerClients {
+
+    SchemaRegistryClient registry();
+
+    /** Consumer of the routed requests, keys and values as bytes, read_committed, no auto commit. */
+    Consumer<byte[], byte[]> requestConsumer();
+
+    /** Transactional, idempotent producer (acks=all) with the worker's stable transactional id. */
+    Producer<String, SpecificRecord> transactionalProducer();
+
+    /** Plain producer for heartbeats. */
+    Producer<String, SpecificRecord> statusProducer();
+}

@@ -1,0 +1,81 @@
+package dev.lorastream.worker.internal;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The worker's counters and gauges, under one prefix. Written by the poll loop, read by the
+ * heartbeat and by anyone who asks for a {@link #snapshot()}.
+ */
+public final class WorkerMetrics {
+    public static final String PREFIX = "lorastream.worker.";
+    public static final String SERVED = PREFIX + "requests.served";
+    public static final String ERROR_RESPONSES = PREFIX + "responses.error";
+    public static final String DEAD_LETTERS = PREFIX + "dead.letters";
+    public static final String ENGINE_FAILURES = PREFIX + "engine.batch.failures";
+    public static final String BATCHES = PREFIX + "engine.batches";
+    public static final String COMMITS = PREFIX + "transactions.committed";
+    public static final String ABORTS = PREFIX + "transactions.aborted";
+    public static final String RUNNING = PREFIX + "requests.running";
+    public static final String WAITING = PREFIX + "requests.waiting";
+
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong errorResponses = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong engineFailures = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong commits = new AtomicLong();
+    private final AtomicLong aborts = new AtomicLong();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private volatile List<String> residentAdapters = List.of();
+
+    public void committed(OutputBatch out) {
+        commits.incrementAndGet();
+        served.addAndGet(out.attributions());
+        errorResponses.addAndGet(out.errorResponses());
+        deadLetters.addAndGet(out.deadLetters());
+    }
+
+    public void aborted() { aborts.incrementAndGet(); }
+
+    public void batchRun() { batches.incrementAndGet(); }
+
+    public void engineFailure() { engineFailures.incrementAndGet(); }
+
+    public void load(int runningNow, int waitingNow) {
+        running.set(runningNow);
+        waiting.set(waitingNow);
+    }
+
+    public void residentAdapters(List<String> adapters) { residentAdapters = List.copyOf(adapters); }
+
+    public int running() { return running.get(); }
+
+    public int waiting() { return waiting.get(); }
+
+    public List<String> residentAdapters() { return residentAdapters; }
+
+    public long served() { return served.get(); }
+
+    public long commits() { return commits.get(); }
+
+    public long aborts() { return aborts.get(); }
+
+    public Map<String, Number> snapshot() {
+        Map<String, Number> m = new LinkedHashMap<>();
+        m.put(SERVED, served.get());
+        m.put(ERROR_RESPONSES, errorResponses.get());
+        m.put(DEAD_LETTERS, deadLetters.get());
+        m.put(ENGINE_FAILURES, engineFailures.get());
+        m.put(BATCHES, batches.get());
+        m.put(COMMITS, commits.get());
+        m.put(ABORTS, aborts.get());
+        m.put(RUNNING, running.get());
+        m.put(WAITING, waiting.get());
+        return m;
+    }
+}

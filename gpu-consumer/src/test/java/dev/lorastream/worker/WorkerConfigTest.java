@@ -1,0 +1,134 @@
+package dev.lorastream.worker;
+
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class WorkerConfigTest {
+    @TempDir Path dir;
+    private Map<String, Object> raw;
+
+    @BeforeEach
+    void minimal() throws Exception {
+        raw = new HashMap<>(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "schema.registry.url", "http://127.0.0.1:8080/apis/ccompat/v7",
+                "model.dir", Files.createDirectories(dir.resolve("model")).toString(),
+                "adapter.dir", Files.createDirectories(dir.resolve("adapters")).toString()));
+    }
+
+    @Test
+    void defaultsFillTheOptionalKeys() {
+        WorkerConfig c = WorkerConfig.from(raw);
+
+        assertThat(c.groupId()).isEqualTo("lorastream-workers");
+        assertThat(c.workerId()).matches(".+-" + ProcessHandle.current().pid());
+        assertThat(c.maxBatchSize()).isEqualTo(8);
+        assertThat(c.maxPollRecords()).isEqualTo(32);
+        assertThat(c.pollTimeout()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.executionProvider()).isEqualTo("cpu");
+        assertThat(c.modelDir()).isEqualTo(dir.resolve("model"));
+    }
+
+    @Test
+    void theTransactionalIdIsDerivedFromGroupAndWorkerIdSoARestartGetsTheSameOne() {
+        raw.put("worker.id", "gpu-7");
+
+        WorkerConfig first = WorkerConfig.from(raw);
+        WorkerConfig restarted = WorkerConfig.from(raw);
+
+        assertThat(first.transactionalId()).isEqualTo("lorastream-workers.gpu-7").isEqualTo(restarted.transactionalId());
+        assertThat(first.with(Map.of("worker.id", "gpu-8")).transactionalId()).isNotEqualTo(first.transactionalId());
+    }
+
+    @Test
+    void typedAndStringValuesAreBothAccepted() {
+        raw.put("max.batch.size", "4");
+        raw.put("poll.timeout.ms", 50);
+        raw.put("heartbeat.interval.ms", Duration.ofMillis(750));
+        raw.put("execution.provider", "CUDA");
+
+        WorkerConfig c = WorkerConfig.from(raw);
+
+        assertThat(c.maxBatchSize()).isEqualTo(4);
+        assertThat(c.pollTimeout()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(750));
+        assertThat(c.executionProvider()).isEqualTo("cuda");
+    }
+
+    @Test
+    void aMissingRequiredKeyIsNamed() {
+        raw.remove("bootstrap.servers");
+
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bootstrap.servers is required");
+    }
+
+    @Test
+    void anUnknownKeyIsRefusedByName() {
+        raw.put("max.batch", "4");
+
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class).hasMessageContaining("[max.batch]");
+    }
+
+    @Test
+    void outOfRangeAndUnparsableValuesAreRefusedWithTheKey() {
+        assertThatThrownBy(() -> WorkerConfig.from(with("max.batch.size", "0"))).hasMessageContaining("max.batch.size");
+        assertThatThrownBy(() -> WorkerConfig.from(with("max.poll.records", "many"))).hasMessageContaining("max.poll.records");
+        assertThatThrownBy(() -> WorkerConfig.from(with("execution.provider", "tpu"))).hasMessageContaining("execution.provider")
+                .hasMessageContaining("cpu | cuda");
+        assertThatThrownBy(() -> WorkerConfig.from(with("model.dir", dir.resolve("missing").toString())))
+                .hasMessageContaining("model.dir").hasMessageContaining("existing directory");
+        assertThatThrownBy(() -> WorkerConfig.from(with("worker.id", "has space"))).hasMessageContaining("worker.id");
+        assertThatThrownBy(() -> WorkerConfig.from(with("schema.registry.url", "localhost:8081"))).hasMessageContaining("schema.registry.url");
+    }
+
+    @Test
+    void aBatchLargerThanAPollIsAContradictionNamingBothKeys() {
+        raw.put("max.batch.size", "16");
+        raw.put("max.poll.records", "8");
+
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("max.batch.size (16)").hasMessageContaining("max.poll.records (8)");
+    }
+
+    @Test
+    void aBackoffAboveItsCapIsAContradiction() {
+        raw.put("retry.backoff.ms", "2000");
+        raw.put("retry.backoff.max.ms", "1000");
+
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).hasMessageContaining("retry.backoff.ms").hasMessageContaining("retry.backoff.max.ms");
+    }
+
+    @Test
+    void modelAndAdapterDirMustDiffer() {
+        raw.put("adapter.dir", raw.get("model.dir"));
+
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).hasMessageContaining("model.dir").hasMessageContaining("adapter.dir");
+    }
+
+    @Test
+    void theHelpListsEveryKeyWithItsDefault() {
+        String help = WorkerConfig.help();
+
+        for (ConfigKey<?> key : WorkerConfig.KEYS) assertThat(help).contains(key.name());
+        assertThat(help).contains("default lorastream-workers").contains("required");
+    }
+
+    private Map<String, Object> with(String key, Object value) {
+        Map<String, Object> copy = new HashMap<>(raw);
+        copy.put(key, value);
+        return copy;
+    }
+}

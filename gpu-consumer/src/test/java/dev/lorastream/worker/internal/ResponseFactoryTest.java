@@ -1,0 +1,79 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.Timings;
+import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.worker.testing.Requests;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ResponseFactoryTest {
+    private static final Instant SUBMITTED = Instant.parse("2026-01-01T00:00:00Z");
+    private static final Instant NOW = SUBMITTED.plusMillis(900);
+    private final ResponseFactory responses = new ResponseFactory("worker-7", Clock.fixed(NOW, ZoneOffset.UTC));
+
+    @Test
+    void aServedRequestGetsTextTokensCountsFinishReasonTimingsAndItsAttributes() {
+        InferenceRequest request = Requests.request("r-1", "dermatology", "dry skin").build();
+        Generation g = new Generation("r-1", new int[]{5, 6, 7}, "eos", 40, 60, 12.5);
+
+        InferenceResponse r = responses.ok(request, 9, g, "fgh", SUBMITTED.plusMillis(300));
+
+        assertThat(r.getRequestId()).isEqualTo("r-1");
+        assertThat(r.getTenant()).isEqualTo("tenant-1");
+        assertThat(r.getAdapterId()).isEqualTo("dermatology");
+        assertThat(r.getStatus()).isEqualTo(ResponseStatus.OK);
+        assertThat(r.getText()).isEqualTo("fgh");
+        assertThat(r.getTokenIds()).containsExactly(5, 6, 7);
+        assertThat(r.getPromptTokens()).isEqualTo(9);
+        assertThat(r.getCompletionTokens()).isEqualTo(3);
+        assertThat(r.getFinishReason()).isEqualTo("eos");
+        assertThat(r.getError()).isNull();
+        assertThat(r.getTimings()).isEqualTo(new Timings(300L, 40L, 60L, 900L));
+        assertThat(r.getWorkerId()).isEqualTo("worker-7");
+        assertThat(r.getCompletedAtMs()).isEqualTo(NOW);
+        assertThat(r.getAttributes()).isEqualTo(Map.of("trace", "t-r-1"));
+    }
+
+    @Test
+    void anErrorNamesCodeFieldAndMessageAndKeepsTheAttributes() {
+        InferenceRequest request = Requests.request("r-2", "radiology", "x").build();
+
+        InferenceResponse r = responses.error(request, "UNKNOWN_ADAPTER", "adapter_id", "adapter 'radiology' is not known");
+
+        assertThat(r.getStatus()).isEqualTo(ResponseStatus.ERROR);
+        assertThat(r.getError().getCode()).isEqualTo("UNKNOWN_ADAPTER");
+        assertThat(r.getError().getField()).isEqualTo("adapter_id");
+        assertThat(r.getError().getMessage()).contains("radiology");
+        assertThat(r.getText()).isNull();
+        assertThat(r.getTokenIds()).isEmpty();
+        assertThat(r.getAttributes()).containsEntry("trace", "t-r-2");
+        assertThat(r.getWorkerId()).isEqualTo("worker-7");
+    }
+
+    @Test
+    void theAnswerGoesToTheReplyTopicWhenThereIsALegalOne() {
+        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").build())).isEqualTo(Topics.RESPONSES);
+        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").setReplyTopic("my.replies").build())).isEqualTo("my.replies");
+        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").setReplyTopic("bad topic!").build())).isEqualTo(Topics.RESPONSES);
+    }
+
+    @Test
+    void queueAndTotalTimesNeverGoNegativeUnderClockSkew() {
+        InferenceRequest fromTheFuture = Requests.request("r-3", null, "x").setSubmittedAtMs(NOW.plusSeconds(60)).build();
+
+        InferenceResponse r = responses.ok(fromTheFuture, 2, new Generation("r-3", new int[]{1}, "length", 1, 1, 1), "b", NOW);
+
+        assertThat(List.of(r.getTimings().getQueueMs(), r.getTimings().getTotalMs())).containsOnly(0L);
+    }
+}
