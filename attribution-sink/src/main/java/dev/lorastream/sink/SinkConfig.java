@@ -1,5 +1,6 @@
 package dev.lorastream.sink;
 
+import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -7,7 +8,6 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Settings of an {@link AttributionSink}: each key with its type, default, validator and doc
@@ -36,20 +35,18 @@ public final class SinkConfig {
 
     public static final String DEFAULT_GROUP_ID = "lorastream-attribution-sink";
 
-    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyStringWithoutControlChars(),
                     Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port...].")
-            .define(SCHEMA_REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, SinkConfig::validateUrl,
+            .define(SCHEMA_REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigChecks::httpUrl,
                     Importance.HIGH, "Schema registry base URL (Confluent root, or Apicurio's /apis/ccompat/v7).")
             .define(GROUP_ID, Type.STRING, DEFAULT_GROUP_ID, new ConfigDef.NonEmptyStringWithoutControlChars(),
                     Importance.MEDIUM, "Consumer group of the sink; sink instances of one group share the topic's partitions.")
             .define(DATA_DIR, Type.STRING, "data", SinkConfig::validateDir,
                     Importance.HIGH, "Directory of the DuckDB file (attribution.duckdb) and the Parquet files (parquet/...); created if missing.")
-            .define(TOPIC, Type.STRING, Topics.ATTRIBUTION, SinkConfig::validateTopic,
+            .define(TOPIC, Type.STRING, Topics.ATTRIBUTION, ConfigChecks::topicName,
                     Importance.LOW, "Topic of AttributionEvent records the sink consumes.")
-            .define(DLQ_TOPIC, Type.STRING, Topics.DLQ, SinkConfig::validateTopic,
+            .define(DLQ_TOPIC, Type.STRING, Topics.DLQ, ConfigChecks::topicName,
                     Importance.LOW, "Topic that receives a DeadLetter for every record the sink cannot decode or accept.")
             .define(FLUSH_INTERVAL_MS, Type.LONG, 1_000L, ConfigDef.Range.between(1, 3_600_000),
                     Importance.MEDIUM, "Longest time a consumed record waits in memory before its batch is written and its offset committed.")
@@ -83,10 +80,8 @@ public final class SinkConfig {
         batchSize = parsed.getInt(BATCH_SIZE);
         pollTimeout = Duration.ofMillis(parsed.getLong(POLL_TIMEOUT_MS));
         parquetExport = parsed.getBoolean(PARQUET_EXPORT);
-        if (topic.equals(dlqTopic)) {
-            throw new ConfigException(TOPIC + " and " + DLQ_TOPIC + " are both '" + topic
-                    + "'; the sink would dead-letter records into the topic it reads");
-        }
+        ConfigChecks.requireDistinctTopics(TOPIC, topic, DLQ_TOPIC, dlqTopic,
+                "the sink would dead-letter records into the topic it reads");
         if (pollTimeout.compareTo(flushInterval) > 0) {
             throw new ConfigException(POLL_TIMEOUT_MS + "=" + pollTimeout.toMillis() + " exceeds " + FLUSH_INTERVAL_MS + "="
                     + flushInterval.toMillis() + "; a poll that blocks longer than the flush interval cannot keep it");
@@ -95,12 +90,7 @@ public final class SinkConfig {
 
     /** Reads the keys of {@link #DEFINITION} from a map (values as strings or typed); unknown keys are refused. */
     public static SinkConfig from(Map<String, ?> props) {
-        for (String key : props.keySet()) {
-            if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException(key, props.get(key), "unknown attribution sink setting; known: " + DEFINITION.names());
-            }
-        }
-        return new SinkConfig(new AbstractConfig(DEFINITION, props, false));
+        return new SinkConfig(ConfigChecks.parseKnown(DEFINITION, props, "attribution sink"));
     }
 
     public static Builder builder(String bootstrapServers, String schemaRegistryUrl) {
@@ -125,24 +115,6 @@ public final class SinkConfig {
                 + ", " + DLQ_TOPIC + "=" + dlqTopic + ", " + FLUSH_INTERVAL_MS + "=" + flushInterval.toMillis()
                 + ", " + BATCH_SIZE + "=" + batchSize + ", " + POLL_TIMEOUT_MS + "=" + pollTimeout.toMillis()
                 + ", " + PARQUET_EXPORT + "=" + parquetExport + "}";
-    }
-
-    private static void validateUrl(String key, Object value) {
-        if (!(value instanceof String s) || s.isBlank()) throw new ConfigException(key, value, "must be a non-empty http(s) URL");
-        try {
-            URI uri = URI.create(s.trim());
-            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new ConfigException(key, value, "must be an http(s) URL with a host, e.g. http://127.0.0.1:8081");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(key, value, "is not a valid URL: " + e.getMessage());
-        }
-    }
-
-    private static void validateTopic(String key, Object value) {
-        if (!(value instanceof String s) || !TOPIC_NAME.matcher(s).matches() || s.equals(".") || s.equals("..")) {
-            throw new ConfigException(key, value, "must be a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)");
-        }
     }
 
     private static void validateDir(String key, Object value) {

@@ -1,5 +1,6 @@
 package dev.lorastream.ingest;
 
+import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -7,12 +8,10 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Settings of an {@link InferenceClient}: each key with its type, default, validator and doc
@@ -29,20 +28,18 @@ public final class ClientConfig {
     public static final String DEFAULT_TIMEOUT_MS = "default.timeout.ms";
     public static final String CLIENT_ID = "client.id";
 
-    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyStringWithoutControlChars(),
                     Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port...].")
-            .define(SCHEMA_REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ClientConfig::validateUrl,
+            .define(SCHEMA_REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigChecks::httpUrl,
                     Importance.HIGH, "Schema registry base URL (Confluent root, or Apicurio's /apis/ccompat/v7).")
-            .define(REQUEST_TOPIC, Type.STRING, Topics.REQUESTS, ClientConfig::validateTopic,
+            .define(REQUEST_TOPIC, Type.STRING, Topics.REQUESTS, ConfigChecks::topicName,
                     Importance.MEDIUM, "Topic the client writes InferenceRequest events to.")
-            .define(REPLY_TOPIC, Type.STRING, Topics.RESPONSES, ClientConfig::validateTopic,
+            .define(REPLY_TOPIC, Type.STRING, Topics.RESPONSES, ConfigChecks::topicName,
                     Importance.MEDIUM, "Topic the client reads InferenceResponse events from; created if missing.")
-            .define(DLQ_TOPIC, Type.STRING, Topics.DLQ, ClientConfig::validateTopic,
+            .define(DLQ_TOPIC, Type.STRING, Topics.DLQ, ConfigChecks::topicName,
                     Importance.LOW, "Topic for DeadLetter events about input the ingest side refused.")
-            .define(CATALOG_TOPIC, Type.STRING, Topics.ADAPTER_CATALOG, ClientConfig::validateTopic,
+            .define(CATALOG_TOPIC, Type.STRING, Topics.ADAPTER_CATALOG, ConfigChecks::topicName,
                     Importance.LOW, "Compacted topic of AdapterDescriptor events, read into a map in the background.")
             .define(DEFAULT_TIMEOUT_MS, Type.LONG, 60_000L, ConfigDef.Range.between(1, 24L * 3600 * 1000),
                     Importance.MEDIUM, "How long a submitted request waits for its response unless the caller says otherwise.")
@@ -67,20 +64,15 @@ public final class ClientConfig {
         catalogTopic = parsed.getString(CATALOG_TOPIC);
         defaultTimeout = Duration.ofMillis(parsed.getLong(DEFAULT_TIMEOUT_MS));
         clientId = parsed.getString(CLIENT_ID);
-        requireDistinct(REQUEST_TOPIC, requestTopic, REPLY_TOPIC, replyTopic);
-        requireDistinct(REQUEST_TOPIC, requestTopic, DLQ_TOPIC, dlqTopic);
-        requireDistinct(REPLY_TOPIC, replyTopic, DLQ_TOPIC, dlqTopic);
-        requireDistinct(CATALOG_TOPIC, catalogTopic, REPLY_TOPIC, replyTopic);
+        ConfigChecks.requireDistinctTopics(REQUEST_TOPIC, requestTopic, REPLY_TOPIC, replyTopic);
+        ConfigChecks.requireDistinctTopics(REQUEST_TOPIC, requestTopic, DLQ_TOPIC, dlqTopic);
+        ConfigChecks.requireDistinctTopics(REPLY_TOPIC, replyTopic, DLQ_TOPIC, dlqTopic);
+        ConfigChecks.requireDistinctTopics(CATALOG_TOPIC, catalogTopic, REPLY_TOPIC, replyTopic);
     }
 
     /** Reads the keys of {@link #DEFINITION} from a map (values as strings or typed); unknown keys are refused. */
     public static ClientConfig from(Map<String, ?> props) {
-        for (String key : props.keySet()) {
-            if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException(key, props.get(key), "unknown ingest client setting; known: " + DEFINITION.names());
-            }
-        }
-        return new ClientConfig(new AbstractConfig(DEFINITION, props, false));
+        return new ClientConfig(ConfigChecks.parseKnown(DEFINITION, props, "ingest client"));
     }
 
     public static Builder builder(String bootstrapServers, String schemaRegistryUrl) {
@@ -102,30 +94,6 @@ public final class ClientConfig {
                 + ", " + REQUEST_TOPIC + "=" + requestTopic + ", " + REPLY_TOPIC + "=" + replyTopic + ", " + DLQ_TOPIC + "=" + dlqTopic
                 + ", " + CATALOG_TOPIC + "=" + catalogTopic + ", " + DEFAULT_TIMEOUT_MS + "=" + defaultTimeout.toMillis()
                 + ", " + CLIENT_ID + "=" + clientId + "}";
-    }
-
-    private static void requireDistinct(String keyA, String a, String keyB, String b) {
-        if (a.equals(b)) {
-            throw new ConfigException(keyA + " and " + keyB + " are both '" + a + "'; they must name different topics");
-        }
-    }
-
-    private static void validateUrl(String key, Object value) {
-        if (!(value instanceof String s) || s.isBlank()) throw new ConfigException(key, value, "must be a non-empty http(s) URL");
-        try {
-            URI uri = URI.create(s.trim());
-            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new ConfigException(key, value, "must be an http(s) URL with a host, e.g. http://127.0.0.1:8081");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(key, value, "is not a valid URL: " + e.getMessage());
-        }
-    }
-
-    private static void validateTopic(String key, Object value) {
-        if (!(value instanceof String s) || !TOPIC_NAME.matcher(s).matches() || s.equals(".") || s.equals("..")) {
-            throw new ConfigException(key, value, "must be a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)");
-        }
     }
 
     /** Fluent construction over the same keys and validation as {@link #from(Map)}. */

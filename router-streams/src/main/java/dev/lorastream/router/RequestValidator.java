@@ -1,5 +1,6 @@
 package dev.lorastream.router;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.topic.Topics;

@@ -1,5 +1,7 @@
 package dev.lorastream.router;
 
+import dev.lorastream.schemas.ErrorCode;
+
 import java.util.Objects;
 
 /**

@@ -2,6 +2,7 @@ package dev.lorastream.router;
 
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;

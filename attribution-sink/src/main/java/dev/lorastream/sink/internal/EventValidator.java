@@ -2,6 +2,7 @@ package dev.lorastream.sink.internal;
 
 import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.Contributor;
+import dev.lorastream.schemas.ErrorCode;
 
 import java.util.HashSet;
 import java.util.Optional;
@@ -12,8 +13,6 @@ import java.util.Set;
  * non-finite usage, and contributor shares in [0, 1] with each contributor named once.
  */
 public final class EventValidator {
-    public static final String MALFORMED_RECORD = "MALFORMED_RECORD";
-
     private EventValidator() {}
 
     public static Optional<Decoded.Rejected> check(AttributionEvent e) {
@@ -41,6 +40,6 @@ public final class EventValidator {
     }
 
     private static Optional<Decoded.Rejected> reject(AttributionEvent e, String field, String reason) {
-        return Optional.of(new Decoded.Rejected(MALFORMED_RECORD, field, reason, e.getRequestId()));
+        return Optional.of(new Decoded.Rejected(ErrorCode.MALFORMED_RECORD.name(), field, reason, e.getRequestId()));
     }
 }

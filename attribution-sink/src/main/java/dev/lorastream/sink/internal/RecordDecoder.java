@@ -1,6 +1,7 @@
 package dev.lorastream.sink.internal;
 
 import dev.lorastream.schemas.AttributionEvent;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import dev.lorastream.schemas.serde.AvroDeserializer;
@@ -15,8 +16,6 @@ import org.apache.kafka.common.errors.SerializationException;
  * the batch is retried rather than dead-lettered.
  */
 public final class RecordDecoder {
-    public static final String WRONG_SCHEMA = "WRONG_SCHEMA";
-
     private final SchemaRegistryClient registry;
     private final AvroDeserializer<AttributionEvent> deserializer;
 
@@ -28,15 +27,15 @@ public final class RecordDecoder {
     /** @throws SerializationException when the registry is unreachable or failing (retriable) */
     public Decoded decode(String topic, byte[] value) {
         if (value == null) {
-            return new Decoded.Rejected(EventValidator.MALFORMED_RECORD, null, "record on " + topic + " has no value (null)", null);
+            return new Decoded.Rejected(ErrorCode.MALFORMED_RECORD.name(), null, "record on " + topic + " has no value (null)", null);
         }
         AttributionEvent event;
         try {
             event = deserializer.deserialize(topic, value);
         } catch (SerializationException e) {
             if (retriable(e)) throw e;
-            String code = isOtherEventType(value) ? WRONG_SCHEMA : EventValidator.MALFORMED_RECORD;
-            return new Decoded.Rejected(code, null, e.getMessage(), null);
+            ErrorCode code = isOtherEventType(value) ? ErrorCode.WRONG_SCHEMA : ErrorCode.MALFORMED_RECORD;
+            return new Decoded.Rejected(code.name(), null, e.getMessage(), null);
         }
         return EventValidator.check(event).<Decoded>map(r -> r).orElseGet(() -> new Decoded.Accepted(event));
     }

@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.worker.engine.Generation;
 import dev.lorastream.worker.engine.GenerationTask;
@@ -83,7 +84,7 @@ public final class BatchProcessor {
             Instant deadline = request.getDeadlineMs();
             if (deadline != null && clock.instant().isAfter(deadline)) {
                 log.info("deadline {} passed before serving", deadline);
-                out.response(ResponseFactory.topicFor(request), responses.error(request, ErrorCodes.DEADLINE_EXCEEDED,
+                out.response(ResponseFactory.topicFor(request), responses.error(request, ErrorCode.DEADLINE_EXCEEDED.name(),
                         "deadline_ms", "deadline " + deadline + " passed before the request could be served"));
                 return null;
             }
@@ -94,7 +95,7 @@ public final class BatchProcessor {
             } catch (InvalidTaskException e) {
                 refuse(record, request, e.code(), e.field(), e.getMessage(), out);
             } catch (RuntimeException e) {
-                refuse(record, request, ErrorCodes.INTERNAL, null, "validation failed: " + e, out);
+                refuse(record, request, ErrorCode.INTERNAL.name(), null, "validation failed: " + e, out);
             }
             return null;
         }
@@ -109,7 +110,7 @@ public final class BatchProcessor {
             String reason = "engine failed the batch after " + f.attempts() + " attempt(s): " + f.cause();
             for (Admitted a : batch) {
                 try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
-                    refuse(a.record(), a.request(), ErrorCodes.INTERNAL, null, reason, out);
+                    refuse(a.record(), a.request(), ErrorCode.INTERNAL.name(), null, reason, out);
                 }
             }
             return;
@@ -123,7 +124,7 @@ public final class BatchProcessor {
                 try {
                     text = engine.decode(g.tokenIds());
                 } catch (RuntimeException e) {
-                    refuse(a.record(), a.request(), ErrorCodes.INTERNAL, null, "generated tokens cannot be decoded: " + e, out);
+                    refuse(a.record(), a.request(), ErrorCode.INTERNAL.name(), null, "generated tokens cannot be decoded: " + e, out);
                     continue;
                 }
                 int promptTokens = a.task().promptIds().length;

@@ -12,6 +12,9 @@ import java.time.Clock;
  * value bytes, the error code, the field at fault and the reason; component "worker".
  */
 public final class DeadLetters {
+    /** DeadLetter.component of everything the worker dead-letters. */
+    public static final String COMPONENT = "worker";
+
     private final Clock clock;
 
     public DeadLetters(Clock clock) { this.clock = clock; }
@@ -36,7 +39,7 @@ public final class DeadLetters {
                 .setErrorCode(code)
                 .setField(field)
                 .setReason(reason == null ? code : reason)
-                .setComponent(ErrorCodes.COMPONENT)
+                .setComponent(COMPONENT)
                 .setFailedAtMs(clock.instant())
                 .build();
     }

@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
@@ -39,7 +40,7 @@ public final class RequestDecoder {
 
     public Result decode(ConsumerRecord<byte[], byte[]> record) {
         if (record.value() == null) {
-            return new Refused(ErrorCodes.MALFORMED_RECORD, "record has no value (tombstone)");
+            return new Refused(ErrorCode.MALFORMED_RECORD.name(), "record has no value (tombstone)");
         }
         try {
             return new Decoded(deserializer.deserialize(record.topic(), record.value()));
@@ -52,19 +53,19 @@ public final class RequestDecoder {
         SchemaRegistryException registryFailure = registryCause(failure);
         if (registryFailure != null) {
             throwIfRetriable(record, registryFailure, failure);
-            return new Refused(ErrorCodes.MALFORMED_RECORD, failure.getMessage());
+            return new Refused(ErrorCode.MALFORMED_RECORD.name(), failure.getMessage());
         }
         Schema writer;
         try {
             writer = registry.schemaById(WireFormat.schemaId(record.topic(), record.value()));
         } catch (SerializationException e) {
-            return new Refused(ErrorCodes.MALFORMED_RECORD, failure.getMessage());
+            return new Refused(ErrorCode.MALFORMED_RECORD.name(), failure.getMessage());
         } catch (SchemaRegistryException e) {
             throwIfRetriable(record, e, failure);
-            return new Refused(ErrorCodes.MALFORMED_RECORD, failure.getMessage());
+            return new Refused(ErrorCode.MALFORMED_RECORD.name(), failure.getMessage());
         }
         boolean otherType = !writer.getFullName().equals(InferenceRequest.getClassSchema().getFullName());
-        return new Refused(otherType ? ErrorCodes.WRONG_SCHEMA : ErrorCodes.MALFORMED_RECORD, failure.getMessage());
+        return new Refused(otherType ? ErrorCode.WRONG_SCHEMA.name() : ErrorCode.MALFORMED_RECORD.name(), failure.getMessage());
     }
 
     private static void throwIfRetriable(ConsumerRecord<byte[], byte[]> record, SchemaRegistryException e, Exception failure) {

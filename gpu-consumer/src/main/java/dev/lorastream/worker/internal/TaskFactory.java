@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.worker.engine.GenerationTask;
@@ -21,15 +22,15 @@ public final class TaskFactory {
 
     public GenerationTask create(InferenceRequest request) throws InvalidTaskException {
         if (request.getRequestId() == null || request.getRequestId().isBlank()) {
-            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "request_id", "request_id is empty");
+            throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "request_id", "request_id is empty");
         }
         String replyTopic = request.getReplyTopic();
         if (replyTopic != null && !ResponseFactory.isLegalTopicName(replyTopic)) {
-            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "reply_topic",
+            throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "reply_topic",
                     "reply_topic '" + replyTopic + "' is not a legal Kafka topic name");
         }
         GenerationParams p = request.getParams();
-        if (p == null) throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "params", "params are missing");
+        if (p == null) throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "params", "params are missing");
         return new GenerationTask(request.getRequestId(), request.getAdapterId(), promptIds(request),
                 p.getMaxNewTokens(), p.getTemperature(), p.getTopP(), p.getTopK(), p.getSeed(), p.getIgnoreEos());
     }
@@ -39,17 +40,17 @@ public final class TaskFactory {
             try {
                 return engine.encode(request.getPrompt());
             } catch (RuntimeException e) {
-                throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt", "prompt cannot be tokenized: " + e.getMessage());
+                throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "prompt", "prompt cannot be tokenized: " + e.getMessage());
             }
         }
         List<Integer> ids = request.getPromptTokenIds();
         if (ids == null) {
-            throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt", "neither prompt nor prompt_token_ids is set");
+            throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "prompt", "neither prompt nor prompt_token_ids is set");
         }
         int[] out = new int[ids.size()];
         for (int i = 0; i < out.length; i++) {
             Integer id = ids.get(i);
-            if (id == null) throw new InvalidTaskException(ErrorCodes.INVALID_REQUEST, "prompt_token_ids", "token id " + i + " is null");
+            if (id == null) throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "prompt_token_ids", "token id " + i + " is null");
             out[i] = id;
         }
         return out;

@@ -2,6 +2,7 @@ package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
@@ -98,7 +99,7 @@ class BatchProcessorTest {
 
         List<DeadLetter> dls = values(out, Topics.DLQ, DeadLetter.class);
         assertThat(dls).hasSize(1);
-        assertThat(dls.getFirst().getErrorCode()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(dls.getFirst().getErrorCode()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
         assertThat(dls.getFirst().getRequestId()).isEqualTo("poison-key");
         assertThat(dls.getFirst().getOriginalValue()).isEqualTo(ByteBuffer.wrap(poison));
         assertThat(dls.getFirst().getSourceTopic()).isEqualTo(Topics.ROUTED);
@@ -132,7 +133,7 @@ class BatchProcessorTest {
         OutputBatch out = processor.process(List.of(record(Requests.request("n-1", null, null).build())));
 
         assertThat(values(out, Topics.RESPONSES, InferenceResponse.class).getFirst().getError().getCode())
-                .isEqualTo(ErrorCodes.INVALID_REQUEST);
+                .isEqualTo(ErrorCode.INVALID_REQUEST.name());
         assertThat(values(out, Topics.DLQ, DeadLetter.class).getFirst().getField()).isEqualTo("prompt");
     }
 
@@ -153,7 +154,7 @@ class BatchProcessorTest {
         OutputBatch out = processor.process(List.of(record(late)));
 
         InferenceResponse r = values(out, Topics.RESPONSES, InferenceResponse.class).getFirst();
-        assertThat(r.getError().getCode()).isEqualTo(ErrorCodes.DEADLINE_EXCEEDED);
+        assertThat(r.getError().getCode()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED.name());
         assertThat(out.attributions()).isZero();
         assertThat(engine.batchSizes()).isEmpty();
     }
@@ -181,7 +182,7 @@ class BatchProcessorTest {
         assertThat(responses).filteredOn(r -> r.getStatus() == ResponseStatus.ERROR)
                 .extracting(InferenceResponse::getRequestId).containsExactly("f0", "f1", "f2");
         assertThat(responses).filteredOn(r -> r.getStatus() == ResponseStatus.ERROR)
-                .allSatisfy(r -> assertThat(r.getError().getCode()).isEqualTo(ErrorCodes.INTERNAL));
+                .allSatisfy(r -> assertThat(r.getError().getCode()).isEqualTo(ErrorCode.INTERNAL.name()));
         assertThat(values(out, Topics.DLQ, DeadLetter.class)).extracting(DeadLetter::getRequestId).containsExactly("f0", "f1", "f2");
         assertThat(values(out, Topics.ATTRIBUTION, AttributionEvent.class)).extracting(AttributionEvent::getRequestId).containsExactly("f3");
     }

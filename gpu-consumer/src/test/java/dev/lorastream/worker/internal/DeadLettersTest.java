@@ -1,6 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class DeadLettersTest {
         byte[] value = {1, 2, 3, 4};
         ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(Topics.ROUTED, 3, 42L, key, value);
 
-        DeadLetter dl = deadLetters.of(record, "req-9", ErrorCodes.WRONG_SCHEMA, "params", "not a request");
+        DeadLetter dl = deadLetters.of(record, "req-9", ErrorCode.WRONG_SCHEMA.name(), "params", "not a request");
 
         assertThat(dl.getRequestId()).isEqualTo("req-9");
         assertThat(dl.getSourceTopic()).isEqualTo(Topics.ROUTED);
@@ -31,7 +32,7 @@ class DeadLettersTest {
         assertThat(dl.getSourceOffset()).isEqualTo(42L);
         assertThat(dl.getOriginalKey()).isEqualTo(ByteBuffer.wrap(key));
         assertThat(dl.getOriginalValue()).isEqualTo(ByteBuffer.wrap(value));
-        assertThat(dl.getErrorCode()).isEqualTo(ErrorCodes.WRONG_SCHEMA);
+        assertThat(dl.getErrorCode()).isEqualTo(ErrorCode.WRONG_SCHEMA.name());
         assertThat(dl.getField()).isEqualTo("params");
         assertThat(dl.getReason()).isEqualTo("not a request");
         assertThat(dl.getComponent()).isEqualTo("worker");
@@ -43,7 +44,7 @@ class DeadLettersTest {
         ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(Topics.ROUTED, 0, 1L,
                 "key-7".getBytes(StandardCharsets.UTF_8), new byte[]{9});
 
-        DeadLetter dl = deadLetters.of(record, null, ErrorCodes.MALFORMED_RECORD, null, "garbage");
+        DeadLetter dl = deadLetters.of(record, null, ErrorCode.MALFORMED_RECORD.name(), null, "garbage");
 
         assertThat(dl.getRequestId()).isEqualTo("key-7");
     }
@@ -52,7 +53,7 @@ class DeadLettersTest {
     void withoutRequestIdOrKeyTheRequestIdIsNull() {
         ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(Topics.ROUTED, 0, 1L, null, null);
 
-        DeadLetter dl = deadLetters.of(record, null, ErrorCodes.MALFORMED_RECORD, null, "tombstone");
+        DeadLetter dl = deadLetters.of(record, null, ErrorCode.MALFORMED_RECORD.name(), null, "tombstone");
 
         assertThat(dl.getRequestId()).isNull();
         assertThat(dl.getOriginalKey()).isNull();

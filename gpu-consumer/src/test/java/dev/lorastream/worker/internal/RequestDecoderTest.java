@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.WorkerStatus;
 import dev.lorastream.schemas.registry.Compatibility;
@@ -47,7 +48,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed("this is not avro".getBytes(StandardCharsets.UTF_8)));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
         assertThat(((RequestDecoder.Refused) result).reason()).contains("magic byte");
     }
 
@@ -56,7 +57,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed(new byte[]{0, 1}));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
         assertThat(((RequestDecoder.Refused) result).reason()).contains("too short");
     }
 
@@ -70,7 +71,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed(bytes));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.WRONG_SCHEMA);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.WRONG_SCHEMA.name());
         assertThat(((RequestDecoder.Refused) result).reason()).contains("WorkerStatus");
     }
 
@@ -81,7 +82,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed(bytes));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
         assertThat(((RequestDecoder.Refused) result).reason()).contains("32767");
     }
 
@@ -92,7 +93,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed(Arrays.copyOf(whole, whole.length - 6)));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
     }
 
     @Test
@@ -100,7 +101,7 @@ class RequestDecoderTest {
         RequestDecoder.Result result = decoder.decode(routed(null));
 
         assertThat(result).isInstanceOf(RequestDecoder.Refused.class);
-        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCodes.MALFORMED_RECORD);
+        assertThat(((RequestDecoder.Refused) result).code()).isEqualTo(ErrorCode.MALFORMED_RECORD.name());
     }
 
     @Test

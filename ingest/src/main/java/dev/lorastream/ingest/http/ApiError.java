@@ -1,5 +1,6 @@
 package dev.lorastream.ingest.http;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.ErrorInfo;
 
 import java.util.Locale;
@@ -32,45 +33,45 @@ public final class ApiError extends RuntimeException {
     }
 
     static ApiError invalidJson(String detail) {
-        return refused(400, "request body is not valid JSON: " + detail, null, "invalid_json", "MALFORMED_RECORD");
+        return refused(400, "request body is not valid JSON: " + detail, null, "invalid_json", ErrorCode.MALFORMED_RECORD);
     }
 
     static ApiError notAnObject(String got) {
-        return refused(400, "request body must be a JSON object, got " + got, null, "invalid_type", "INVALID_REQUEST");
+        return refused(400, "request body must be a JSON object, got " + got, null, "invalid_type", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError invalidType(String param, String expected) {
-        return refused(400, "'" + param + "' must be " + expected, param, "invalid_type", "INVALID_REQUEST");
+        return refused(400, "'" + param + "' must be " + expected, param, "invalid_type", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError missing(String param) {
-        return refused(400, "'" + param + "' is required", param, "missing_required_parameter", "INVALID_REQUEST");
+        return refused(400, "'" + param + "' is required", param, "missing_required_parameter", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError empty(String param) {
-        return refused(400, "'" + param + "' must not be empty", param, "empty_value", "INVALID_REQUEST");
+        return refused(400, "'" + param + "' must not be empty", param, "empty_value", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError outOfRange(String param, String reason) {
-        return refused(400, "'" + param + "' " + reason, param, "invalid_value", "BAD_PARAMETER");
+        return refused(400, "'" + param + "' " + reason, param, "invalid_value", ErrorCode.BAD_PARAMETER);
     }
 
     static ApiError unsupported(String param, String reason) {
-        return refused(400, "'" + param + "' " + reason, param, "unsupported_value", "BAD_PARAMETER");
+        return refused(400, "'" + param + "' " + reason, param, "unsupported_value", ErrorCode.BAD_PARAMETER);
     }
 
     static ApiError unknownParameter(String param) {
-        return refused(400, "Unrecognized request argument supplied: " + param, param, "unknown_parameter", "INVALID_REQUEST");
+        return refused(400, "Unrecognized request argument supplied: " + param, param, "unknown_parameter", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError unknownModel(String model) {
         return refused(404, "The model '" + model + "' does not exist: it is neither the backbone nor an adapter in the catalog",
-                "model", "model_not_found", "UNKNOWN_ADAPTER");
+                "model", "model_not_found", ErrorCode.UNKNOWN_ADAPTER);
     }
 
     static ApiError tooLarge(long size, int limit) {
         String got = size >= 0 ? size + " bytes" : "more than " + limit + " bytes";
-        return refused(413, "request body is " + got + "; the limit is " + limit + " bytes", null, "request_too_large", "INVALID_REQUEST");
+        return refused(413, "request body is " + got + "; the limit is " + limit + " bytes", null, "request_too_large", ErrorCode.INVALID_REQUEST);
     }
 
     static ApiError notFound(String method, String path) {
@@ -84,30 +85,32 @@ public final class ApiError extends RuntimeException {
 
     static ApiError timeout(String requestId, long millis) {
         return new ApiError(504, "no response for request " + requestId + " within " + millis + " ms",
-                SERVER_ERROR, null, "timeout", "DEADLINE_EXCEEDED", false);
+                SERVER_ERROR, null, "timeout", ErrorCode.DEADLINE_EXCEEDED.name(), false);
     }
 
     static ApiError internal(String message) {
-        return new ApiError(500, message, SERVER_ERROR, null, "internal_error", "INTERNAL", false);
+        return new ApiError(500, message, SERVER_ERROR, null, "internal_error", ErrorCode.INTERNAL.name(), false);
     }
 
     /**
      * The HTTP face of an ERROR response from the pipeline: 400 for BAD_PARAMETER, PROMPT_TOO_LONG
-     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 504 for DEADLINE_EXCEEDED, 500 otherwise.
+     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 504 for DEADLINE_EXCEEDED, 500 otherwise (also for a code
+     * this build does not know; it is passed on as it came).
      *
      * @param promptParam the request field that carried the prompt ({@code prompt} or {@code messages})
      */
     static ApiError fromPipeline(ErrorInfo error, String promptParam) {
-        String pipelineCode = error == null ? "INTERNAL" : error.getCode();
+        String pipelineCode = error == null ? ErrorCode.INTERNAL.name() : error.getCode();
         String message = error == null ? "the pipeline answered with an error and no details" : error.getMessage();
-        int status = switch (pipelineCode) {
-            case "BAD_PARAMETER", "PROMPT_TOO_LONG", "INVALID_REQUEST" -> 400;
-            case "UNKNOWN_ADAPTER" -> 404;
-            case "DEADLINE_EXCEEDED" -> 504;
-            default -> 500;
+        ErrorCode known = ErrorCode.parse(pipelineCode).orElse(null);
+        int status = switch (known) {
+            case BAD_PARAMETER, PROMPT_TOO_LONG, INVALID_REQUEST -> 400;
+            case UNKNOWN_ADAPTER -> 404;
+            case DEADLINE_EXCEEDED -> 504;
+            case null, default -> 500;
         };
         String param = error == null ? null : openAiParam(error.getField(), promptParam);
-        if (param == null && "UNKNOWN_ADAPTER".equals(pipelineCode)) param = "model";
+        if (param == null && known == ErrorCode.UNKNOWN_ADAPTER) param = "model";
         String type = status < 500 ? INVALID_REQUEST_ERROR : SERVER_ERROR;
         return new ApiError(status, message, type, param, pipelineCode.toLowerCase(Locale.ROOT), pipelineCode, false);
     }
@@ -125,8 +128,8 @@ public final class ApiError extends RuntimeException {
         };
     }
 
-    private static ApiError refused(int status, String message, String param, String code, String pipelineCode) {
-        return new ApiError(status, message, INVALID_REQUEST_ERROR, param, code, pipelineCode, true);
+    private static ApiError refused(int status, String message, String param, String code, ErrorCode pipelineCode) {
+        return new ApiError(status, message, INVALID_REQUEST_ERROR, param, code, pipelineCode.name(), true);
     }
 
     public int status() { return status; }

@@ -1,5 +1,6 @@
 package dev.lorastream.ingest.http;
 
+import dev.lorastream.schemas.config.ConfigChecks;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -60,12 +61,7 @@ public final class HttpConfig {
 
     /** Reads the keys of {@link #DEFINITION}; unknown keys are refused. */
     public static HttpConfig from(Map<String, ?> props) {
-        for (String key : props.keySet()) {
-            if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException(key, props.get(key), "unknown http setting; known: " + DEFINITION.names());
-            }
-        }
-        return new HttpConfig(new AbstractConfig(DEFINITION, props, false));
+        return new HttpConfig(ConfigChecks.parseKnown(DEFINITION, props, "http"));
     }
 
     public static HttpConfig defaults() { return from(Map.of()); }

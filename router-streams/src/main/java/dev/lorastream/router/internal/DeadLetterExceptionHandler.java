@@ -1,9 +1,9 @@
 package dev.lorastream.router.internal;
 
-import dev.lorastream.router.ErrorCode;
 import dev.lorastream.router.RouterConfig;
 import dev.lorastream.router.Violation;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;

@@ -1,7 +1,7 @@
 package dev.lorastream.router.internal;
 
-import dev.lorastream.router.ErrorCode;
 import dev.lorastream.router.Violation;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;

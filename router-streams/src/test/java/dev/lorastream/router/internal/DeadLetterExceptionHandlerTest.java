@@ -1,7 +1,7 @@
 package dev.lorastream.router.internal;
 
-import dev.lorastream.router.ErrorCode;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.registry.InMemorySchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import dev.lorastream.schemas.serde.AvroDeserializer;
