@@ -59,6 +59,24 @@ public final class ConfigKey<T> {
                 "must be in [" + minMs + ", " + maxMs + "] ms", doc);
     }
 
+    /** A size in bytes, written as a number of bytes or with a unit: 512KiB, 64MiB, 2GiB. */
+    public static ConfigKey<Long> bytes(String name, long defaultBytes, String doc) {
+        return new ConfigKey<>(name, "bytes", Long.class, ConfigKey::parseBytes, () -> defaultBytes,
+                v -> v >= 0, "must be 0 (automatic) or a positive size such as 4194304, 512KiB, 64MiB or 2GiB", doc);
+    }
+
+    public static long parseBytes(String text) {
+        String s = text.trim();
+        long unit = 1;
+        for (var u : Map.of("KiB", 1L << 10, "MiB", 1L << 20, "GiB", 1L << 30).entrySet()) {
+            if (s.endsWith(u.getKey())) {
+                unit = u.getValue();
+                s = s.substring(0, s.length() - u.getKey().length()).trim();
+            }
+        }
+        return Math.multiplyExact(Long.parseLong(s), unit);
+    }
+
     public static ConfigKey<Path> directory(String name, String doc) {
         return new ConfigKey<>(name, "directory", Path.class, s -> Path.of(s.trim()), null,
                 java.nio.file.Files::isDirectory, "must be an existing directory", doc);
@@ -81,6 +99,8 @@ public final class ConfigKey<T> {
             value = javaType.cast(given);
         } else if (given instanceof Number n && javaType == Duration.class) {
             value = javaType.cast(Duration.ofMillis(n.longValue()));
+        } else if (given instanceof Number n && javaType == Long.class) {
+            value = javaType.cast(n.longValue());
         } else {
             try {
                 value = parser.apply(given.toString());

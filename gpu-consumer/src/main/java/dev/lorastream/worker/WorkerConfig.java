@@ -1,5 +1,6 @@
 package dev.lorastream.worker;
 
+import dev.lorastream.worker.engine.cache.CacheConfig;
 import org.apache.kafka.common.config.ConfigException;
 
 import java.net.InetAddress;
@@ -42,6 +43,12 @@ public final class WorkerConfig {
     public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
     public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),
             "ONNX Runtime execution provider");
+    public static final ConfigKey<Long> ADAPTER_DEVICE_BYTES = ConfigKey.bytes(CacheConfig.DEVICE_BYTES, 0,
+            "device tier of the adapter cache (bank slots at the maximum rank); 0 = room for 8 adapters");
+    public static final ConfigKey<Long> ADAPTER_HOST_BYTES = ConfigKey.bytes(CacheConfig.HOST_BYTES, 0,
+            "host-memory tier of the adapter cache, at least the device tier; 0 = 4 x the device tier");
+    public static final ConfigKey<String> ADAPTER_EVICTION_POLICY = ConfigKey.oneOf(CacheConfig.EVICTION_POLICY, "lru", Set.of("lru"),
+            "eviction policy of both adapter cache tiers");
     public static final ConfigKey<Integer> ENGINE_MAX_ATTEMPTS = ConfigKey.integer("engine.max.attempts", 3, 1, 100,
             "attempts of a failing batch before its requests are answered with INTERNAL errors");
     public static final ConfigKey<Duration> RETRY_BACKOFF = ConfigKey.millis("retry.backoff.ms", 100, 0, 60_000,
@@ -54,7 +61,7 @@ public final class WorkerConfig {
     /** Every key, in the order of the help text. */
     public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
             MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, HEARTBEAT_INTERVAL, MODEL_DIR, ADAPTER_DIR,
-            EXECUTION_PROVIDER, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
+            EXECUTION_PROVIDER, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
 
     private final Map<ConfigKey<?>, Object> values;
 
@@ -136,6 +143,11 @@ public final class WorkerConfig {
 
     /** "cpu" or "cuda". */
     public String executionProvider() { return get(EXECUTION_PROVIDER); }
+
+    /** The adapter cache's tiers (capacities are checked against the backbone when the engine opens). */
+    public CacheConfig cacheConfig() {
+        return new CacheConfig(get(ADAPTER_DEVICE_BYTES), get(ADAPTER_HOST_BYTES), get(ADAPTER_EVICTION_POLICY));
+    }
 
     public int engineMaxAttempts() { return get(ENGINE_MAX_ATTEMPTS); }
 

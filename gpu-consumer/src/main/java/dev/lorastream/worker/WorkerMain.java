@@ -41,7 +41,7 @@ public final class WorkerMain {
     static int run(WorkerConfig config) throws InterruptedException {
         CountDownLatch shutdownDone = new CountDownLatch(1);
         InferenceEngine engine = OnnxLoraEngine.open(new EngineConfig(config.modelDir(), config.adapterDir(),
-                config.executionProvider(), config.maxBatchSize()));
+                config.executionProvider(), config.maxBatchSize()), config.cacheConfig());
         Worker worker = new Worker(config, engine);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutdown requested; stopping worker {}", config.workerId());

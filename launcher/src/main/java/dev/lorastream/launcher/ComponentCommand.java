@@ -5,6 +5,7 @@ import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.worker.MetricsEndpoint;
 import dev.lorastream.worker.engine.InferenceEngine;
 
 import java.nio.file.Path;
@@ -44,12 +45,15 @@ final class ComponentCommand {
                 Path adapters = Path.of(o.get("adapters"));
                 String provider = o.get("provider", "cpu");
                 int maxBatch = o.intValue(command, "max-batch", 8, 1, 1024);
-                InferenceEngine engine = Components.engine(model, adapters, provider, maxBatch);
+                InferenceEngine engine = Components.engine(model, adapters, provider, maxBatch, Components.cache(o));
                 parts.push(engine);
                 AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
-                var worker = Components.worker(c, engine, model, adapters, o.get("worker-id"), provider, maxBatch);
+                var worker = Components.worker(c, engine, model, adapters, o.get("worker-id"), provider, maxBatch, Components.cache(o));
                 worker.start();
                 parts.push(worker);
+                var metrics = new MetricsEndpoint("0.0.0.0", o.intValue(command, "metrics-port", 9400, 0, 65535), worker.metrics(), engine).start();
+                parts.push(metrics);
+                System.out.println("worker: metrics on port " + metrics.port() + " (/metrics)");
             }
             case "sink" -> {
                 var sink = Components.sink(c, Path.of(o.get("data-dir", "data")));

@@ -10,10 +10,10 @@ public final class Pipeline {
 
     /** Commands and the valued options each accepts (flags: see {@link #FLAGS}). */
     static final Map<String, Set<String>> COMMANDS = Map.of(
-            "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions")),
-            "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions")),
+            "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes")),
+            "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes")),
             "router", union(CONNECTION, Set.of("state-dir")),
-            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "work-dir")),
+            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "adapter-device-bytes", "adapter-host-bytes")),
             "sink", union(CONNECTION, Set.of("data-dir")),
             "http", union(CONNECTION, Set.of("http-port")),
             "report", Set.of("data-dir", "work-dir"));
@@ -36,6 +36,7 @@ public final class Pipeline {
         try {
             switch (command) {
                 case "submit": return dev.lorastream.ingest.SubmitCommand.run(rest);
+                case "generate": return GenerateCommand.run(rest);
                 default: break;
             }
             Set<String> valued = COMMANDS.get(command);
@@ -66,6 +67,7 @@ public final class Pipeline {
                   up        start the embedded stack (Kafka, schema registry, router, worker, sink, HTTP) until Ctrl-C
                   submit    send one request and print its response (--adapter, --prompt, --max-new-tokens, ...)
                   report    print usage per adapter, tenant and data contributor from the sink's store
+                  generate  one greedy generation on the local engine, no Kafka (--model, --adapter, --prompt | --prompt-ids, --max-new-tokens, --ignore-eos)
                   router | worker | sink | http   run one component against an existing cluster
                 options shared by all Kafka-facing commands:
                   --bootstrap-servers HOST:PORT   an existing Kafka cluster (default for demo/up: an embedded broker)

@@ -10,8 +10,11 @@ import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.sink.AttributionSink;
+import dev.lorastream.worker.MetricsEndpoint;
 import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.cache.CacheConfig;
+import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
 import dev.lorastream.worker.engine.demo.DemoModels;
 
 import java.io.PrintStream;
@@ -59,21 +62,23 @@ final class Stack implements AutoCloseable {
                 model = demo.backbone();
                 adapters = demo.adapters();
             }
-            engine = Components.engine(model, adapters, "cpu", 8);
+            engine = Components.engine(model, adapters, "cpu", 8, s.cache());
             started.push(engine);
             AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
             out.println("model       " + model + "   adapters " + engine.adapterIds().stream().sorted().toList()
-                    + " on " + engine.model().executionProvider());
+                    + " on " + engine.model().executionProvider() + "; adapter cache " + describe(((OnnxLoraEngine) engine).cache().capacities()));
 
             RouterApp router = Components.router(c, s.workDir().resolve("router-state"));
             router.start();
             started.push(router);
             out.println("router      running (inference.requests -> inference.requests.routed, partitioned by adapter)");
 
-            Worker worker = Components.worker(c, engine, model, adapters, "worker-1", "cpu", 8);
+            Worker worker = Components.worker(c, engine, model, adapters, "worker-1", "cpu", 8, s.cache());
             worker.start();
             started.push(worker);
-            out.println("worker      worker-1 consuming inference.requests.routed");
+            MetricsEndpoint metrics = new MetricsEndpoint("127.0.0.1", s.metricsPort(), worker.metrics(), engine).start();
+            started.push(metrics);
+            out.println("worker      worker-1 consuming inference.requests.routed; metrics http://127.0.0.1:" + metrics.port() + "/metrics");
 
             sinkDataDir = s.workDir().resolve("sink");
             sink = Components.sink(c, sinkDataDir);
@@ -94,6 +99,10 @@ final class Stack implements AutoCloseable {
     }
 
     static Stack start(StackSettings settings, PrintStream out) { return new Stack(settings, out); }
+
+    private static String describe(CacheConfig.Capacities c) {
+        return c.deviceSlots() + " device slots (" + c.deviceBytes() / 1024 + " KiB), host " + c.hostBytes() / 1024 + " KiB";
+    }
 
     /** Stops the sink first, so that its store can be read by the report. */
     void closeSink() {

@@ -59,7 +59,7 @@ class EndToEndIT {
     static void start() {
         platform = TestPlatform.shared();
         StackSettings settings = new StackSettings("it", platform.bootstrapServers(), platform.schemaRegistryUrl(),
-                work.resolve("run"), null, null, 0, 0, 0, 4);
+                work.resolve("run"), null, null, 0, 0, 0, 4, 0, dev.lorastream.worker.engine.cache.CacheConfig.DEFAULT);
         stack = Stack.start(settings, new PrintStream(new ByteArrayOutputStream()));
     }
 

@@ -2,6 +2,7 @@ package dev.lorastream.worker.engine;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What the Kafka side of the worker needs from the model side: validation of one request,
@@ -13,7 +14,7 @@ public interface InferenceEngine extends AutoCloseable {
     /** Facts about the resident backbone. */
     ModelInfo model();
 
-    /** Ids of the adapters this engine can serve. */
+    /** Ids of the adapters this engine can serve (its adapter store's, whether loaded or not). */
     Set<String> adapterIds();
 
     /** Contributors (id and share) of an adapter, as its store describes them; empty when none. */
@@ -38,6 +39,31 @@ public interface InferenceEngine extends AutoCloseable {
 
     /** Generates for every task of the batch in shared forward passes; one result per task, same order. */
     List<Generation> generate(List<GenerationTask> batch);
+
+    /**
+     * Queues one task to join the running batch between forward passes (iteration-level
+     * batching); the future completes with its generation, or exceptionally with an
+     * {@link InvalidTaskException} or the failure that stopped it. Thread-safe where the engine
+     * supports it. The default validates and generates the task alone on the calling thread.
+     */
+    default CompletableFuture<Generation> submit(GenerationTask task) {
+        try {
+            validate(task);
+            return CompletableFuture.completedFuture(generate(List.of(task)).getFirst());
+        } catch (InvalidTaskException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Ids of the adapters held in a cache tier (device or host memory) now; by default all of {@link #adapterIds()}. */
+    default Set<String> residentAdapterIds() {
+        return adapterIds();
+    }
+
+    /** The engine's metrics in the Prometheus text exposition format (0.0.4); empty when it keeps none. */
+    default String prometheusText() {
+        return "";
+    }
 
     @Override
     void close();

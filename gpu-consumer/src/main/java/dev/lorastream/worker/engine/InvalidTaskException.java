@@ -11,7 +11,7 @@ public class InvalidTaskException extends Exception {
         this.field = field;
     }
 
-    /** UNKNOWN_ADAPTER, PROMPT_TOO_LONG, BAD_PARAMETER or INVALID_REQUEST. */
+    /** UNKNOWN_ADAPTER, ADAPTER_LOAD_FAILED, PROMPT_TOO_LONG, BAD_PARAMETER or INVALID_REQUEST. */
     public String code() { return code; }
 
     public String field() { return field; }

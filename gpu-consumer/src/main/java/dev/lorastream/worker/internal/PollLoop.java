@@ -217,7 +217,7 @@ public final class PollLoop {
 
     private void refreshAdapters() {
         try {
-            metrics.residentAdapters(engine.adapterIds().stream().sorted().toList());
+            metrics.residentAdapters(engine.residentAdapterIds().stream().sorted().toList());
         } catch (RuntimeException e) {
             log.debug("engine cannot list its adapters: {}", e.toString());
         }

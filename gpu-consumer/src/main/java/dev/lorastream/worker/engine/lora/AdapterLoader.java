@@ -58,8 +58,12 @@ public final class AdapterLoader {
         if (!Files.isRegularFile(weightsFile)) throw new AdapterValidationException(weightsFile, null, "missing: the adapter's weights");
         Map<Projection, Map<Integer, LoraWeights>> weights = readWeights(config, weightsFile);
         String hash = contentHash(dir);
-        String version = metadata.version() != null ? metadata.version() : "sha256:" + hash.substring(0, 12);
-        return new LoraAdapter(id, dir, config, metadata, version, hash, weights);
+        return new LoraAdapter(id, dir, config, metadata, version(metadata, hash), hash, weights);
+    }
+
+    /** The declared version, else {@code sha256:} and the first 12 hex digits of the content hash. */
+    static String version(AdapterMetadata metadata, String contentHash) {
+        return metadata.version() != null ? metadata.version() : "sha256:" + contentHash.substring(0, 12);
     }
 
     private void checkConfig(AdapterConfig config) {
@@ -155,7 +159,7 @@ public final class AdapterLoader {
     }
 
     /** SHA-256 over the adapter's config, weights and sidecar. */
-    static String contentHash(Path dir) {
+    public static String contentHash(Path dir) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (String name : new String[] {AdapterConfig.FILE, WEIGHTS_FILE, AdapterMetadata.FILE}) {

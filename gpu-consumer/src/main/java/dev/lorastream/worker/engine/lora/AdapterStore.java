@@ -10,4 +10,9 @@ public interface AdapterStore {
 
     /** A local directory with the adapter's PEFT files (adapter_config.json, adapter_model.safetensors, optional lorastream.json). */
     Path directory(String id);
+
+    /** Whether the store holds an adapter of that id (without listing them all where the store can). */
+    default boolean contains(String id) {
+        return id != null && ids().contains(id);
+    }
 }

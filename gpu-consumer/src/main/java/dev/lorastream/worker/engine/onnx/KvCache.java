@@ -2,31 +2,44 @@ package dev.lorastream.worker.engine.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.lorastream.worker.engine.graph.GraphNames;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Keys and values of every layer for the tokens seen so far, [batch, kv_heads, length, head_dim].
- * Either owns empty tensors (before prefill) or the previous step's result (whose present.*
- * tensors are fed back as past_key_values.* without copying).
+ * Owns empty tensors (before prefill), the previous step's result (whose present.* tensors are
+ * fed back as past_key_values.* without copying), or tensors {@link #compose composed} from rows
+ * of other caches when the running batch changes.
  */
 public final class KvCache implements AutoCloseable {
     private final Map<String, OnnxTensor> pastInputs;
     private final OrtSession.Result owner;
     private final List<OnnxTensor> owned;
+    /** The direct buffers under composed tensors, by input name; empty for a step's result. */
+    private final Map<String, FloatBuffer> buffers;
 
-    private KvCache(Map<String, OnnxTensor> pastInputs, OrtSession.Result owner, List<OnnxTensor> owned) {
+    /** Positions {@code [length - tokens, length)} of row {@code row} of {@code cache}: one sequence's keys and values. */
+    public record Row(KvCache cache, int row, int tokens) {}
+
+    private KvCache(Map<String, OnnxTensor> pastInputs, OrtSession.Result owner, List<OnnxTensor> owned, Map<String, FloatBuffer> buffers) {
         this.pastInputs = pastInputs;
         this.owner = owner;
         this.owned = owned;
+        this.buffers = buffers;
     }
 
     static KvCache empty(Map<String, OnnxTensor> tensors) {
-        return new KvCache(tensors, null, List.copyOf(tensors.values()));
+        return new KvCache(tensors, null, List.copyOf(tensors.values()), Map.of());
     }
 
     static KvCache fromResult(OrtSession.Result result, int layers) {
@@ -35,7 +48,7 @@ public final class KvCache implements AutoCloseable {
             m.put(GraphNames.pastKey(l), tensor(result, GraphNames.presentKey(l)));
             m.put(GraphNames.pastValue(l), tensor(result, GraphNames.presentValue(l)));
         }
-        return new KvCache(m, result, List.of());
+        return new KvCache(m, result, List.of(), Map.of());
     }
 
     private static OnnxTensor tensor(OrtSession.Result r, String name) {
@@ -43,8 +56,70 @@ public final class KvCache implements AutoCloseable {
         return (OnnxTensor) v;
     }
 
+    /**
+     * A cache whose row {@code r} holds {@code rows[r]}'s tokens right-aligned: its last
+     * {@code tokens} positions; positions before them are zeros, to be masked by the caller. The
+     * length is the largest {@code tokens}. The sources stay open (the caller closes them).
+     */
+    static KvCache compose(OrtEnvironment env, int layers, List<Row> rows) throws OrtException {
+        if (rows.isEmpty()) throw new IllegalArgumentException("a cache needs at least one row");
+        int total = rows.stream().mapToInt(Row::tokens).max().orElseThrow();
+        Map<String, OnnxTensor> m = new LinkedHashMap<>();
+        Map<String, FloatBuffer> buffers = new LinkedHashMap<>();
+        try {
+            for (int l = 0; l < layers; l++) {
+                for (String name : List.of(GraphNames.pastKey(l), GraphNames.pastValue(l))) {
+                    FloatBuffer data = composeOne(name, rows, total);
+                    long[] shape = rows.getFirst().cache().pastInputs.get(name).getInfo().getShape();
+                    buffers.put(name, data);
+                    m.put(name, OnnxTensor.createTensor(env, data, new long[] {rows.size(), shape[1], total, shape[3]}));
+                }
+            }
+        } catch (OrtException | RuntimeException e) {
+            m.values().forEach(OnnxTensor::close);
+            throw e;
+        }
+        return new KvCache(m, null, List.copyOf(m.values()), buffers);
+    }
+
+    private static FloatBuffer composeOne(String name, List<Row> rows, int total) {
+        Map<KvCache, FloatBuffer> sources = new IdentityHashMap<>();
+        long[] shape = rows.getFirst().cache().pastInputs.get(name).getInfo().getShape();
+        int heads = (int) shape[1], headDim = (int) shape[3];
+        FloatBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(4L * rows.size() * heads * total * headDim))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int r = 0; r < rows.size(); r++) {
+            Row row = rows.get(r);
+            OnnxTensor src = row.cache().pastInputs.get(name);
+            int srcLength = (int) src.getInfo().getShape()[2];
+            if (row.tokens() > srcLength || row.row() >= src.getInfo().getShape()[0]) {
+                throw new IllegalArgumentException("row " + row.row() + " with " + row.tokens() + " tokens is not in a cache of shape "
+                        + java.util.Arrays.toString(src.getInfo().getShape()));
+            }
+            FloatBuffer data = sources.computeIfAbsent(row.cache(), c -> c.floats(name));
+            int n = row.tokens() * headDim;
+            for (int h = 0; h < heads; h++) {
+                int from = ((row.row() * heads + h) * srcLength + srcLength - row.tokens()) * headDim;
+                int to = ((r * heads + h) * total + total - row.tokens()) * headDim;
+                out.put(to, data, from, n);
+            }
+        }
+        return out;
+    }
+
+    /** One input's data: the direct buffer of a composed cache, else a copy out of ONNX Runtime. */
+    private FloatBuffer floats(String name) {
+        FloatBuffer own = buffers.get(name);
+        return own != null ? own : pastInputs.get(name).getFloatBuffer();
+    }
+
     /** Tensors by past_key_values.* input name. */
     Map<String, OnnxTensor> pastInputs() { return pastInputs; }
+
+    /** Positions per row. */
+    int length() {
+        return (int) pastInputs.values().iterator().next().getInfo().getShape()[2];
+    }
 
     @Override
     public void close() {

@@ -9,9 +9,15 @@ import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.InferenceEngine;
 import dev.lorastream.worker.engine.InvalidTaskException;
 import dev.lorastream.worker.engine.ModelInfo;
+import dev.lorastream.worker.engine.cache.AdapterCache;
+import dev.lorastream.worker.engine.cache.AdapterLoadException;
+import dev.lorastream.worker.engine.cache.AdapterMetrics;
+import dev.lorastream.worker.engine.cache.AdapterStatus;
+import dev.lorastream.worker.engine.cache.CacheConfig;
 import dev.lorastream.worker.engine.graph.GraphCache;
 import dev.lorastream.worker.engine.graph.OnnxModelWriter;
 import dev.lorastream.worker.engine.lora.AdapterBank;
+import dev.lorastream.worker.engine.lora.AdapterDescriptor;
 import dev.lorastream.worker.engine.lora.AdapterLoader;
 import dev.lorastream.worker.engine.lora.AdapterStore;
 import dev.lorastream.worker.engine.lora.AdapterValidationException;
@@ -27,18 +33,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The worker's engine on ONNX Runtime: one resident session of the decoder graph built from a
- * Hugging Face backbone, every valid adapter of the adapter directory in one LoRA bank, and
- * batches whose rows use different adapters generated in shared forward passes.
- * Methods are synchronized; one batch runs at a time.
+ * Hugging Face backbone, a tiered adapter cache in front of the adapter directory (device slots
+ * of one LoRA bank, host memory), and a continuous batcher whose rows use different adapters in
+ * shared forward passes. Thread-safe: {@link #validate} and {@link #submit} from any thread;
+ * {@link #generate} drives the batcher on the calling thread unless its loop runs.
  */
 public final class OnnxLoraEngine implements InferenceEngine {
     private static final Logger log = LoggerFactory.getLogger(OnnxLoraEngine.class);
@@ -52,31 +65,51 @@ public final class OnnxLoraEngine implements InferenceEngine {
     private final DecoderSession session;
     private final AdapterStore store;
     private final AdapterLoader loader;
-    private final Set<Integer> eosIds;
-    private Map<String, LoraAdapter> adapters;
-    private Map<String, String> failed;
-    private AdapterBank bank;
-    private TaskValidator validator;
-    private boolean closed;
+    private final AdapterBank bank;
+    private final AdapterMetrics metrics = new AdapterMetrics();
+    private final ExecutorService loads;
+    private final AdapterCache cache;
+    private final TaskValidator validator;
+    private final ContinuousBatcher batcher;
+    private final Map<String, AdapterDescriptor> descriptors = new ConcurrentHashMap<>();
+    private Set<String> scannedIds = Set.of();
+    private volatile boolean closed;
 
-    private OnnxLoraEngine(EngineConfig config, ModelConfig model, Tokenizer tokenizer, String backboneHash, Path graphPath,
-                           DecoderSession session, ExecutionProvider provider) {
+    private OnnxLoraEngine(EngineConfig config, CacheConfig cacheConfig, CacheConfig.Capacities capacities, ModelConfig model, Tokenizer tokenizer,
+                           String backboneHash, Path graphPath, DecoderSession session, AdapterBank bank, ExecutionProvider provider) {
         this.config = config;
         this.model = model;
         this.tokenizer = tokenizer;
         this.backboneHash = backboneHash;
         this.graphPath = graphPath;
         this.session = session;
+        this.bank = bank;
         Set<Integer> eos = new LinkedHashSet<>(model.eosTokenIds());
         if (eos.isEmpty() && tokenizer.eosId() >= 0) eos.add(tokenizer.eosId());
-        this.eosIds = Collections.unmodifiableSet(eos);
+        Set<Integer> eosIds = Collections.unmodifiableSet(eos);
         this.info = new ModelInfo(model.name(), model.maxSequenceLength(), model.vocabSize(), eos.isEmpty() ? -1 : eos.iterator().next(), provider.name());
         this.store = new FileAdapterStore(config.adapterDir());
         Set<String> names = Set.of(model.name(), config.modelDir().toAbsolutePath().normalize().getFileName().toString());
         this.loader = new AdapterLoader(model, names, config.maxLoraRank());
+        this.loads = Executors.newFixedThreadPool(Math.min(2, Runtime.getRuntime().availableProcessors()), daemonThreads("lorastream-adapter-loader"));
+        this.cache = new AdapterCache(capacities, cacheConfig, this::loadFromStore, bank::write, loads, metrics);
+        int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : model.maxSequenceLength();
+        this.validator = new TaskValidator(model.vocabSize(), model.maxSequenceLength(), limit, this::checkAdapter);
+        this.batcher = new ContinuousBatcher(OrtEnvironment.getEnvironment(), session, bank, cache, metrics, validator::validate,
+                model.numHiddenLayers(), config.maxBatchSize(), tokenizer.padId(), eosIds);
     }
 
     public static OnnxLoraEngine open(EngineConfig config) {
+        return open(config, CacheConfig.DEFAULT);
+    }
+
+    /**
+     * Builds (or finds cached) the decoder graph, opens its session, sizes the adapter cache
+     * and loads adapters into host memory while it has room.
+     *
+     * @throws IllegalArgumentException naming the keys when the cache's capacities contradict each other or the backbone
+     */
+    public static OnnxLoraEngine open(EngineConfig config, CacheConfig cacheConfig) {
         ExecutionProvider provider = ExecutionProvider.parse(config.executionProvider());
         provider.checkAvailable();
         if (config.adapterDir() != null && !Files.isDirectory(config.adapterDir())) {
@@ -84,25 +117,36 @@ public final class OnnxLoraEngine implements InferenceEngine {
         }
         long t0 = System.nanoTime();
         ModelConfig model = ModelConfig.read(config.modelDir());
+        CacheConfig.Capacities capacities = cacheConfig.resolve(AdapterBank.slotBytes(model, config.maxLoraRank()), config.maxLoraRank());
         Tokenizer tokenizer = Tokenizers.forModel(config.modelDir(), model);
         String hash = GraphCache.contentHash(config.modelDir());
         Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;
         try {
-            session = DecoderSession.open(OrtEnvironment.getEnvironment(), graph, model, provider, config.effectiveIntraOpThreads());
+            session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads());
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
         }
-        OnnxLoraEngine engine = new OnnxLoraEngine(config, model, tokenizer, hash, graph, session, provider);
+        AdapterBank bank;
+        try {
+            bank = AdapterBank.allocate(env, model, capacities.deviceSlots(), config.maxLoraRank());
+        } catch (OrtException | RuntimeException e) {
+            session.close();
+            throw new IllegalStateException("cannot allocate the LoRA bank of " + capacities.deviceSlots() + " slots: " + e.getMessage(), e);
+        }
+        OnnxLoraEngine engine = new OnnxLoraEngine(config, cacheConfig, capacities, model, tokenizer, hash, graph, session, bank, provider);
         try {
             engine.reloadAdapters();
         } catch (RuntimeException e) {
             engine.close();
             throw e;
         }
-        log.info("Engine ready in {} ms: backbone {} ({} layers, hidden {}), {} adapters {}, {} refused, provider {}",
+        log.info("Engine ready in {} ms: backbone {} ({} layers, hidden {}), {} adapters in {}, {} in host memory, {} refused; "
+                        + "device tier {} slots x {} KiB (rank {}), host tier {} KiB; provider {}",
                 (System.nanoTime() - t0) / 1_000_000, model.name(), model.numHiddenLayers(), model.hiddenSize(),
-                engine.adapters.size(), engine.adapters.keySet(), engine.failed.size(), provider);
+                engine.scannedIds.size(), engine.store, engine.cache.hostResident().size(), engine.cache.failures().size(),
+                capacities.deviceSlots(), capacities.slotBytes() / 1024, config.maxLoraRank(), capacities.hostBytes() / 1024, provider);
         return engine;
     }
 
@@ -113,50 +157,62 @@ public final class OnnxLoraEngine implements InferenceEngine {
         return fallback;
     }
 
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> Thread.ofPlatform().daemon().name(prefix + "-" + n.incrementAndGet()).unstarted(r);
+    }
+
+    private LoraAdapter loadFromStore(String id) {
+        LoraAdapter a = loader.load(id, store.directory(id));
+        descriptors.put(id, AdapterDescriptor.of(a));
+        return a;
+    }
+
     /**
-     * Rescans the adapter directory; rebuilds the bank only when the set of adapters (ids and
-     * versions) changed. Adapters that fail validation are remembered with the reason.
+     * Rescans the adapter store: forgets cached copies of adapters that left it or whose files
+     * changed (in-use device slots when their requests finish), retries remembered failures,
+     * and loads adapters into host memory while it has room.
      *
-     * @return whether the bank was rebuilt
+     * @return whether the store's adapters, their versions or the failures changed
      */
     public synchronized boolean reloadAdapters() {
-        Map<String, LoraAdapter> loaded = new TreeMap<>();
-        Map<String, String> refused = new TreeMap<>();
-        for (String id : store.ids()) {
-            try {
-                loaded.put(id, loader.load(id, store.directory(id)));
-            } catch (AdapterValidationException e) {
-                log.warn("Adapter {} refused: {}", id, e.getMessage());
-                refused.put(id, e.getMessage());
+        Set<String> ids = new TreeSet<>(store.ids());
+        boolean changed = !ids.equals(scannedIds);
+        Map<String, String> failedBefore = cache.failures();
+        Set<String> known = new TreeSet<>(descriptors.keySet());
+        known.addAll(failedBefore.keySet());
+        for (String id : known) {
+            AdapterDescriptor d = descriptors.get(id);
+            if (!ids.contains(id) || (d != null && !d.contentHash().equals(hashOrNull(id)))) {
+                cache.forget(id);
+                descriptors.remove(id);
+                changed = true;
             }
         }
-        this.failed = Collections.unmodifiableMap(refused);
-        if (adapters != null && versions(adapters).equals(versions(loaded))) return false;
-        AdapterBank next;
-        try {
-            next = AdapterBank.build(OrtEnvironment.getEnvironment(), model, new ArrayList<>(loaded.values()));
-        } catch (OrtException e) {
-            throw new IllegalStateException("cannot build the LoRA bank: " + e.getMessage(), e);
+        cache.forgetFailures();
+        for (String id : failedBefore.keySet()) {
+            if (ids.contains(id)) cache.prefetch(id).handle((a, e) -> null).join();
         }
-        if (bank != null) bank.close();
-        bank = next;
-        adapters = Collections.unmodifiableMap(loaded);
-        int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : model.maxSequenceLength();
-        validator = new TaskValidator(model.vocabSize(), model.maxSequenceLength(), limit, this::adapterProblem);
-        log.info("LoRA bank: {} slots, {} KiB", bank.slotCount(), bank.sizeBytes() / 1024);
-        return true;
+        scannedIds = Collections.unmodifiableSet(ids);
+        cache.warmUp(ids);
+        return changed || !cache.failures().equals(failedBefore);
     }
 
-    private static Map<String, String> versions(Map<String, LoraAdapter> m) {
-        Map<String, String> v = new TreeMap<>();
-        m.forEach((id, a) -> v.put(id, a.contentHash()));
-        return v;
+    private String hashOrNull(String id) {
+        try {
+            return AdapterLoader.contentHash(store.directory(id));
+        } catch (AdapterValidationException e) {
+            return null;
+        }
     }
 
-    private String adapterProblem(String id) {
-        if (adapters.containsKey(id)) return null;
-        String reason = failed.get(id);
-        return reason != null ? "adapter '" + id + "' was refused: " + reason : "adapter '" + id + "' is not known to this worker (known: " + adapters.keySet() + ")";
+    /** The cheap part of validation: the store knows the adapter and it has not failed to load. */
+    private void checkAdapter(String id) throws InvalidTaskException {
+        AdapterLoadException failure = cache.failure(id);
+        if (failure != null) throw new InvalidTaskException(TaskValidator.ADAPTER_LOAD_FAILED, "adapter_id", failure.getMessage());
+        if (cache.status(id) == AdapterStatus.COLD && !store.contains(id)) {
+            throw new InvalidTaskException(TaskValidator.UNKNOWN_ADAPTER, "adapter_id", "adapter '" + id + "' is not in the adapter store (" + store + ")");
+        }
     }
 
     @Override
@@ -170,31 +226,57 @@ public final class OnnxLoraEngine implements InferenceEngine {
     /** The cached ONNX graph this engine runs. */
     public Path graphPath() { return graphPath; }
 
+    /** The tiered adapter cache (pin, unpin, residency, failures). */
+    public AdapterCache cache() { return cache; }
+
+    /** The scheduler: submit tasks and step it, or start its loop. */
+    public ContinuousBatcher batcher() { return batcher; }
+
+    public AdapterMetrics metrics() { return metrics; }
+
     @Override
-    public synchronized Set<String> adapterIds() { return adapters.keySet(); }
+    public String prometheusText() { return metrics.prometheusText(); }
 
-    /** Adapters of the directory that were refused, with the reason. */
-    public synchronized Map<String, String> failedAdapters() { return failed; }
-
-    /** Loaded adapters by id. */
-    public synchronized Map<String, LoraAdapter> adapters() { return adapters; }
+    /** Every adapter of the store, loaded or not. */
+    @Override
+    public Set<String> adapterIds() { return Collections.unmodifiableSet(new TreeSet<>(store.ids())); }
 
     @Override
-    public synchronized List<ContributorShare> contributors(String adapterId) {
+    public Set<String> residentAdapterIds() {
+        Set<String> ids = new TreeSet<>(cache.deviceResident());
+        ids.addAll(cache.hostResident().keySet());
+        return Collections.unmodifiableSet(ids);
+    }
+
+    /** Adapters whose load failed, with the reason (remembered until {@link #reloadAdapters}). */
+    public Map<String, String> failedAdapters() { return cache.failures(); }
+
+    /** Adapters in host memory by id. */
+    public Map<String, LoraAdapter> adapters() { return cache.hostResident(); }
+
+    @Override
+    public List<ContributorShare> contributors(String adapterId) {
         if (adapterId == null) return List.of();
-        return adapter(adapterId).metadata().contributors();
+        return descriptor(adapterId).contributors();
     }
 
     @Override
-    public synchronized String adapterVersion(String adapterId) {
+    public String adapterVersion(String adapterId) {
         if (adapterId == null) return "sha256:" + backboneHash.substring(0, 12);
-        return adapter(adapterId).version();
+        return descriptor(adapterId).version();
     }
 
-    private LoraAdapter adapter(String id) {
-        LoraAdapter a = adapters.get(id);
-        if (a == null) throw new IllegalArgumentException(adapterProblem(id));
-        return a;
+    private AdapterDescriptor descriptor(String id) {
+        AdapterDescriptor d = descriptors.get(id);
+        if (d != null) return d;
+        if (!store.contains(id)) throw new IllegalArgumentException("adapter '" + id + "' is not in the adapter store (" + store + ")");
+        try {
+            d = AdapterDescriptor.read(id, store.directory(id));
+        } catch (AdapterValidationException e) {
+            throw new IllegalArgumentException("adapter '" + id + "': " + e.getMessage(), e);
+        }
+        descriptors.putIfAbsent(id, d);
+        return d;
     }
 
     @Override
@@ -203,9 +285,21 @@ public final class OnnxLoraEngine implements InferenceEngine {
     @Override
     public String decode(int[] tokenIds) { return tokenizer.decode(tokenIds); }
 
+    /**
+     * Also loads the task's adapter into host memory when no tier holds it, so a broken adapter
+     * is refused here (ADAPTER_LOAD_FAILED, adapter_id) with the load's reason; repeats fail fast.
+     */
     @Override
-    public synchronized void validate(GenerationTask task) throws InvalidTaskException {
+    public void validate(GenerationTask task) throws InvalidTaskException {
+        if (closed) throw new IllegalStateException("engine is closed");
         validator.validate(task);
+        String id = task.adapterId();
+        if (id == null || cache.onDevice(id) || cache.inHost(id)) return;
+        try {
+            cache.load(id);
+        } catch (AdapterLoadException e) {
+            throw new InvalidTaskException(TaskValidator.ADAPTER_LOAD_FAILED, "adapter_id", e.getMessage());
+        }
     }
 
     @Override
@@ -214,47 +308,69 @@ public final class OnnxLoraEngine implements InferenceEngine {
     }
 
     /**
-     * {@link #generate(List)} that also shows each row's logits to an observer.
+     * {@link #generate(List)} that also shows each row's logits to an observer. Submits every
+     * task to the batcher (at most maxBatchSize run at once; the rest join as rows finish) and
+     * drives it until all are done.
      *
      * @throws IllegalArgumentException when a task does not pass {@link #validate}
+     * @throws IllegalStateException    when a forward pass failed for a task
      */
-    public synchronized List<Generation> generate(List<GenerationTask> batch, LogitsObserver observer) {
+    public List<Generation> generate(List<GenerationTask> batch, LogitsObserver observer) {
         if (closed) throw new IllegalStateException("engine is closed");
         if (batch.isEmpty()) return List.of();
         for (GenerationTask t : batch) {
             try {
-                validator.validate(t);
+                validate(t);
             } catch (InvalidTaskException e) {
                 throw new IllegalArgumentException("task " + t.requestId() + ": " + e.code() + " " + e.field() + ": " + e.getMessage(), e);
             }
         }
-        Generator generator = new Generator(session, bank, tokenizer.padId(), eosIds);
+        List<CompletableFuture<Generation>> futures = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            int row = i;
+            futures.add(batcher.submit(batch.get(i), (step, logits) -> observer.onLogits(row, step, logits), false));
+        }
+        batcher.runUntilDone(futures);
         List<Generation> out = new ArrayList<>(batch.size());
-        int max = config.maxBatchSize();
-        for (int from = 0; from < batch.size(); from += max) {
-            int offset = from;
-            List<GenerationTask> chunk = batch.subList(from, Math.min(batch.size(), from + max));
+        for (int i = 0; i < batch.size(); i++) {
             try {
-                out.addAll(generator.run(chunk, (row, step, logits) -> observer.onLogits(offset + row, step, logits)));
-            } catch (OrtException e) {
-                throw new IllegalStateException("forward pass failed: " + e.getMessage(), e);
+                out.add(futures.get(i).join());
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof InvalidTaskException invalid) {
+                    throw new IllegalArgumentException("task " + batch.get(i).requestId() + ": " + invalid.code() + " " + invalid.field() + ": " + invalid.getMessage(), invalid);
+                }
+                throw new IllegalStateException("task " + batch.get(i).requestId() + " failed: " + cause.getMessage(), cause);
             }
         }
         return out;
     }
 
+    /** Queues a task for the batcher's own loop (started on first use); see {@link ContinuousBatcher#submit}. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        if (bank != null) bank.close();
+    public CompletableFuture<Generation> submit(GenerationTask task) {
+        if (closed) return CompletableFuture.failedFuture(new IllegalStateException("engine is closed"));
+        batcher.start();
+        return batcher.submit(task);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        batcher.close();
+        cache.close();
+        loads.shutdownNow();
+        bank.close();
         session.close();
     }
 
-    /** Adapter id to version, for status reports. */
-    public synchronized Map<String, String> adapterVersions() {
-        Map<String, String> m = new LinkedHashMap<>();
-        adapters.forEach((id, a) -> m.put(id, a.version()));
+    /** Adapter id to version of the adapters this engine has read, for status reports. */
+    public Map<String, String> adapterVersions() {
+        Map<String, String> m = new TreeMap<>();
+        descriptors.forEach((id, d) -> m.put(id, d.version()));
         return m;
     }
 }

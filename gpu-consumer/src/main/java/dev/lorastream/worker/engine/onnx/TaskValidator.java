@@ -3,37 +3,35 @@ package dev.lorastream.worker.engine.onnx;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.InvalidTaskException;
 
-import java.util.function.Function;
-
 /**
  * The checks a task passes before it joins a batch. Fields are named as in the Avro schema
  * (adapter_id, prompt, prompt_token_ids, params.max_new_tokens, ...).
  */
 final class TaskValidator {
     static final String INVALID_REQUEST = "INVALID_REQUEST", UNKNOWN_ADAPTER = "UNKNOWN_ADAPTER",
-            PROMPT_TOO_LONG = "PROMPT_TOO_LONG", BAD_PARAMETER = "BAD_PARAMETER";
+            PROMPT_TOO_LONG = "PROMPT_TOO_LONG", BAD_PARAMETER = "BAD_PARAMETER", ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED";
+
+    /** Whether an adapter can be served; throws UNKNOWN_ADAPTER or ADAPTER_LOAD_FAILED (field adapter_id) when not. */
+    @FunctionalInterface
+    interface AdapterCheck {
+        void check(String adapterId) throws InvalidTaskException;
+    }
 
     private final int vocabSize;
     private final int maxSequenceLength;
     private final int maxNewTokensLimit;
-    private final Function<String, String> adapterProblem;
+    private final AdapterCheck adapterCheck;
 
-    /**
-     * @param adapterProblem null when the adapter can be served, else why not
-     */
-    TaskValidator(int vocabSize, int maxSequenceLength, int maxNewTokensLimit, Function<String, String> adapterProblem) {
+    TaskValidator(int vocabSize, int maxSequenceLength, int maxNewTokensLimit, AdapterCheck adapterCheck) {
         this.vocabSize = vocabSize;
         this.maxSequenceLength = maxSequenceLength;
         this.maxNewTokensLimit = maxNewTokensLimit;
-        this.adapterProblem = adapterProblem;
+        this.adapterCheck = adapterCheck;
     }
 
     void validate(GenerationTask t) throws InvalidTaskException {
         if (t.requestId() == null || t.requestId().isBlank()) throw new InvalidTaskException(INVALID_REQUEST, "request_id", "request_id is missing");
-        if (t.adapterId() != null) {
-            String problem = adapterProblem.apply(t.adapterId());
-            if (problem != null) throw new InvalidTaskException(UNKNOWN_ADAPTER, "adapter_id", problem);
-        }
+        if (t.adapterId() != null) adapterCheck.check(t.adapterId());
         int[] ids = t.promptIds();
         if (ids == null || ids.length == 0) throw new InvalidTaskException(INVALID_REQUEST, "prompt", "the prompt is empty");
         for (int i = 0; i < ids.length; i++) {

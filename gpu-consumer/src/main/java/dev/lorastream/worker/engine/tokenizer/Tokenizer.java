@@ -1,5 +1,7 @@
 package dev.lorastream.worker.engine.tokenizer;
 
+import java.util.List;
+
 /** Text to token ids and back. */
 public interface Tokenizer {
     /** Token ids of the text, with BOS first when the model uses one. */
@@ -14,8 +16,14 @@ public interface Tokenizer {
     /** -1 when none. */
     int bosId();
 
-    /** -1 when none. */
+    /** The preferred end-of-sequence id; -1 when none. */
     int eosId();
+
+    /**
+     * Every id that ends a generation (generation_config.json may list several, e.g. end of text
+     * and end of turn), {@link #eosId()} first; empty when none.
+     */
+    default List<Integer> eosIds() { return eosId() < 0 ? List.of() : List.of(eosId()); }
 
     /** The id used to pad rows of a batch. */
     int padId();

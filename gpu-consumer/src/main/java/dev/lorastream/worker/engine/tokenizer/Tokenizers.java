@@ -11,14 +11,15 @@ public final class Tokenizers {
     private Tokenizers() {}
 
     /**
-     * The character tokenizer when the directory has no tokenizer.json (demo backbones);
-     * with a tokenizer.json, a tokenizer that refuses text (token-id prompts still work) until
-     * tokenizer.json support lands.
+     * The model's {@code tokenizer.json}, run by the Hugging Face tokenizers library, when the
+     * directory has one; otherwise the character tokenizer of the demo backbones.
+     *
+     * @throws ModelFormatException when tokenizer.json (or tokenizer_config.json, generation_config.json)
+     *                              is malformed or does not fit the model's vocabulary, or, without a
+     *                              tokenizer.json, the vocabulary is too small for the character tokenizer
      */
     public static Tokenizer forModel(Path modelDir, ModelConfig config) {
-        if (Files.exists(modelDir.resolve("tokenizer.json"))) {
-            return new UnsupportedTokenizer(modelDir.resolve("tokenizer.json"), config);
-        }
+        if (Files.exists(modelDir.resolve("tokenizer.json"))) return HfTokenizer.load(modelDir, config);
         if (config.vocabSize() < CharTokenizer.VOCAB_SIZE) {
             throw new ModelFormatException(modelDir + ": no tokenizer.json, and vocab_size " + config.vocabSize()
                     + " is smaller than the character tokenizer's " + CharTokenizer.VOCAB_SIZE);

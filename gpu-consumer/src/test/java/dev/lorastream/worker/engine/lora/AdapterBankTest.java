@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -55,6 +56,91 @@ class AdapterBankTest {
                 }
             }
             assertThatThrownBy(() -> bank.slotOf("nope")).hasMessageContaining("'nope' is not in the bank");
+        }
+    }
+
+    @Test
+    void writingAnAdapterIntoASlotRewritesOnlyThatSlotAndTheTensorsSeeItInPlace() throws Exception {
+        TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 1);
+        ModelConfig c = ModelConfig.read(b.dir());
+        AdapterLoader loader = new AdapterLoader(c, Set.of("test-llama"), 16);
+        LoraAdapter first = loader.load("first", TestModels.writeAdapter(tmp, "first", b, TestModels.lora(TestModels.ALL, 4, 8, false, b, 0.1), 1).dir());
+        LoraAdapter second = loader.load("second", TestModels.writeAdapter(tmp, "second", b, TestModels.lora(List.of("q_proj", "v_proj"), 8, 8, false, b, 0.1), 2).dir());
+        LoraAdapter third = loader.load("third", TestModels.writeAdapter(tmp, "third", b, TestModels.lora(List.of("k_proj"), 2, 4, false, b, 0.1), 3).dir());
+
+        try (AdapterBank bank = AdapterBank.allocate(OrtEnvironment.getEnvironment(), c, 2, 8);
+             AdapterBank secondAlone = AdapterBank.build(OrtEnvironment.getEnvironment(), c, List.of(second));
+             AdapterBank thirdAlone = AdapterBank.build(OrtEnvironment.getEnvironment(), c, List.of(third))) {
+            assertThat(bank.sizeBytes()).isEqualTo(3 * AdapterBank.slotBytes(c, 8));
+            bank.write(1, first);
+            bank.write(2, second);
+            float[][] before = snapshot(bank);
+
+            bank.write(1, third);
+
+            float[][] after = snapshot(bank);
+            int p = 0;
+            for (Projection proj : Projection.values()) {
+                for (int ab = 0; ab < 2; ab++, p++) {
+                    int slot = after[p].length / 3;
+                    assertThat(Arrays.copyOfRange(after[p], 0, slot)).as("slot 0 of %s", proj).containsOnly(0f);
+                    assertThat(Arrays.copyOfRange(after[p], 2 * slot, 3 * slot)).as("slot 2 of %s", proj).isEqualTo(Arrays.copyOfRange(before[p], 2 * slot, 3 * slot));
+                }
+            }
+            assertThat(bank.adapterIds()).containsExactly("third", "second");
+            assertThat(bank.slotOf("third")).isEqualTo(1);
+            assertThat(bank.contains("first")).isFalse();
+            assertSlotEquals(bank, 1, thirdAlone, c);
+            assertSlotEquals(bank, 2, secondAlone, c);
+        }
+    }
+
+    @Test
+    void anAdapterAboveTheBanksRankIsRefused() throws Exception {
+        TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 1);
+        ModelConfig c = ModelConfig.read(b.dir());
+        LoraAdapter wide = new AdapterLoader(c, Set.of("test-llama"), 16)
+                .load("wide", TestModels.writeAdapter(tmp, "wide", b, TestModels.lora(List.of("q_proj"), 8, 8, false, b, 0.1), 1).dir());
+
+        try (AdapterBank bank = AdapterBank.allocate(OrtEnvironment.getEnvironment(), c, 1, 4)) {
+            assertThatThrownBy(() -> bank.write(1, wide)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("uses rank 8 on q_proj; the bank holds at most 4");
+            assertThatThrownBy(() -> bank.write(2, wide)).hasMessageContaining("slot 2 is not an adapter slot");
+        }
+    }
+
+    /** A and B of every projection, read back out of ONNX Runtime. */
+    private static float[][] snapshot(AdapterBank bank) {
+        float[][] out = new float[2 * Projection.values().length][];
+        int p = 0;
+        for (Projection proj : Projection.values()) {
+            out[p++] = bank.inputs().get(GraphNames.loraA(proj)).getFloatBuffer().array();
+            out[p++] = bank.inputs().get(GraphNames.loraB(proj)).getFloatBuffer().array();
+        }
+        return out;
+    }
+
+    /** Slot {@code slot} of {@code bank} equals slot 1 of {@code alone} (zero-padded from its smaller ranks). */
+    private static void assertSlotEquals(AdapterBank bank, int slot, AdapterBank alone, ModelConfig c) {
+        int layers = c.numHiddenLayers();
+        for (Projection p : Projection.values()) {
+            int r = bank.rank(p), ra = alone.rank(p), in = p.inFeatures(c), out = p.outFeatures(c);
+            float[] a = bank.inputs().get(GraphNames.loraA(p)).getFloatBuffer().array();
+            float[] aa = alone.inputs().get(GraphNames.loraA(p)).getFloatBuffer().array();
+            float[] bb = bank.inputs().get(GraphNames.loraB(p)).getFloatBuffer().array();
+            float[] ba = alone.inputs().get(GraphNames.loraB(p)).getFloatBuffer().array();
+            for (int l = 0; l < layers; l++) {
+                for (int k = 0; k < r; k++) {
+                    for (int i = 0; i < in; i++) {
+                        float expected = k < ra ? aa[((layers + l) * in + i) * ra + k] : 0f;
+                        assertThat(a[((slot * layers + l) * in + i) * r + k]).isEqualTo(expected);
+                    }
+                    for (int o = 0; o < out; o++) {
+                        float expected = k < ra ? ba[((layers + l) * ra + k) * out + o] : 0f;
+                        assertThat(bb[((slot * layers + l) * r + k) * out + o]).isEqualTo(expected);
+                    }
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.lorastream.worker.engine.Generation;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.InvalidTaskException;
 import dev.lorastream.worker.engine.TestModels;
+import dev.lorastream.worker.engine.demo.RandomModels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +37,7 @@ class EngineLifecycleTest {
     }
 
     @Test
-    void aRefusedAdapterIsListedAndRequestsForItExplainWhy() throws Exception {
+    void anAdapterThatFailsToLoadIsRememberedAndRequestsForItFailWithTheLoadsReason() throws Exception {
         Path dora = TestModels.writeAdapter(adapters, "dora", backbone, TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3), 2).dir();
         Map<String, Object> config = new LinkedHashMap<>(TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3).configJson());
         config.put("use_dora", true);
@@ -46,15 +47,16 @@ class EngineLifecycleTest {
             InvalidTaskException e = catchThrowableOfType(InvalidTaskException.class,
                     () -> engine.validate(TestModels.greedy("r", "dora", new int[] {1, 5}, 2)));
 
-            assertThat(engine.adapterIds()).containsExactly("good");
+            assertThat(engine.adapterIds()).containsExactly("dora", "good");
             assertThat(engine.failedAdapters()).containsOnlyKeys("dora");
-            assertThat(e.code()).isEqualTo("UNKNOWN_ADAPTER");
-            assertThat(e.getMessage()).contains("adapter 'dora' was refused").contains("use_dora");
+            assertThat(e.code()).isEqualTo("ADAPTER_LOAD_FAILED");
+            assertThat(e.field()).isEqualTo("adapter_id");
+            assertThat(e.getMessage()).contains("adapter 'dora' failed to load").contains("use_dora");
         }
     }
 
     @Test
-    void reloadRebuildsTheBankOnlyWhenTheAdapterSetChanges() throws Exception {
+    void reloadReportsAChangeOnlyWhenTheStoresAdaptersChange() throws Exception {
         try (OnnxLoraEngine engine = open(4)) {
             assertThat(engine.reloadAdapters()).isFalse();
 
@@ -64,6 +66,25 @@ class EngineLifecycleTest {
             assertThat(engine.adapterIds()).containsExactly("good", "late");
             engine.validate(TestModels.greedy("r", "late", new int[] {1, 5}, 2));
             assertThat(engine.generate(List.of(TestModels.greedy("r", "late", new int[] {1, 5}, 3))).getFirst().tokenIds()).hasSize(3);
+        }
+    }
+
+    @Test
+    void reloadForgetsAnAdapterWhoseFilesChangedAndRetriesOneThatWasFixed() throws Exception {
+        RandomModels.LoraSpec spec = TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3);
+        Path fixable = TestModels.writeAdapter(adapters, "fixable", backbone, spec, 4).dir();
+        TestModels.writeJson(fixable.resolve("adapter_config.json"), Map.of("peft_type", "PROMPT_TUNING"));
+        try (OnnxLoraEngine engine = open(4)) {
+            String before = engine.adapterVersion("good");
+            assertThat(engine.failedAdapters()).containsOnlyKeys("fixable");
+
+            TestModels.writeAdapter(adapters, "good", backbone, TestModels.lora(List.of("q_proj", "v_proj"), 4, 8, false, backbone, 0.3), 99);
+            TestModels.writeJson(fixable.resolve("adapter_config.json"), spec.configJson());
+
+            assertThat(engine.reloadAdapters()).isTrue();
+            assertThat(engine.adapterVersion("good")).startsWith("sha256:").isNotEqualTo(before);
+            assertThat(engine.failedAdapters()).isEmpty();
+            engine.validate(TestModels.greedy("r", "fixable", new int[] {1, 5}, 2));
         }
     }
 

@@ -1,0 +1,77 @@
+package dev.lorastream.worker;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.internal.WorkerMetrics;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The worker's metrics endpoint: {@code GET /metrics} in the Prometheus text exposition format
+ * (0.0.4): the worker's counters and gauges, then the engine's per-adapter metrics (requests
+ * running and waiting, hits and misses per tier, evictions, load-time histogram).
+ */
+public final class MetricsEndpoint implements AutoCloseable {
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    private static final Set<String> GAUGES = Set.of(WorkerMetrics.RUNNING, WorkerMetrics.WAITING);
+
+    private final HttpServer server;
+    private final WorkerMetrics worker;
+    private final InferenceEngine engine;
+
+    public MetricsEndpoint(String host, int port, WorkerMetrics worker, InferenceEngine engine) {
+        this.worker = worker;
+        this.engine = engine;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics endpoint cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        server.createContext("/metrics", this::handle);
+    }
+
+    public MetricsEndpoint start() {
+        server.start();
+        return this;
+    }
+
+    public int port() { return server.getAddress().getPort(); }
+
+    /** Everything the endpoint serves, as text. */
+    public String render() {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, Number> m : worker.snapshot().entrySet()) {
+            boolean gauge = GAUGES.contains(m.getKey());
+            String name = m.getKey().replace('.', '_') + (gauge ? "" : "_total");
+            out.append("# TYPE ").append(name).append(gauge ? " gauge" : " counter").append('\n');
+            out.append(name).append(' ').append(m.getValue()).append('\n');
+        }
+        out.append(engine.prometheusText());
+        return out.toString();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestMethod().equals("GET")) {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            byte[] body = render().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream os = exchange.getResponseBody()) {
+                os.write(body);
+            }
+        }
+    }
+
+    @Override
+    public void close() { server.stop(0); }
+}
