@@ -213,6 +213,8 @@ public final class ApicurioRegistry implements AutoCloseable {
 
     private void awaitReady() {
         URI ready = URI.create("http://127.0.0.1:" + managementPort + "/health/ready");
+        // the health endpoint lives on the management port: also ask the API port, which may have failed to bind
+        URI api = URI.create(schemaRegistryUrl() + "/subjects");
         long deadline = System.nanoTime() + startTimeout.toNanos();
         while (true) {
             if (!process.isAlive()) {
@@ -222,7 +224,7 @@ public final class ApicurioRegistry implements AutoCloseable {
                         + port + ", management port " + managementPort + "); last lines of " + logFile() + ":\n"
                         + ChildProcess.tail(logFile(), 40));
             }
-            if (isReady(ready)) return;
+            if (isReady(ready) && isReady(api)) return;
             if (System.nanoTime() > deadline) {
                 stop();
                 throw new IllegalStateException("Apicurio Registry not ready at " + ready + " after " + startTimeout.toSeconds()
