@@ -35,7 +35,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int CHUNK = 1 << 22;
+    static final int CHUNK = 1 << 22;
 
     private final Path path;
     private final FileChannel channel;
@@ -143,7 +143,7 @@ public final class SafetensorsFile implements AutoCloseable {
         int[] shape = new int[info.shape().length];
         for (int i = 0; i < shape.length; i++) shape[i] = Math.toIntExact(info.shape()[i]);
         float[] out = new float[(int) n];
-        int perChunk = CHUNK / dt.bytes();
+        int perChunk = readBufferBytes(n, dt) / dt.bytes();
         ByteBuffer buf = ByteBuffer.allocate(perChunk * dt.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         long pos = dataStart + info.begin();
         int done = 0;
@@ -161,6 +161,11 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new ModelFormatException(path + ": tensor '" + name + "': read failed: " + e.getMessage(), e);
         }
         return new FloatTensor(shape, out);
+    }
+
+    /** Bytes of the buffer {@link #read} goes through: one chunk, or the whole tensor when it is smaller (an adapter's are). */
+    static int readBufferBytes(long numel, DType dt) {
+        return (int) Math.min(CHUNK / dt.bytes(), numel) * dt.bytes();
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {

@@ -100,4 +100,29 @@ class SafetensorsTest {
             assertThatThrownBy(() -> f.read("ids")).hasMessageContaining("I64 is not a floating type");
         }
     }
+
+    @Test
+    void aTensorSmallerThanOneChunkIsReadThroughABufferOfItsOwnSize() {
+        // an adapter has dozens of small tensors: a 4 MiB buffer per read made each load allocate and zero ~100 MiB
+        assertThat(SafetensorsFile.readBufferBytes(8192, DType.F32)).isEqualTo(8192 * 4);
+        assertThat(SafetensorsFile.readBufferBytes(8192, DType.BF16)).isEqualTo(8192 * 2);
+        assertThat(SafetensorsFile.readBufferBytes(0, DType.F32)).isZero();
+        assertThat(SafetensorsFile.readBufferBytes(10L * SafetensorsFile.CHUNK, DType.F32)).isEqualTo(SafetensorsFile.CHUNK);
+    }
+
+    @Test
+    void aTensorLargerThanOneChunkIsReadWholeAcrossChunkBoundaries() throws Exception {
+        int n = SafetensorsFile.CHUNK / 4 * 2 + 3;
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = i * 0.5f - 7f;
+        Path file = tmp.resolve("big.safetensors");
+        Files.write(file, SafetensorsWriter.toBytes(Map.of("small", VECTOR, "big", new FloatTensor(new int[] {n}, values)), Map.of()));
+
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            float[] read = f.read("big").data();
+            assertThat(read.length).isEqualTo(n);
+            assertThat(Arrays.equals(read, values)).as("every value, across both chunk boundaries").isTrue(); // containsExactly diffs in O(n²)
+            assertThat(f.read("small").data()).containsExactly(VECTOR.data());
+        }
+    }
 }
