@@ -7,24 +7,29 @@
 #   assemble.sh. On the GPU host: copy every part folder's files into one folder, then
 #   assemble.sh THAT_FOLDER DEST  ->  DEST/lorastream-gpu/bin/{doctor,gpu-check,worker}.
 #
-# usage: gpu/build-bundle.sh [--flavor cuda13|cuda12] [--part-mib 61] [--out DIR] [--xz-level 6] [--skip-maven]
+# usage: gpu/build-bundle.sh [--flavor cuda13|cuda12] [--sm 90[,100..]] [--part-mib 61] [--out DIR] [--xz-level 6] [--skip-maven]
 #   cuda13 (default): libonnxruntime.so.1, providers_shared, providers_cuda from
 #          org.bytedeco:onnxruntime:1.28.0-1.5.14:jar:linux-x86_64-gpu (CUDA 13, cuDNN 9) and the JNI
 #          library from com.microsoft.onnxruntime:onnxruntime_gpu:1.28.0 (same ORT version).
 #   cuda12: all four from com.microsoft.onnxruntime:onnxruntime_gpu:1.28.0 (CUDA 12, cuDNN 9); about
 #          twice the size (its CUDA provider is 622 MB).
+#   --sm 90: keep only the CUDA provider's cubins for these GPU architectures (90 = H100/H200; the others
+#          are zeroed in place by dev.lorastream.gpu.FatbinPrune, which compresses them away): the cuda13
+#          bundle goes from 180 MB (3 parts) to about 80 MB (2 parts). The provider is then the first file of
+#          the archive, so part 1 alone holds it (on-host.sh fatbin-check loads it on the GPU).
 # Needs: JDK 25 (jlink), Maven with access to Maven Central, xz, tar, split, sha256sum.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-flavor=cuda13 part_mib=61 out="" xz_level=6 skip_maven=0
+flavor=cuda13 part_mib=61 out="" xz_level=6 skip_maven=0 sm=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --flavor) flavor="$2"; shift 2 ;;
+    --sm) sm="$2"; shift 2 ;;
     --part-mib) part_mib="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --xz-level) xz_level="$2"; shift 2 ;;
     --skip-maven) skip_maven=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "build-bundle: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -85,6 +90,11 @@ else
   cuda_major=12 natives_from="$ORT_GPU (all four)"
 fi
 
+if [ "$sm" != all ]; then
+  log "pruning the CUDA provider's cubins to sm $sm"
+  "$JAVA_HOME/bin/java" -cp "$root/gpu/target/gpu-tools.jar" dev.lorastream.gpu.FatbinPrune "$stage/native/libonnxruntime_providers_cuda.so" "$sm" >&2
+fi
+
 # 3. the Java runtime: jlink of the build JDK (modules uncompressed: xz packs them better than jlink's zip)
 log "jlink"
 "$JAVA_HOME/bin/jlink" --add-modules java.se,jdk.unsupported,jdk.crypto.ec,jdk.zipfs \
@@ -110,6 +120,7 @@ dirty="$(cd "$root" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo "+
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "java=$("$stage/runtime/bin/java" -version 2>&1 | head -1)"
   echo "natives_from=$natives_from"
+  echo "cuda_provider_cubins=sm $sm"
   echo "needs_on_host=CUDA $cuda_major (libcudart, libcublas, libcublasLt), cuDNN 9, an NVIDIA driver; nothing else"
   echo "# sha256 of the native libraries"
   (cd "$stage/native" && sha256sum ./*.so)
@@ -117,10 +128,12 @@ dirty="$(cd "$root" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo "+
   cat "$build/jars.txt"
 } >"$stage/BUNDLE.txt"
 
-# 6. one tar.xz, the CUDA provider last (so the first part alone already holds java, the app and the core library)
+# 6. one tar.xz, the CUDA provider last (so the first part alone already holds java, the app and the core library),
+#    or first when pruned (so the first part alone holds it, for on-host.sh fatbin-check)
 log "tar | xz -$xz_level"
 archive="$build/$name.tar.xz"
-(cd "$build" && { find "$name" ! -type d ! -name libonnxruntime_providers_cuda.so | LC_ALL=C sort; echo "$name/native/libonnxruntime_providers_cuda.so"; } \
+provider="$name/native/libonnxruntime_providers_cuda.so"
+(cd "$build" && { [ "$sm" = all ] || echo "$provider"; find "$name" ! -type d ! -name libonnxruntime_providers_cuda.so | LC_ALL=C sort; [ "$sm" != all ] || echo "$provider"; } \
   | tar --owner=0 --group=0 --numeric-owner --mtime='2026-01-01 00:00Z' --no-recursion -cf - -T - \
   | xz -"$xz_level" -T0 >"$archive")
 

@@ -5,6 +5,12 @@
 #   gpu/on-host.sh check N          receive N, assemble into $DEST (default /tmp/lorastream), then run the checks:
 #                                   doctor, gpu-check check (demo: CUDA vs CPU), the node placement on CUDA,
 #                                   device-probe, and gpu-check check --bench-mid; results to $OUT (default ./gpu-out)
+#   gpu/on-host.sh fatbin-check N   receive N (part 1 of a bundle built with --sm: it holds the CUDA provider), unpack
+#                                   the provider alone and load each of its fatbins on this GPU (gpu/fatbin-check.py)
+#   gpu/on-host.sh measure N        receive N, assemble, then: doctor; CUDA fp32 vs CPU tokens (demo and 182M
+#                                   models, mixed batches); fp16 vs fp32 on CUDA; device tensors vs Java buffers on
+#                                   CUDA; the issue's benchmark (gpu-check bench, Llama-3.2-1B shape). Results in $OUT:
+#                                   doctor.txt, console.log, cpu/ fp16/ host/ gpu-check.json, bench/gpu-bench.json
 # Every step has its own time limit; a failing step is reported and the next one still runs.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,5 +61,39 @@ case "$cmd" in
     nvidia-smi 2>&1 | head -20
     say "done"
     ;;
-  *) echo "usage: on-host.sh receive|check N" >&2; exit 2 ;;
+  fatbin-check)
+    receive "$n"
+    mkdir -p /tmp/fatbin && (cd "$STAGE" && cat lorastream-gpu.tar.xz.part-1 | xz -dc 2>/dev/null | tar -xf - -C /tmp/fatbin lorastream-gpu/native/libonnxruntime_providers_cuda.so 2>/dev/null)
+    lib=/tmp/fatbin/lorastream-gpu/native/libonnxruntime_providers_cuda.so
+    ls -la "$lib" || { say "the CUDA provider is not in part 1"; exit 1; }
+    timeout 120 python3 "$root/gpu/fatbin-check.py" "$lib" | tee "$OUT/fatbin-check.json"; say "fatbin-check: rc ${PIPESTATUS[0]}"
+    nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader 2>&1 | head -2
+    ;;
+  measure)
+    receive "$n"
+    for d in "$root"/gpu-parts/*/; do cp -n "$d"* "$STAGE/" 2>/dev/null; done
+    rm -rf "$DEST" && mkdir -p "$DEST"
+    bash "$STAGE/assemble.sh" "$STAGE" "$DEST" >/dev/null || { say "assemble FAILED"; exit 1; }
+    b="$DEST/lorastream-gpu"
+    say "assembled: $(du -sh "$b" | cut -f1)"
+    timeout 60 "$b/bin/doctor" >"$OUT/doctor.txt" 2>&1; say "doctor: rc $?"; grep -E "GPU|NVIDIA|resolve|providers|cubins" "$OUT/doctor.txt" | head -8
+    work=/tmp/lorastream-check
+    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g}"
+    mkdir -p "$OUT/cpu" "$OUT/fp16" "$OUT/host" "$OUT/bench"
+    say "1. CUDA fp32 (TF32 off, device tensors) vs CPU: demo and 182M models"
+    timeout "${LIMIT_CPU:-150}" "$b/bin/gpu-check" check --providers cuda,cpu --out "$OUT/cpu" --work "$work" --repeats 2 --bench-mid 2>&1 \
+      | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check cuda,cpu: rc ${PIPESTATUS[0]}"
+    say "2. fp16 vs fp32 on CUDA"
+    timeout "${LIMIT_FP16:-90}" "$b/bin/gpu-check" check --providers cuda+fp16,cuda --out "$OUT/fp16" --work "$work" --repeats 1 --bench-mid 2>&1 \
+      | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check fp16: rc ${PIPESTATUS[0]}"
+    say "3. the bank and KV cache in Java buffers (copied every step) vs in device memory, CUDA fp32"
+    timeout "${LIMIT_HOST:-60}" "$b/bin/gpu-check" check --providers cuda+host,cuda --out "$OUT/host" --work "$work" --repeats 1 --bench-mid 2>&1 \
+      | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check host: rc ${PIPESTATUS[0]}"
+    say "4. the benchmark: Llama-3.2-1B shape, fp16, batch 32"
+    timeout "${LIMIT_BENCH:-240}" "$b/bin/gpu-check" bench --out "$OUT/bench" --work /tmp/lorastream-bench ${BENCH_ARGS:-} 2>&1 \
+      | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
+    nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>&1 | head -2
+    say "done"
+    ;;
+  *) echo "usage: on-host.sh receive|check|fatbin-check|measure N" >&2; exit 2 ;;
 esac

@@ -43,8 +43,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *       verbose log on, which names the provider of every node (read it from stderr);</li>
  *   <li>{@code generate}: one greedy generation on a chosen provider (the GPU twin of
  *       {@code ./pipeline generate});</li>
- *   <li>{@code device-probe}: tensors kept in device memory through the C API (see {@link DeviceProbe}).</li>
+ *   <li>{@code device-probe}: tensors kept in device memory through the C API (see {@link DeviceProbe});</li>
+ *   <li>{@code bench}: the issue's benchmark on a random Llama-3.2-1B-shaped backbone (see {@link GpuBench}).</li>
  * </ul>
+ * A provider label is {@code cuda} or {@code cpu}, optionally {@code cpu@N} (N intra-op threads),
+ * with modifiers after {@code +}: {@code +fp16} (half graph), {@code +tf32} (TF32 matmuls on CUDA),
+ * {@code +host} (bank and KV cache in Java buffers fed to every run), {@code +dev} (device tensors
+ * on: on the CPU, the C API path with the CPU allocator). Plain {@code cuda} is fp32, TF32 off, device tensors on.
  * Exit codes: 0 done (for check: every provider ran and, with {@code --require-match}, the tokens
  * agree); 1 a provider failed or tokens differ; 2 bad command line.
  */
@@ -77,11 +82,14 @@ public final class GpuCheck {
             case "placement" -> placement(o);
             case "generate" -> generate(o);
             case "device-probe" -> DeviceProbe.run(o);
+            case "bench" -> GpuBench.run(o);
             default -> {
                 System.err.println("usage: gpu-check [providers | check [--out DIR] [--work DIR] [--providers cuda,cpu] [--max-new-tokens N]"
                         + " [--repeats N] [--bench-mid] [--require-match] | placement --graph FILE [--provider cuda]"
                         + " | generate --model DIR [--adapters DIR --adapter ID] --prompt TEXT --max-new-tokens N [--provider cuda]"
-                        + " | device-probe [--provider cuda] [--k 4096] [--n 4096] [--runs 20] [--out DIR]]");
+                        + " | device-probe [--provider cuda] [--k 4096] [--n 4096] [--runs 20] [--out DIR]"
+                        + " | bench [--out DIR] [--work DIR] [--provider cuda] [--precision fp16] [--shape llama-3.2-1b|tiny] [--batch 32]"
+                        + " [--prompt 128] [--new-tokens 128] [--rank 16] [--repeats 2] [--cold 4]]");
                 yield 2;
             }
         };
@@ -217,12 +225,11 @@ public final class GpuCheck {
         for (String provider : providers) {
             Map<String, Object> e = new LinkedHashMap<>();
             engines.put(provider, e);
-            // "cpu@4": the cpu provider with 4 intra-op threads (the label keeps two CPU engines apart)
-            String ep = provider.contains("@") ? provider.substring(0, provider.indexOf('@')) : provider;
-            EngineConfig config = new EngineConfig(backbone, adapterDir, ep, 32);
-            if (provider.contains("@")) config = config.withIntraOpThreads(Integer.parseInt(provider.substring(provider.indexOf('@') + 1)));
-            else if (benchThreads && ep.equals("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
+            EngineConfig config = engineConfig(provider, backbone, adapterDir, benchThreads);
             e.put("intra_op_threads", config.effectiveIntraOpThreads());
+            e.put("precision", config.precision());
+            e.put("tf32", config.tf32());
+            e.put("device_tensors", config.effectiveDeviceTensors());
             long t0 = System.nanoTime();
             OnnxLoraEngine engine;
             try {
@@ -284,6 +291,29 @@ public final class GpuCheck {
         }
         summarize(suite, cases, outcomes, providers);
         return ok;
+    }
+
+    /**
+     * The engine settings a provider label names: {@code cpu@4} is the cpu provider with 4 intra-op
+     * threads; {@code +fp16}, {@code +tf32}, {@code +host}, {@code +dev} modify it (see the class comment).
+     */
+    static EngineConfig engineConfig(String label, Path backbone, Path adapterDir, boolean benchThreads) {
+        String[] parts = label.split("\\+");
+        String base = parts[0];
+        String ep = base.contains("@") ? base.substring(0, base.indexOf('@')) : base;
+        EngineConfig config = new EngineConfig(backbone, adapterDir, ep, 32);
+        if (base.contains("@")) config = config.withIntraOpThreads(Integer.parseInt(base.substring(base.indexOf('@') + 1)));
+        else if (benchThreads && ep.equals("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
+        for (int i = 1; i < parts.length; i++) {
+            config = switch (parts[i]) {
+                case "fp16" -> config.withPrecision("fp16");
+                case "tf32" -> config.withTf32(true);
+                case "host" -> config.withDeviceTensors("off");
+                case "dev" -> config.withDeviceTensors("on");
+                default -> throw new IllegalArgumentException("provider label '" + label + "': unknown modifier '" + parts[i] + "' (fp16, tf32, host, dev)");
+            };
+        }
+        return config;
     }
 
     /** The row as a greedy task that ignores EOS (every row makes exactly maxNew tokens); text prompts get the engine's tokens. */

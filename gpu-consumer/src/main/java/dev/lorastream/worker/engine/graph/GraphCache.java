@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  */
 public final class GraphCache {
     /** Bump when the graph's design changes, so old cached graphs are not reused. */
-    public static final String BUILDER_VERSION = "decoder-graph-v1";
+    public static final String BUILDER_VERSION = "decoder-graph-v2";
     private static final Logger log = LoggerFactory.getLogger(GraphCache.class);
 
     private final Path cacheDir;
@@ -65,12 +65,22 @@ public final class GraphCache {
         md.update((byte) 0);
     }
 
-    /** The cached graph's path for this hash (it may not exist yet). */
-    public Path pathFor(String hash) { return cacheDir.resolve("decoder-" + hash.substring(0, 32) + ".onnx"); }
+    /** The cached float32 graph's path for this hash (it may not exist yet). */
+    public Path pathFor(String hash) { return pathFor(hash, Precision.FP32); }
 
-    /** Returns the graph for this backbone, building and writing it first when it is not cached. */
+    /** The cached graph's path for this hash and precision ({@code -fp16} before {@code .onnx} for half graphs). */
+    public Path pathFor(String hash, Precision precision) {
+        return cacheDir.resolve("decoder-" + hash.substring(0, 32) + (precision == Precision.FP32 ? "" : "-" + precision.label()) + ".onnx");
+    }
+
+    /** Returns the float32 graph for this backbone, building and writing it first when it is not cached. */
     public Path ensure(Path modelDir, ModelConfig config, String hash) {
-        Path target = pathFor(hash);
+        return ensure(modelDir, config, hash, Precision.FP32);
+    }
+
+    /** Returns the graph for this backbone in this precision, building and writing it first when it is not cached. */
+    public Path ensure(Path modelDir, ModelConfig config, String hash, Precision precision) {
+        Path target = pathFor(hash, precision);
         if (Files.isRegularFile(target)) {
             log.info("Using cached decoder graph {}", target);
             return target;
@@ -79,7 +89,7 @@ public final class GraphCache {
         Path tmp = null;
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
             Files.createDirectories(cacheDir);
-            OnnxGraphBuilder graph = DecoderGraph.build(config, ckpt);
+            OnnxGraphBuilder graph = DecoderGraph.build(config, ckpt, precision);
             tmp = Files.createTempDirectory(cacheDir, "build-");
             Path built = tmp.resolve(target.getFileName());
             OnnxModelWriter.write(graph, built, inlineLimitBytes);

@@ -14,6 +14,8 @@ public final class GraphNames {
     public static final String LORA_SLOT = "lora_slot";
     /** float [batch, vocab]: logits of each row's last position. */
     public static final String LOGITS = "logits";
+    /** int64 [batch]: the greedy next token of each row (argmax of its logits, the lowest index among equals). */
+    public static final String NEXT_TOKEN = "next_token";
 
     private GraphNames() {}
 

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class OnnxGraphBuilder {
     /** ONNX TensorProto.DataType codes. */
-    public static final int FLOAT = 1, INT64 = 7, BOOL = 9;
+    public static final int FLOAT = 1, INT64 = 7, BOOL = 9, FLOAT16 = 10;
 
     /** One attribute of a node: INT (2), FLOAT (1) or INTS (7). */
     public record Attr(String name, int type, long i, float f, long[] ints) {
@@ -61,7 +61,7 @@ public final class OnnxGraphBuilder {
 
     public String initializer(String name, int dataType, long[] dims, RawData data) {
         if (initializers.containsKey(name)) throw new IllegalArgumentException("duplicate initializer " + name);
-        long expected = Arrays.stream(dims).reduce(1, Math::multiplyExact) * (dataType == INT64 ? 8 : dataType == BOOL ? 1 : 4);
+        long expected = Arrays.stream(dims).reduce(1, Math::multiplyExact) * (dataType == INT64 ? 8 : dataType == BOOL ? 1 : dataType == FLOAT16 ? 2 : 4);
         if (expected != data.size()) throw new IllegalArgumentException("initializer " + name + ": " + Arrays.toString(dims) + " needs " + expected + " bytes, data has " + data.size());
         initializers.put(name, new Initializer(name, dataType, dims.clone(), data));
         return name;

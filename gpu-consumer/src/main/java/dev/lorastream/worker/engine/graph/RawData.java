@@ -41,6 +41,27 @@ public interface RawData {
         };
     }
 
+    /** Little-endian IEEE half values of the supplier's floats (rounded to nearest even). */
+    static RawData halfs(long count, Supplier<float[]> values) {
+        return new RawData() {
+            public long size() { return count * 2; }
+
+            public void writeTo(OutputStream out) throws IOException {
+                float[] v = values.get();
+                if (v.length != count) throw new IllegalStateException("expected " + count + " floats, got " + v.length);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) {
+                    if (!buf.hasRemaining()) {
+                        out.write(buf.array(), 0, buf.position());
+                        buf.clear();
+                    }
+                    buf.putShort(Float.floatToFloat16(f));
+                }
+                out.write(buf.array(), 0, buf.position());
+            }
+        };
+    }
+
     static RawData longs(long... values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) buf.putLong(v);

@@ -235,10 +235,11 @@ public final class ContinuousBatcher implements AutoCloseable {
             slots[b] = s.slot;
             promptTokens += prompt.length;
         }
+        boolean withLogits = joiners.stream().anyMatch(Sequence::needsLogits);
         long t0 = System.nanoTime();
         DecoderSession.Step step;
         try (KvCache empty = session.emptyCache(n)) {
-            step = session.run(ids, positions, mask, slots, empty, bank);
+            step = session.run(ids, positions, mask, slots, empty, bank, withLogits);
         }
         long ns = System.nanoTime() - t0;
         passes++;
@@ -249,7 +250,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 s.prefillNs = ns;
                 s.computeNs += (double) ns * s.promptLength() / promptTokens;
                 s.kvLength = s.promptLength();
-                s.accept(step.logits()[b], eosIds);
+                accept(s, step, b);
             }
         } catch (RuntimeException e) {
             step.cache().close();
@@ -278,8 +279,10 @@ public final class ContinuousBatcher implements AutoCloseable {
             Arrays.fill(mask[b], past - s.kvLength, past + 1, 1L);
             slots[b] = s.slot;
         }
+        boolean withLogits = false;
+        for (Sequence s : running) withLogits |= s != null && s.needsLogits();
         long t0 = System.nanoTime();
-        DecoderSession.Step step = session.run(ids, positions, mask, slots, batchCache, bank);
+        DecoderSession.Step step = session.run(ids, positions, mask, slots, batchCache, bank, withLogits);
         long ns = System.nanoTime() - t0;
         passes++;
         forwardNanos += ns;
@@ -291,8 +294,14 @@ public final class ContinuousBatcher implements AutoCloseable {
             s.kvLength++;
             s.decodeNs += ns;
             s.computeNs += (double) ns / live;
-            s.accept(step.logits()[b], eosIds);
+            accept(s, step, b);
         }
+    }
+
+    /** The row's next token: sampled (or observed) from its logits, else the step's greedy token. */
+    private void accept(Sequence s, DecoderSession.Step step, int row) {
+        if (s.needsLogits()) s.accept(step.logits()[row], eosIds);
+        else s.acceptGreedy((int) step.greedy()[row], eosIds);
     }
 
     /**
@@ -336,7 +345,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             if (onlyJoiners && joined != null) composed = joined;
             else if (!rows.isEmpty()) {
                 long t0 = System.nanoTime();
-                composed = KvCache.compose(env, layers, rows);
+                composed = session.compose(rows);
                 composes++;
                 composeNanos += System.nanoTime() - t0;
             }

@@ -20,6 +20,10 @@ import java.util.Map;
  * Owns empty tensors (before prefill), the previous step's result (whose present.* tensors are
  * fed back as past_key_values.* without copying), or tensors {@link #compose composed} from rows
  * of other caches when the running batch changes.
+ *
+ * <p>A cache in {@link DeviceMemory} ({@link #managed}) owns tensors the engine allocated: the
+ * step wrote its present.* outputs into them (pinned outputs), so on CUDA they never leave the
+ * device; composing copies rows device to device.
  */
 public final class KvCache implements AutoCloseable {
     private final Map<String, OnnxTensor> pastInputs;
@@ -27,15 +31,77 @@ public final class KvCache implements AutoCloseable {
     private final List<OnnxTensor> owned;
     /** The direct buffers under composed tensors, by input name; empty for a step's result. */
     private final Map<String, FloatBuffer> buffers;
+    /** Tensors in DeviceMemory by input name; empty for host caches. */
+    private final Map<String, DeviceTensor> managed;
 
     /** Positions {@code [length - tokens, length)} of row {@code row} of {@code cache}: one sequence's keys and values. */
     public record Row(KvCache cache, int row, int tokens) {}
 
     private KvCache(Map<String, OnnxTensor> pastInputs, OrtSession.Result owner, List<OnnxTensor> owned, Map<String, FloatBuffer> buffers) {
+        this(pastInputs, owner, owned, buffers, Map.of());
+    }
+
+    private KvCache(Map<String, OnnxTensor> pastInputs, OrtSession.Result owner, List<OnnxTensor> owned, Map<String, FloatBuffer> buffers,
+                    Map<String, DeviceTensor> managed) {
         this.pastInputs = pastInputs;
         this.owner = owner;
         this.owned = owned;
         this.buffers = buffers;
+        this.managed = managed;
+    }
+
+    /** A cache of tensors in DeviceMemory (it closes them), by past_key_values.* name. */
+    static KvCache managed(Map<String, DeviceTensor> tensors) {
+        Map<String, OnnxTensor> m = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> m.put(k, v.tensor()));
+        return new KvCache(m, null, List.of(), Map.of(), new LinkedHashMap<>(tensors));
+    }
+
+    boolean isManaged() { return !managed.isEmpty(); }
+
+    /**
+     * {@link #compose} for caches in DeviceMemory: one zeroed tensor per input, then one strided
+     * copy (every head of one row) per row and input, device to device on CUDA.
+     */
+    static KvCache compose(DeviceMemory mem, int layers, List<Row> rows) {
+        if (rows.isEmpty()) throw new IllegalArgumentException("a cache needs at least one row");
+        int total = rows.stream().mapToInt(Row::tokens).max().orElseThrow();
+        Map<String, DeviceTensor> out = new LinkedHashMap<>();
+        try {
+            for (int l = 0; l < layers; l++) {
+                for (String name : List.of(GraphNames.pastKey(l), GraphNames.pastValue(l))) {
+                    DeviceTensor first = source(rows.getFirst(), name);
+                    long heads = first.shape()[1], headDim = first.shape()[3];
+                    long eb = first.type().bytes();
+                    DeviceTensor t = mem.zeros(first.type(), rows.size(), heads, total, headDim);
+                    out.put(name, t);
+                    for (int r = 0; r < rows.size(); r++) {
+                        Row row = rows.get(r);
+                        DeviceTensor src = source(row, name);
+                        long srcLength = src.shape()[2];
+                        if (row.tokens() > srcLength || row.row() >= src.shape()[0]) {
+                            throw new IllegalArgumentException("row " + row.row() + " with " + row.tokens() + " tokens is not in a cache of shape "
+                                    + java.util.Arrays.toString(src.shape()));
+                        }
+                        long width = row.tokens() * headDim * eb;
+                        long dstOffset = ((r * heads) * total + total - row.tokens()) * headDim * eb;
+                        long srcOffset = ((row.row() * heads) * srcLength + srcLength - row.tokens()) * headDim * eb;
+                        mem.copy2D(t.data(), dstOffset, total * headDim * eb, src.data(), srcOffset, srcLength * headDim * eb, width, heads);
+                    }
+                }
+            }
+            mem.sync();
+        } catch (RuntimeException e) {
+            out.values().forEach(DeviceTensor::close);
+            throw e;
+        }
+        return managed(out);
+    }
+
+    private static DeviceTensor source(Row row, String name) {
+        DeviceTensor t = row.cache().managed.get(name);
+        if (t == null) throw new IllegalArgumentException("cache row for " + name + " is not in device memory");
+        return t;
     }
 
     static KvCache empty(Map<String, OnnxTensor> tensors) {
@@ -118,12 +184,14 @@ public final class KvCache implements AutoCloseable {
 
     /** Positions per row. */
     int length() {
+        if (!managed.isEmpty()) return (int) managed.values().iterator().next().shape()[2];
         return (int) pastInputs.values().iterator().next().getInfo().getShape()[2];
     }
 
     @Override
     public void close() {
         owned.forEach(OnnxTensor::close);
+        managed.values().forEach(DeviceTensor::close);
         if (owner != null) owner.close();
     }
 }

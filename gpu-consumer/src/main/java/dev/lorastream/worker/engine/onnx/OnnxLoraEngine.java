@@ -16,6 +16,8 @@ import dev.lorastream.worker.engine.cache.AdapterStatus;
 import dev.lorastream.worker.engine.cache.CacheConfig;
 import dev.lorastream.worker.engine.graph.GraphCache;
 import dev.lorastream.worker.engine.graph.OnnxModelWriter;
+import dev.lorastream.worker.engine.graph.Precision;
+import dev.lorastream.worker.engine.lora.AdapterConfig;
 import dev.lorastream.worker.engine.lora.AdapterBank;
 import dev.lorastream.worker.engine.lora.AdapterDescriptor;
 import dev.lorastream.worker.engine.lora.AdapterLoader;
@@ -24,6 +26,7 @@ import dev.lorastream.worker.engine.lora.AdapterValidationException;
 import dev.lorastream.worker.engine.lora.FileAdapterStore;
 import dev.lorastream.worker.engine.lora.LoraAdapter;
 import dev.lorastream.worker.engine.model.ModelConfig;
+import dev.lorastream.worker.engine.model.Projection;
 import dev.lorastream.worker.engine.tokenizer.Tokenizer;
 import dev.lorastream.worker.engine.tokenizer.Tokenizers;
 import org.slf4j.Logger;
@@ -33,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -117,21 +121,25 @@ public final class OnnxLoraEngine implements InferenceEngine {
         }
         long t0 = System.nanoTime();
         ModelConfig model = ModelConfig.read(config.modelDir());
+        Precision precision = Precision.parse(config.precision());
+        // tiers are counted in float32 bytes (host copies are float32); an fp16 bank takes half of its device bytes
         CacheConfig.Capacities capacities = cacheConfig.resolve(AdapterBank.slotBytes(model, config.maxLoraRank()), config.maxLoraRank());
         Tokenizer tokenizer = Tokenizers.forModel(config.modelDir(), model);
         String hash = GraphCache.contentHash(config.modelDir());
-        Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash);
+        Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, precision);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;
         try {
-            session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads());
+            session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads(), config.tf32(), precision,
+                    config.effectiveDeviceTensors());
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
         }
+        Map<Projection, Integer> ranks = bankRanks(new FileAdapterStore(config.adapterDir()), model, config.maxLoraRank());
         AdapterBank bank;
         try {
-            bank = AdapterBank.allocate(env, model, capacities.deviceSlots(), config.maxLoraRank());
-        } catch (OrtException | RuntimeException e) {
+            bank = AdapterBank.allocate(session.memory(), model, capacities.deviceSlots(), ranks, config.maxLoraRank(), precision);
+        } catch (RuntimeException e) {
             session.close();
             throw new IllegalStateException("cannot allocate the LoRA bank of " + capacities.deviceSlots() + " slots: " + e.getMessage(), e);
         }
@@ -143,11 +151,43 @@ public final class OnnxLoraEngine implements InferenceEngine {
             throw e;
         }
         log.info("Engine ready in {} ms: backbone {} ({} layers, hidden {}), {} adapters in {}, {} in host memory, {} refused; "
-                        + "device tier {} slots x {} KiB (rank {}), host tier {} KiB; provider {}",
+                        + "device tier {} slots x {} KiB (rank {}), host tier {} KiB; provider {}{}, {}, bank and KV cache in {} memory "
+                        + "(bank ranks {}, {} KiB)",
                 (System.nanoTime() - t0) / 1_000_000, model.name(), model.numHiddenLayers(), model.hiddenSize(),
                 engine.scannedIds.size(), engine.store, engine.cache.hostResident().size(), engine.cache.failures().size(),
-                capacities.deviceSlots(), capacities.slotBytes() / 1024, config.maxLoraRank(), capacities.hostBytes() / 1024, provider);
+                capacities.deviceSlots(), capacities.slotBytes() / 1024, config.maxLoraRank(), capacities.hostBytes() / 1024, provider,
+                provider == ExecutionProvider.CUDA ? (config.tf32() ? " (TF32 on)" : " (TF32 off)") : "", precision.label(),
+                session.memory().kind(), compactRanks(bank), bank.sizeBytes() / 1024);
         return engine;
+    }
+
+    /**
+     * The bank's starting rank per projection: the largest rank the store's adapters declare for
+     * it (at least 1, at most {@code maxRank}); it grows later if an adapter needs more.
+     */
+    static Map<Projection, Integer> bankRanks(AdapterStore store, ModelConfig model, int maxRank) {
+        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) ranks.put(p, 1);
+        for (String id : store.ids()) {
+            try {
+                AdapterConfig c = AdapterConfig.read(store.directory(id));
+                for (int l = 0; l < model.numHiddenLayers(); l++) {
+                    for (Projection p : c.targetsIn(l)) {
+                        int r = c.rankFor(p.modulePath(l));
+                        if (r <= maxRank) ranks.merge(p, r, Math::max);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // refused with its reason when it is loaded
+            }
+        }
+        return ranks;
+    }
+
+    private static String compactRanks(AdapterBank bank) {
+        StringBuilder b = new StringBuilder();
+        for (Projection p : Projection.values()) b.append(b.isEmpty() ? "" : " ").append(p.moduleName()).append('=').append(bank.rank(p));
+        return b.toString();
     }
 
     private static Path cacheDir(EngineConfig config) {
@@ -165,6 +205,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
     private LoraAdapter loadFromStore(String id) {
         LoraAdapter a = loader.load(id, store.directory(id));
         descriptors.put(id, AdapterDescriptor.of(a));
+        bank.pack(a); // laid out as a bank slot now, so that placing it on the device is copies only
         return a;
     }
 
@@ -228,6 +269,15 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     /** The tiered adapter cache (pin, unpin, residency, failures). */
     public AdapterCache cache() { return cache; }
+
+    /** The decoder session (its memory, precision, profiling). */
+    public DecoderSession session() { return session; }
+
+    /** The LoRA bank (its layout, where it lives, its write statistics). */
+    public AdapterBank bank() { return bank; }
+
+    /** The settings this engine was opened with. */
+    public EngineConfig config() { return config; }
 
     /** The scheduler: submit tasks and step it, or start its loop. */
     public ContinuousBatcher batcher() { return batcher; }

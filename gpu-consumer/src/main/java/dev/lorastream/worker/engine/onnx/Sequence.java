@@ -52,10 +52,23 @@ final class Sequence {
 
     boolean finished() { return finishReason != null; }
 
+    /** Whether the next token is the argmax and nobody looks at the logits: the step's greedy token will do. */
+    boolean needsLogits() {
+        return task.temperature() != 0f || observer != Observer.NONE;
+    }
+
     /** Chooses the next token; finishes at EOS (unless ignored) or at max_new_tokens. */
     void accept(float[] logits, Set<Integer> eosIds) {
         observer.onLogits(count, logits);
-        int token = sampler.next(logits);
+        take(sampler.next(logits), eosIds);
+    }
+
+    /** Takes the greedy token the step computed on the device (for a sequence that needs no logits). */
+    void acceptGreedy(int token, Set<Integer> eosIds) {
+        take(token, eosIds);
+    }
+
+    private void take(int token, Set<Integer> eosIds) {
         if (!task.ignoreEos() && eosIds.contains(token)) {
             finishReason = "eos";
             return;

@@ -96,6 +96,33 @@ class AdapterBankTest {
     }
 
     @Test
+    void aWriteCopiesOnlyTheTensorsTheAdapterOrTheSlotsPreviousAdapterReaches() throws Exception {
+        TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 1);
+        ModelConfig c = ModelConfig.read(b.dir());
+        AdapterLoader loader = new AdapterLoader(c, Set.of("test-llama"), 16);
+        LoraAdapter k = loader.load("k", TestModels.writeAdapter(tmp, "k", b, TestModels.lora(List.of("k_proj"), 4, 4, false, b, 0.1), 1).dir());
+        LoraAdapter qv = loader.load("qv", TestModels.writeAdapter(tmp, "qv", b, TestModels.lora(List.of("q_proj", "v_proj"), 4, 4, false, b, 0.1), 2).dir());
+        int layers = c.numHiddenLayers();
+        java.util.function.ToLongFunction<Projection> bytes = p -> 4L * layers * 4 * (p.inFeatures(c) + p.outFeatures(c));
+
+        try (AdapterBank bank = AdapterBank.allocate(OrtEnvironment.getEnvironment(), c, 1, 4)) {
+            assertThat(bank.pack(qv).bytes()).isEqualTo(AdapterBank.slotBytes(c, 4));
+            bank.write(1, k);
+            assertThat(bank.writeStats().bytes()).isEqualTo(bytes.applyAsLong(Projection.K_PROJ));
+            bank.write(1, qv); // k's rows are cleared by copying the image's zeros over them
+            long second = bank.writeStats().bytes() - bytes.applyAsLong(Projection.K_PROJ);
+            assertThat(second).isEqualTo(bytes.applyAsLong(Projection.Q_PROJ) + bytes.applyAsLong(Projection.V_PROJ) + bytes.applyAsLong(Projection.K_PROJ));
+            try (AdapterBank alone = AdapterBank.build(OrtEnvironment.getEnvironment(), c, List.of(qv))) {
+                assertSlotEquals(bank, 1, alone, c);
+            }
+            bank.write(1, qv);
+            assertThat(bank.writeStats().writes()).isEqualTo(3);
+            assertThat(bank.writeStats().bytes() - bytes.applyAsLong(Projection.K_PROJ) - second)
+                    .isEqualTo(bytes.applyAsLong(Projection.Q_PROJ) + bytes.applyAsLong(Projection.V_PROJ));
+        }
+    }
+
+    @Test
     void anAdapterAboveTheBanksRankIsRefused() throws Exception {
         TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 1);
         ModelConfig c = ModelConfig.read(b.dir());

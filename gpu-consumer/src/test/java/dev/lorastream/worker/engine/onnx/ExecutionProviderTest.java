@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -23,6 +24,16 @@ class ExecutionProviderTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("execution provider 'cuda' is not available in this ONNX Runtime build")
                 .hasMessageContaining("onnxruntime_gpu");
+    }
+
+    @Test
+    void theCudaDiagnosisNamesWhatTheDynamicLoaderCannotFind() {
+        String d = ExecutionProvider.cudaDiagnosis();
+        if (d.contains("the dynamic loader reports")) {
+            assertThat(d).containsAnyOf("libcudart", "libcublas", "libcudnn", "libonnxruntime_providers_cuda").contains("LD_LIBRARY_PATH=");
+        } else {
+            assertThat(d).contains("the CUDA, cuBLAS and cuDNN libraries load"); // a host with CUDA
+        }
     }
 
     @Test

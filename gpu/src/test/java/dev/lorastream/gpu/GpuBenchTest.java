@@ -1,0 +1,59 @@
+package dev.lorastream.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lorastream.worker.engine.model.Checkpoint;
+import dev.lorastream.worker.engine.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GpuBenchTest {
+
+    /** The benchmark's code on the CPU, a tiny model: every case runs, the ratios are computed, the cold loads place adapters. */
+    @Test
+    void theBenchmarkRunsEndToEndOnATinyModel(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
+                "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--out", dir.resolve("out").toString(),
+                "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        assertThat(r.path("setup").path("bank").path("memory").asText()).isEqualTo("ORT_CPU");
+        assertThat(r.path("setup").path("bank").path("ranks").path("q_proj").asInt()).isEqualTo(16);
+        assertThat(r.path("setup").path("bank").path("ranks").path("gate_proj").asInt()).isEqualTo(1);
+        for (String c : new String[] {"backbone_only", "one_adapter", "distinct_adapters"}) {
+            assertThat(r.path("decode_batch4").path(c).path("decode_tokens_per_s").asDouble()).as(c).isPositive();
+        }
+        assertThat(r.path("multi_adapter_ratio").asDouble()).isPositive();
+        assertThat(r.path("cold_load").path("from_host_ms")).hasSize(1);
+        assertThat(r.path("cold_load").path("from_store_ms")).hasSize(1);
+        // q,k,v,o reached, gate/up/down (rank 1, zero in a fresh slot) skipped: 2 layers x rank 16 x (in + out) x 2 bytes
+        assertThat(r.path("cold_load").path("bytes_copied_per_load").get(0).asLong()).isEqualTo(2L * 16 * (128 + 96 + 96 + 128) * 2);
+        assertThat(r.path("profile").path("decode_runs").asInt()).isEqualTo(8);
+        assertThat(r.path("profile").path("nodes_per_run").asInt()).isPositive();
+        assertThat(r.path("profile").path("top_ops").size()).isPositive();
+    }
+
+    @Test
+    void theRandomBackboneIsAValidFloat16Checkpoint(@TempDir Path dir) throws Exception {
+        Path b = GpuBench.writeBackbone(dir.resolve("b"), GpuBench.TINY, 3);
+        ModelConfig c = ModelConfig.read(b);
+        try (Checkpoint ckpt = Checkpoint.open(b)) {
+            ckpt.validate(c);
+            float[] embed = ckpt.read("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()).data();
+            double sum = 0, sq = 0;
+            for (float v : embed) {
+                sum += v;
+                sq += v * v;
+            }
+            double mean = sum / embed.length, std = Math.sqrt(sq / embed.length - mean * mean);
+            assertThat(Math.abs(mean)).isLessThan(0.01);
+            assertThat(std).isBetween(0.9 * 2 / Math.sqrt(64), 1.1 * 2 / Math.sqrt(64));
+        }
+        assertThat(GpuBench.shape(GpuBench.LLAMA_1B).get("parameters")).isEqualTo(1_235_814_400L);
+    }
+}
