@@ -1,5 +1,6 @@
 package dev.lorastream.worker;
 
+import dev.lorastream.worker.engine.EngineConfig;
 import dev.lorastream.worker.engine.cache.CacheConfig;
 import org.apache.kafka.common.config.ConfigException;
 
@@ -43,6 +44,10 @@ public final class WorkerConfig {
     public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
     public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),
             "ONNX Runtime execution provider");
+    public static final ConfigKey<String> PRECISION = ConfigKey.oneOf("engine.precision", "fp32", Set.of("fp32", "fp16"),
+            "weights and activations of the backbone graph (fp16 is for GPUs; logits stay fp32)");
+    public static final ConfigKey<String> TF32 = ConfigKey.oneOf("engine.tf32", "off", Set.of("off", "on"),
+            "TF32 matmuls on CUDA: faster, but fp32 results then differ from the CPU's");
     public static final ConfigKey<Long> ADAPTER_DEVICE_BYTES = ConfigKey.bytes(CacheConfig.DEVICE_BYTES, 0,
             "device tier of the adapter cache (bank slots at the maximum rank); 0 = room for 8 adapters");
     public static final ConfigKey<Long> ADAPTER_HOST_BYTES = ConfigKey.bytes(CacheConfig.HOST_BYTES, 0,
@@ -61,7 +66,7 @@ public final class WorkerConfig {
     /** Every key, in the order of the help text. */
     public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
             MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, HEARTBEAT_INTERVAL, MODEL_DIR, ADAPTER_DIR,
-            EXECUTION_PROVIDER, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
+            EXECUTION_PROVIDER, PRECISION, TF32, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
 
     private final Map<ConfigKey<?>, Object> values;
 
@@ -143,6 +148,12 @@ public final class WorkerConfig {
 
     /** "cpu" or "cuda". */
     public String executionProvider() { return get(EXECUTION_PROVIDER); }
+
+    /** The engine's settings from this configuration. */
+    public EngineConfig engineConfig() {
+        return new EngineConfig(modelDir(), adapterDir(), executionProvider(), maxBatchSize())
+                .withPrecision(get(PRECISION)).withTf32(get(TF32).equals("on"));
+    }
 
     /** The adapter cache's tiers (capacities are checked against the backbone when the engine opens). */
     public CacheConfig cacheConfig() {

@@ -1,6 +1,5 @@
 package dev.lorastream.worker;
 
-import dev.lorastream.worker.engine.EngineConfig;
 import dev.lorastream.worker.engine.InferenceEngine;
 import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
 import org.apache.kafka.common.config.ConfigException;
@@ -40,8 +39,7 @@ public final class WorkerMain {
     /** Runs until the JVM is asked to stop or the worker ends on its own; returns the exit code. */
     static int run(WorkerConfig config) throws InterruptedException {
         CountDownLatch shutdownDone = new CountDownLatch(1);
-        InferenceEngine engine = OnnxLoraEngine.open(new EngineConfig(config.modelDir(), config.adapterDir(),
-                config.executionProvider(), config.maxBatchSize()), config.cacheConfig());
+        InferenceEngine engine = OnnxLoraEngine.open(config.engineConfig(), config.cacheConfig());
         Worker worker = new Worker(config, engine);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutdown requested; stopping worker {}", config.workerId());

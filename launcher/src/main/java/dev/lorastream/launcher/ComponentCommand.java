@@ -6,6 +6,8 @@ import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.MetricsEndpoint;
+import dev.lorastream.worker.Worker;
+import dev.lorastream.worker.WorkerConfig;
 import dev.lorastream.worker.engine.InferenceEngine;
 
 import java.nio.file.Path;
@@ -43,12 +45,11 @@ final class ComponentCommand {
                 }
                 Path model = Path.of(o.get("model"));
                 Path adapters = Path.of(o.get("adapters"));
-                String provider = o.get("provider", "cpu");
-                int maxBatch = o.intValue(command, "max-batch", 8, 1, 1024);
-                InferenceEngine engine = Components.engine(model, adapters, provider, maxBatch, Components.cache(o));
+                WorkerConfig config = Components.workerConfig(c, model, adapters, o.get("worker-id"), o);
+                InferenceEngine engine = Components.engine(config);
                 parts.push(engine);
                 AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
-                var worker = Components.worker(c, engine, model, adapters, o.get("worker-id"), provider, maxBatch, Components.cache(o));
+                var worker = new Worker(config, engine);
                 worker.start();
                 parts.push(worker);
                 var metrics = new MetricsEndpoint("0.0.0.0", o.intValue(command, "metrics-port", 9400, 0, 65535), worker.metrics(), engine).start();

@@ -11,9 +11,7 @@ import dev.lorastream.sink.SinkConfig;
 import dev.lorastream.worker.ConfigKey;
 import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.WorkerConfig;
-import dev.lorastream.worker.engine.EngineConfig;
 import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.cache.CacheConfig;
 import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
 
 import java.nio.file.Path;
@@ -32,39 +30,30 @@ final class Components {
         return new RouterApp(new RouterConfig(props));
     }
 
-    static InferenceEngine engine(Path model, Path adapters, String provider, int maxBatch, CacheConfig cache) {
-        return OnnxLoraEngine.open(new EngineConfig(model, adapters, provider, maxBatch), cache);
-    }
-
-    /** The adapter cache's tiers from {@code --adapter-device-bytes} / {@code --adapter-host-bytes} (0 or absent: automatic). */
-    static CacheConfig cache(Options o) {
-        return new CacheConfig(bytes(o, "adapter-device-bytes"), bytes(o, "adapter-host-bytes"), "lru");
-    }
-
-    private static long bytes(Options o, String option) {
-        String v = o.get(option);
-        if (v == null) return 0;
-        try {
-            long n = ConfigKey.parseBytes(v);
-            if (n < 0) throw new NumberFormatException();
-            return n;
-        } catch (RuntimeException e) {
-            throw new Options.UsageException("--" + option + " must be a size such as 4194304, 512KiB, 64MiB or 2GiB, got '" + v + "'");
-        }
-    }
-
-    static Worker worker(Connection c, InferenceEngine engine, Path model, Path adapters, String workerId, String provider, int maxBatch, CacheConfig cache) {
+    /**
+     * The worker's configuration from the command's options: {@code --provider}, {@code --max-batch},
+     * {@code --precision}, {@code --tf32}, {@code --adapter-device-bytes}, {@code --adapter-host-bytes};
+     * values are checked by {@link WorkerConfig}, whose errors name the key.
+     */
+    static WorkerConfig workerConfig(Connection c, Path model, Path adapters, String workerId, Options o) {
         Map<String, Object> props = new HashMap<>();
         props.put(WorkerConfig.BOOTSTRAP_SERVERS.name(), c.bootstrapServers());
         props.put(WorkerConfig.SCHEMA_REGISTRY_URL.name(), c.schemaRegistryUrl());
         props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
         props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
-        props.put(WorkerConfig.EXECUTION_PROVIDER.name(), provider);
-        props.put(WorkerConfig.MAX_BATCH_SIZE.name(), maxBatch);
         if (workerId != null) props.put(WorkerConfig.WORKER_ID.name(), workerId);
-        props.put(WorkerConfig.ADAPTER_DEVICE_BYTES.name(), cache.deviceBytes());
-        props.put(WorkerConfig.ADAPTER_HOST_BYTES.name(), cache.hostBytes());
-        return new Worker(WorkerConfig.from(props), engine);
+        Map<String, ConfigKey<?>> fromOptions = Map.of(
+                "provider", WorkerConfig.EXECUTION_PROVIDER, "max-batch", WorkerConfig.MAX_BATCH_SIZE,
+                "precision", WorkerConfig.PRECISION, "tf32", WorkerConfig.TF32,
+                "adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES, "adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES);
+        fromOptions.forEach((option, key) -> {
+            if (o.has(option)) props.put(key.name(), o.get(option));
+        });
+        return WorkerConfig.from(props);
+    }
+
+    static InferenceEngine engine(WorkerConfig config) {
+        return OnnxLoraEngine.open(config.engineConfig(), config.cacheConfig());
     }
 
     static AttributionSink sink(Connection c, Path dataDir) {

@@ -12,6 +12,7 @@ import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.sink.AttributionSink;
 import dev.lorastream.worker.MetricsEndpoint;
 import dev.lorastream.worker.Worker;
+import dev.lorastream.worker.WorkerConfig;
 import dev.lorastream.worker.engine.InferenceEngine;
 import dev.lorastream.worker.engine.cache.CacheConfig;
 import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
@@ -62,7 +63,8 @@ final class Stack implements AutoCloseable {
                 model = demo.backbone();
                 adapters = demo.adapters();
             }
-            engine = Components.engine(model, adapters, "cpu", 8, s.cache());
+            WorkerConfig workerConfig = Components.workerConfig(c, model, adapters, "worker-1", s.options());
+            engine = Components.engine(workerConfig);
             started.push(engine);
             AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
             out.println("model       " + model + "   adapters " + engine.adapterIds().stream().sorted().toList()
@@ -73,7 +75,7 @@ final class Stack implements AutoCloseable {
             started.push(router);
             out.println("router      running (inference.requests -> inference.requests.routed, partitioned by adapter)");
 
-            Worker worker = Components.worker(c, engine, model, adapters, "worker-1", "cpu", 8, s.cache());
+            Worker worker = new Worker(workerConfig, engine);
             worker.start();
             started.push(worker);
             MetricsEndpoint metrics = new MetricsEndpoint("127.0.0.1", s.metricsPort(), worker.metrics(), engine).start();

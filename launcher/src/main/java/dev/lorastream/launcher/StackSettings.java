@@ -1,7 +1,5 @@
 package dev.lorastream.launcher;
 
-import dev.lorastream.worker.engine.cache.CacheConfig;
-
 import java.nio.file.Path;
 
 /**
@@ -9,7 +7,7 @@ import java.nio.file.Path;
  * {@code --bootstrap-servers} and {@code --schema-registry} name existing ones.
  */
 record StackSettings(String command, String bootstrapServers, String schemaRegistry, Path workDir,
-                     Path modelDir, Path adapterDir, int httpPort, int kafkaPort, int registryPort, int partitions, int metricsPort, CacheConfig cache) {
+                     Path modelDir, Path adapterDir, int httpPort, int kafkaPort, int registryPort, int partitions, int metricsPort, Options options) {
 
     boolean embedded() { return bootstrapServers == null; }
 
@@ -32,6 +30,6 @@ record StackSettings(String command, String bootstrapServers, String schemaRegis
         int reg = o.intValue(command, "registry-port", demo ? 0 : 8081, 0, 65535);
         int partitions = o.intValue(command, "partitions", 4, 1, 1024);
         int metrics = o.intValue(command, "metrics-port", demo ? 0 : 9400, 0, 65535);
-        return new StackSettings(command, bootstrap, registry, work, model, adapters, http, kafka, reg, partitions, metrics, Components.cache(o));
+        return new StackSettings(command, bootstrap, registry, work, model, adapters, http, kafka, reg, partitions, metrics, o);
     }
 }
