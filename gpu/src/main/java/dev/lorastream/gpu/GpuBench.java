@@ -45,8 +45,14 @@ import java.util.stream.LongStream;
  *       ({@code multi_adapter_ratio} = distinct ÷ backbone-only);</li>
  *   <li>cold adapter load from host memory into a free bank slot, against the host-to-device
  *       bandwidth measured in the same run ({@code cold_load_vs_bound} = measured ÷ (bytes ÷
- *       pinned bandwidth)); and from the store (parse, validate, pack, copy).</li>
+ *       pinned bandwidth)); and from the store (parse, validate, pack, copy);</li>
+ *   <li>(item 2, {@link ManyAdapters#sustained}) sustained tokens/s over 1,000 adapters of Zipf(1.0)
+ *       popularity through a bank smaller than the working set vs 5 adapters, hit rates per tier
+ *       ({@code many_adapters_ratio});</li>
+ *   <li>(item 4, {@link ManyAdapters#dedicated}) one dedicated merged-weights model per adapter, loaded on
+ *       demand within the same device budget, at 3, 10 and 100 adapters ({@code vs_naive_100}).</li>
  * </ol>
+ * {@code --items 1,2,3,4} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG.
  * Writes {@code gpu-bench.json}. {@code --shape tiny --provider cpu} runs the same code in seconds (tests).
  */
 final class GpuBench {
@@ -72,6 +78,17 @@ final class GpuBench {
         int repeats = Integer.parseInt(o.getOrDefault("repeats", "2"));
         int cold = Integer.parseInt(o.getOrDefault("cold", "8"));
         int profileSteps = Integer.parseInt(o.getOrDefault("profile-steps", "8"));
+        int many = Integer.parseInt(o.getOrDefault("many", "1000"));
+        int few = Integer.parseInt(o.getOrDefault("few", "5"));
+        int slots = Math.max(Integer.parseInt(o.getOrDefault("slots", "48")), batch + cold + 2);
+        int hostSlots = Integer.parseInt(o.getOrDefault("host-slots", "256"));
+        int streamRequests = Integer.parseInt(o.getOrDefault("stream-requests", "160"));
+        int streamRounds = Integer.parseInt(o.getOrDefault("stream-rounds", "1"));
+        int[] dedicatedCounts = java.util.Arrays.stream(o.getOrDefault("dedicated-counts", "3,10,100").split(",")).filter(x -> !x.isBlank())
+                .mapToInt(Integer::parseInt).toArray();
+        int dedicatedRequests = Integer.parseInt(o.getOrDefault("dedicated-requests", "64"));
+        long dedicatedCapMs = Long.parseLong(o.getOrDefault("dedicated-cap-ms", "40000"));
+        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4").split(","));
         Files.createDirectories(out);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("runtime", GpuCheck.runtimeFacts());
@@ -95,15 +112,23 @@ final class GpuBench {
             for (int i = 0; i < batch; i++) ids.add(String.format(Locale.ROOT, "a%02d", i));
             for (int i = 0; i < cold; i++) ids.add("cold" + i);
             for (int i = 0; i < cold; i++) coldIds.add("cold" + i);
+            List<String> manyIds = new ArrayList<>();
+            boolean manyItems = items.contains("2") || items.contains("4");
+            for (int i = 0; manyItems && i < many; i++) manyIds.add(String.format(Locale.ROOT, "z%04d", i));
             long t0 = System.nanoTime();
             Path backbone = writeBackbone(work.resolve("backbone-" + spec.name()), spec, 7);
             Path adapters = writeAdapters(work.resolve("adapters-" + spec.name() + "-r" + rank), spec, ids, rank);
             setup.put("model_write_ms", GpuCheck.ms(System.nanoTime() - t0));
-            System.out.println("bench: model and " + ids.size() + " adapters ready in " + setup.get("model_write_ms") + " ms");
+            t0 = System.nanoTime();
+            writeAdapters(adapters, spec, manyIds, rank, 5000L);
+            setup.put("many_adapters_write_ms", GpuCheck.ms(System.nanoTime() - t0));
+            setup.put("many_adapters", manyIds.size() + " distinct PEFT adapters (float32 safetensors, each its own seed), z0000..");
+            System.out.println("bench: model and " + (ids.size() + manyIds.size()) + " adapters ready in " + setup.get("model_write_ms") + " + "
+                    + setup.get("many_adapters_write_ms") + " ms");
 
             ModelConfig model = ModelConfig.read(backbone);
             long slot32 = AdapterBank.slotBytes(model, rank);
-            CacheConfig cache = CacheConfig.ofBytes(slot32 * (batch + cold + 2), slot32 * (batch + cold + 2) * 4);
+            CacheConfig cache = CacheConfig.ofBytes(slot32 * slots, slot32 * Math.max(hostSlots, slots));
             EngineConfig config = new EngineConfig(backbone, adapters, provider, batch).withMaxLoraRank(rank).withPrecision(precision)
                     .withMaxNewTokensLimit(Math.max(newTokens, profileSteps + 1));
             if (provider.startsWith("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
@@ -121,8 +146,9 @@ final class GpuBench {
                 engine.generate(tasks("warm", prompts, ids.subList(0, batch), 4));
                 setup.put("warmup_ms", GpuCheck.ms(System.nanoTime() - w0));
 
+                setup.put("device_bytes_used_after_open", DeviceMemoryInfo.usedBytes(provider));
                 Map<String, Object> cases = new LinkedHashMap<>();
-                r.put("decode_batch" + batch, cases);
+                if (items.contains("1")) r.put("decode_batch" + batch, cases);
                 List<String> none = new ArrayList<>(), one = new ArrayList<>();
                 for (int i = 0; i < batch; i++) {
                     none.add(null);
@@ -132,13 +158,33 @@ final class GpuBench {
                 variants.put("backbone_only", none);
                 variants.put("one_adapter", one);
                 variants.put("distinct_adapters", ids.subList(0, batch));
-                for (Map.Entry<String, List<String>> v : variants.entrySet()) {
-                    cases.put(v.getKey(), decodeCase(engine, v.getKey(), prompts, v.getValue(), newTokens, repeats));
+                if (items.contains("1")) {
+                    for (Map.Entry<String, List<String>> v : variants.entrySet()) {
+                        cases.put(v.getKey(), decodeCase(engine, v.getKey(), prompts, v.getValue(), newTokens, repeats));
+                    }
+                    double distinct = (double) ((Map<?, ?>) cases.get("distinct_adapters")).get("decode_tokens_per_s");
+                    double base = (double) ((Map<?, ?>) cases.get("backbone_only")).get("decode_tokens_per_s");
+                    r.put("multi_adapter_ratio", GpuCheck.round4(distinct / base));
                 }
-                double distinct = (double) ((Map<?, ?>) cases.get("distinct_adapters")).get("decode_tokens_per_s");
-                double base = (double) ((Map<?, ?>) cases.get("backbone_only")).get("decode_tokens_per_s");
-                r.put("multi_adapter_ratio", GpuCheck.round4(distinct / base));
-                r.put("cold_load", coldLoads(engine, model, coldIds, r));
+                if (items.contains("3")) r.put("cold_load", coldLoads(engine, model, coldIds, r));
+                if (items.contains("2")) {
+                    long s0 = System.nanoTime();
+                    r.put("many_adapters", ManyAdapters.sustained(engine, manyIds, ids.subList(0, few), spec, batch, promptLen, newTokens,
+                            streamRequests, streamRounds, r));
+                    setup.put("item2_ms", GpuCheck.ms(System.nanoTime() - s0));
+                }
+                if (items.contains("4")) {
+                    long s0 = System.nanoTime();
+                    try {
+                        r.put("dedicated", ManyAdapters.dedicated(engine, work, spec, backbone, rank, 5000L, manyIds, dedicatedCounts, batch, promptLen,
+                                newTokens, dedicatedRequests, dedicatedCapMs, provider, precision, r));
+                    } catch (Throwable t) {
+                        errors.add("item 4: " + GpuCheck.stack(t));
+                        System.out.println("bench: item 4 FAILED: " + t);
+                        code = 1;
+                    }
+                    setup.put("item4_ms", GpuCheck.ms(System.nanoTime() - s0));
+                }
             }
             if (profileSteps > 0) {
                 // a second engine with ONNX Runtime's profiler on: where a decode step's time goes
@@ -169,7 +215,7 @@ final class GpuBench {
 
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "profile", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
+        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
 
@@ -384,6 +430,15 @@ final class GpuBench {
      * generated in parallel and written by positional writes; kept when the config is unchanged.
      */
     static Path writeBackbone(Path dir, RandomModels.BackboneSpec s, long seed) throws IOException {
+        return writeBackbone(dir, s, seed, Map.of());
+    }
+
+    /**
+     * As {@link #writeBackbone(Path, RandomModels.BackboneSpec, long)}, with {@code deltas} (row-major,
+     * the tensor's shape) added to the named tensors before rounding to float16: a merged model
+     * ({@code W + scaling·B·A}) of the same random backbone.
+     */
+    static Path writeBackbone(Path dir, RandomModels.BackboneSpec s, long seed, Map<String, float[]> deltas) throws IOException {
         Map<String, Object> config = new LinkedHashMap<>(s.configJson());
         config.put("torch_dtype", "float16");
         byte[] configBytes = GpuCheck.JSON.writeValueAsBytes(config);
@@ -435,6 +490,7 @@ final class GpuBench {
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {
                 long n = LongStream.of(e.getValue()).reduce(1, Math::multiplyExact);
                 double mean = dist.get(e.getKey())[0], std = dist.get(e.getKey())[1];
+                float[] delta = deltas.get(e.getKey());
                 long base = dataStart + offsets.get(e.getKey());
                 long tensorSeed = seed * 1_000_003L + t++;
                 int chunks = (int) ((n + chunk - 1) / chunk);
@@ -443,7 +499,11 @@ final class GpuBench {
                     int len = (int) Math.min(chunk, n - from);
                     SplittableRandom rnd = new SplittableRandom(tensorSeed * 65_537L + c);
                     ByteBuffer buf = ByteBuffer.allocate(2 * len).order(ByteOrder.LITTLE_ENDIAN);
-                    for (int i = 0; i < len; i++) buf.putShort(Float.floatToFloat16((float) (mean + rnd.nextGaussian() * std)));
+                    for (int i = 0; i < len; i++) {
+                        float v = (float) (mean + rnd.nextGaussian() * std);
+                        if (delta != null) v += delta[(int) (from + i)];
+                        buf.putShort(Float.floatToFloat16(v));
+                    }
                     buf.flip();
                     try {
                         long pos = base + 2 * from;
@@ -460,7 +520,16 @@ final class GpuBench {
 
     /** PEFT adapters (float32 safetensors, as trainers write them), one seed each, written in parallel. */
     static Path writeAdapters(Path dir, RandomModels.BackboneSpec s, List<String> ids, int rank) throws IOException {
-        RandomModels.LoraSpec lora = new RandomModels.LoraSpec(TARGETS, rank, 2.0 * rank, false, s.name(), 0.05);
+        return writeAdapters(dir, s, ids, rank, 1000L);
+    }
+
+    static RandomModels.LoraSpec loraSpec(RandomModels.BackboneSpec s, int rank) {
+        return new RandomModels.LoraSpec(TARGETS, rank, 2.0 * rank, false, s.name(), 0.05);
+    }
+
+    /** As above; adapter {@code i} of {@code ids} is seeded {@code seedBase + i}. */
+    static Path writeAdapters(Path dir, RandomModels.BackboneSpec s, List<String> ids, int rank, long seedBase) throws IOException {
+        RandomModels.LoraSpec lora = loraSpec(s, rank);
         byte[] config = GpuCheck.JSON.writeValueAsBytes(lora.configJson());
         IntStream.range(0, ids.size()).parallel().forEach(i -> {
             Path a = dir.resolve(ids.get(i));
@@ -468,7 +537,7 @@ final class GpuBench {
                 RandomModels.writeIfChanged(a.resolve("adapter_config.json"), config);
                 if (!Files.isRegularFile(a.resolve("adapter_model.safetensors"))) {
                     RandomModels.writeIfChanged(a.resolve("adapter_model.safetensors"),
-                            SafetensorsWriter.toBytes(RandomModels.lora(s, lora, 1000L + i), Map.of("format", "pt")));
+                            SafetensorsWriter.toBytes(RandomModels.lora(s, lora, seedBase + i), Map.of("format", "pt")));
                 }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);

@@ -83,13 +83,17 @@ public final class GpuCheck {
             case "generate" -> generate(o);
             case "device-probe" -> DeviceProbe.run(o);
             case "bench" -> GpuBench.run(o);
+            case "plot" -> Plot.run(o);
             default -> {
                 System.err.println("usage: gpu-check [providers | check [--out DIR] [--work DIR] [--providers cuda,cpu] [--max-new-tokens N]"
                         + " [--repeats N] [--bench-mid] [--require-match] | placement --graph FILE [--provider cuda]"
                         + " | generate --model DIR [--adapters DIR --adapter ID] --prompt TEXT --max-new-tokens N [--provider cuda]"
                         + " | device-probe [--provider cuda] [--k 4096] [--n 4096] [--runs 20] [--out DIR]"
                         + " | bench [--out DIR] [--work DIR] [--provider cuda] [--precision fp16] [--shape llama-3.2-1b|tiny] [--batch 32]"
-                        + " [--prompt 128] [--new-tokens 128] [--rank 16] [--repeats 2] [--cold 4]]");
+                        + " [--prompt 128] [--new-tokens 128] [--rank 16] [--repeats 2] [--cold 8] [--profile-steps 8] [--items 1,2,3,4]"
+                        + " [--many 1000] [--few 5] [--slots 48] [--host-slots 256] [--stream-requests 160] [--stream-rounds 1]"
+                        + " [--dedicated-counts 3,10,100] [--dedicated-requests 64] [--dedicated-cap-ms 40000]]"
+                        + " | plot --in gpu-bench.json --out FILE.png]");
                 yield 2;
             }
         };

@@ -16,7 +16,8 @@ class GpuBenchTest {
     @Test
     void theBenchmarkRunsEndToEndOnATinyModel(@TempDir Path dir) throws Exception {
         int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
-                "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--out", dir.resolve("out").toString(),
+                "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--many", "12", "--few", "2", "--slots", "8", "--host-slots", "8",
+                "--stream-requests", "12", "--dedicated-counts", "3,10", "--dedicated-requests", "8", "--out", dir.resolve("out").toString(),
                 "--work", dir.resolve("work").toString()});
 
         JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
@@ -33,6 +34,26 @@ class GpuBenchTest {
         assertThat(r.path("cold_load").path("from_store_ms")).hasSize(1);
         // q,k,v,o reached, gate/up/down (rank 1, zero in a fresh slot) skipped: 2 layers x rank 16 x (in + out) x 2 bytes
         assertThat(r.path("cold_load").path("bytes_copied_per_load").get(0).asLong()).isEqualTo(2L * 16 * (128 + 96 + 96 + 128) * 2);
+        // item 2: 12 adapters through 8 device slots vs 2 adapters; hit rates per tier from the engine's counters
+        JsonNode many = r.path("many_adapters");
+        assertThat(many.path("device_slots").asInt()).isEqualTo(8);
+        assertThat(many.path("many_tokens_per_s").asDouble()).isPositive();
+        assertThat(many.path("few_tokens_per_s").asDouble()).isPositive();
+        assertThat(r.path("many_adapters_ratio").asDouble()).isPositive();
+        assertThat(many.path("passes").get(0).path("device_hit_rate").isNumber()).isTrue();
+        // item 4: dedicated merged-weights models loaded on demand, as many resident as the budget holds
+        JsonNode ded = r.path("dedicated");
+        assertThat(ded.path("dedicated_models_resident").asInt()).isPositive();
+        assertThat(ded.path("by_adapters")).hasSize(2);
+        for (JsonNode row : ded.path("by_adapters")) {
+            assertThat(row.path("ours_tokens_per_s").asDouble()).isPositive();
+            assertThat(row.path("dedicated_tokens_per_s").asDouble()).isPositive();
+            assertThat(row.path("dedicated").path("loads").asInt()).isPositive();
+        }
+        // the plot of tokens/s against adapters, from the same file
+        assertThat(GpuCheck.run(new String[] {"plot", "--in", dir.resolve("out/gpu-bench.json").toString(), "--out", dir.resolve("p.png").toString()}))
+                .isZero();
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("p.png").toFile()).getWidth()).isEqualTo(900);
         assertThat(r.path("profile").path("decode_runs").asInt()).isEqualTo(8);
         assertThat(r.path("profile").path("nodes_per_run").asInt()).isPositive();
         assertThat(r.path("profile").path("top_ops").size()).isPositive();
