@@ -22,44 +22,39 @@ public interface RawData {
 
     /** Little-endian float32 values, produced on demand by the supplier. */
     static RawData floats(long count, Supplier<float[]> values) {
+        return encoded(count, 4, values, ByteBuffer::putFloat);
+    }
+
+    /** Little-endian IEEE half values of the supplier's floats (rounded to nearest even). */
+    static RawData halfs(long count, Supplier<float[]> values) {
+        return encoded(count, 2, values, (buf, f) -> buf.putShort(Float.floatToFloat16(f)));
+    }
+
+    /** The supplier's floats, each written as {@code bytesEach} little-endian bytes by {@code put}. */
+    private static RawData encoded(long count, int bytesEach, Supplier<float[]> values, FloatPut put) {
         return new RawData() {
-            public long size() { return count * 4; }
+            public long size() { return count * bytesEach; }
 
             public void writeTo(OutputStream out) throws IOException {
                 float[] v = values.get();
                 if (v.length != count) throw new IllegalStateException("expected " + count + " floats, got " + v.length);
                 ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (float f : v) {
-                    if (!buf.hasRemaining()) {
+                    if (buf.remaining() < bytesEach) {
                         out.write(buf.array(), 0, buf.position());
                         buf.clear();
                     }
-                    buf.putFloat(f);
+                    put.put(buf, f);
                 }
                 out.write(buf.array(), 0, buf.position());
             }
         };
     }
 
-    /** Little-endian IEEE half values of the supplier's floats (rounded to nearest even). */
-    static RawData halfs(long count, Supplier<float[]> values) {
-        return new RawData() {
-            public long size() { return count * 2; }
-
-            public void writeTo(OutputStream out) throws IOException {
-                float[] v = values.get();
-                if (v.length != count) throw new IllegalStateException("expected " + count + " floats, got " + v.length);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (float f : v) {
-                    if (!buf.hasRemaining()) {
-                        out.write(buf.array(), 0, buf.position());
-                        buf.clear();
-                    }
-                    buf.putShort(Float.floatToFloat16(f));
-                }
-                out.write(buf.array(), 0, buf.position());
-            }
-        };
+    /** Writes one float into a buffer in some encoding. */
+    @FunctionalInterface
+    interface FloatPut {
+        void put(ByteBuffer buf, float value);
     }
 
     static RawData longs(long... values) {
