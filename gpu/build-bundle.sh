@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the self-contained GPU bundle from this checkout and splits it into parts:
-#   a jlink runtime of the build JDK, the engine's runtime class path (worker, engine, gpu-check),
+#   a jlink runtime of the build JDK, the runtime class path (worker, engine, gpu-check, the in-process broker),
 #   ONNX Runtime's CUDA native libraries from Maven Central, and run scripts (bin/),
 #   as one tar.xz cut into parts of at most --part-mib MiB, part i in <out>/<i>/ (default out: gpu-parts,
 #   gpu-parts-cuda12 for that flavor; both git-ignored) with SHA256SUMS and

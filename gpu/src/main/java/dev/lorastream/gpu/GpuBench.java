@@ -50,9 +50,11 @@ import java.util.stream.LongStream;
  *       popularity through a bank smaller than the working set vs 5 adapters, hit rates per tier
  *       ({@code many_adapters_ratio});</li>
  *   <li>(item 4, {@link ManyAdapters#dedicated}) one dedicated merged-weights model per adapter, loaded on
- *       demand within the same device budget, at 3, 10 and 100 adapters ({@code vs_naive_100}).</li>
+ *       demand within the same device budget, at 3, 10 and 100 adapters ({@code vs_naive_100});</li>
+ *   <li>(item 5, {@link KafkaBench}) end to end through an in-process Kafka broker and a {@code Worker} on the
+ *       same engine, 1,000 Zipf adapters, vs the same stream on {@code engine.submit} ({@code kafka_overhead_p50_ms}).</li>
  * </ol>
- * {@code --items 1,2,3,4} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG.
+ * {@code --items 1,2,3,4,5} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG.
  * Writes {@code gpu-bench.json}. {@code --shape tiny --provider cpu} runs the same code in seconds (tests).
  */
 final class GpuBench {
@@ -88,7 +90,10 @@ final class GpuBench {
                 .mapToInt(Integer::parseInt).toArray();
         int dedicatedRequests = Integer.parseInt(o.getOrDefault("dedicated-requests", "64"));
         long dedicatedCapMs = Long.parseLong(o.getOrDefault("dedicated-cap-ms", "40000"));
-        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4").split(","));
+        int kafkaRequests = Integer.parseInt(o.getOrDefault("kafka-requests", "256"));
+        int kafkaInFlight = Integer.parseInt(o.getOrDefault("kafka-in-flight", String.valueOf(batch)));
+        int kafkaPartitions = Integer.parseInt(o.getOrDefault("kafka-partitions", "4"));
+        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4,5").split(","));
         Files.createDirectories(out);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("runtime", GpuCheck.runtimeFacts());
@@ -113,7 +118,7 @@ final class GpuBench {
             for (int i = 0; i < cold; i++) ids.add("cold" + i);
             for (int i = 0; i < cold; i++) coldIds.add("cold" + i);
             List<String> manyIds = new ArrayList<>();
-            boolean manyItems = items.contains("2") || items.contains("4");
+            boolean manyItems = items.contains("2") || items.contains("4") || items.contains("5");
             for (int i = 0; manyItems && i < many; i++) manyIds.add(String.format(Locale.ROOT, "z%04d", i));
             long t0 = System.nanoTime();
             Path backbone = writeBackbone(work.resolve("backbone-" + spec.name()), spec, 7);
@@ -185,6 +190,16 @@ final class GpuBench {
                     }
                     setup.put("item4_ms", GpuCheck.ms(System.nanoTime() - s0));
                 }
+                if (items.contains("5")) {
+                    try {
+                        r.put("kafka", KafkaBench.run(engine, work, backbone, adapters, manyIds, spec, batch, promptLen, newTokens, kafkaRequests,
+                                kafkaInFlight, kafkaPartitions, r));
+                    } catch (Throwable t) {
+                        errors.add("item 5: " + GpuCheck.stack(t));
+                        System.out.println("bench: item 5 FAILED: " + t);
+                        code = 1;
+                    }
+                }
             }
             if (profileSteps > 0) {
                 // a second engine with ONNX Runtime's profiler on: where a decode step's time goes
@@ -215,7 +230,7 @@ final class GpuBench {
 
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
+        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
 

@@ -16,7 +16,7 @@ class GpuBenchTest {
     @Test
     void theBenchmarkRunsEndToEndOnATinyModel(@TempDir Path dir) throws Exception {
         int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
-                "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--many", "12", "--few", "2", "--slots", "8", "--host-slots", "8",
+                "--items", "1,2,3,4", "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--many", "12", "--few", "2", "--slots", "8", "--host-slots", "8",
                 "--stream-requests", "12", "--dedicated-counts", "3,10", "--dedicated-requests", "8", "--out", dir.resolve("out").toString(),
                 "--work", dir.resolve("work").toString()});
 
@@ -76,5 +76,27 @@ class GpuBenchTest {
             assertThat(std).isBetween(0.9 * 2 / Math.sqrt(64), 1.1 * 2 / Math.sqrt(64));
         }
         assertThat(GpuBench.shape(GpuBench.LLAMA_1B).get("parameters")).isEqualTo(1_235_814_400L);
+    }
+
+    /** Item 5 on the CPU: an in-process broker on localhost, a Worker on the engine, the same stream direct; no timing assertions. */
+    @Test
+    void theKafkaItemRunsThroughAnInProcessBroker(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
+                "--items", "5", "--prompt", "8", "--new-tokens", "4", "--cold", "0", "--many", "12", "--slots", "8", "--host-slots", "8",
+                "--kafka-requests", "12", "--kafka-partitions", "2", "--profile-steps", "0",
+                "--out", dir.resolve("out").toString(), "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        JsonNode k = r.path("kafka");
+        assertThat(k.path("kafka").path("requests").asInt()).isEqualTo(12);
+        assertThat(k.path("kafka").path("errors").asInt()).isZero();
+        assertThat(k.path("kafka").path("tokens").asLong()).isEqualTo(12L * 4);
+        assertThat(k.path("direct").path("tokens").asLong()).isEqualTo(12L * 4);
+        assertThat(k.path("kafka").path("p50_ms").asDouble()).isPositive();
+        assertThat(k.path("direct").path("p99_ms").asDouble()).isPositive();
+        assertThat(r.path("kafka_overhead_p50_ms").isNumber()).isTrue();
+        assertThat(k.path("kafka").path("worker_timings").path("total_p50_ms").isNumber()).isTrue();
     }
 }
