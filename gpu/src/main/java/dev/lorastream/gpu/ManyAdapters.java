@@ -4,6 +4,7 @@ import dev.lorastream.worker.engine.EngineConfig;
 import dev.lorastream.worker.engine.Generation;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.bench.CacheCounters;
+import dev.lorastream.worker.engine.bench.ClosedLoop;
 import dev.lorastream.worker.engine.bench.ZipfSampler;
 import dev.lorastream.worker.engine.cache.CacheConfig;
 import dev.lorastream.worker.engine.cache.Tier;
@@ -12,7 +13,6 @@ import dev.lorastream.worker.engine.graph.GraphCache;
 import dev.lorastream.worker.engine.model.FloatTensor;
 import dev.lorastream.worker.engine.model.Projection;
 import dev.lorastream.worker.engine.model.WeightNames;
-import dev.lorastream.worker.engine.onnx.ContinuousBatcher;
 import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
 
 import java.nio.file.Files;
@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.stream.IntStream;
 
 /**
@@ -58,40 +56,21 @@ final class ManyAdapters {
         return t;
     }
 
-    /** Submits the tasks keeping {@code inFlight} outstanding, waits for all; tokens/s and the cache counters it added. */
+    /** One closed-loop stream of the tasks ({@link ClosedLoop}): tokens/s and the cache counters it added. */
     static Map<String, Object> pass(OnnxLoraEngine engine, String name, List<GenerationTask> tasks, int inFlight) {
-        CacheCounters before = CacheCounters.parse(engine.prometheusText());
-        ContinuousBatcher.Stats stats = engine.batcher().stats();
-        Semaphore permits = new Semaphore(inFlight);
-        List<CompletableFuture<Generation>> futures = new ArrayList<>(tasks.size());
-        long t0 = System.nanoTime();
-        for (GenerationTask task : tasks) {
-            permits.acquireUninterruptibly();
-            CompletableFuture<Generation> f = engine.submit(task);
-            f.whenComplete((g, e) -> permits.release());
-            futures.add(f);
-        }
-        long tokens = 0;
-        for (CompletableFuture<Generation> f : futures) {
-            Generation g = f.join();
-            tokens += g.tokenIds().length;
-        }
-        double wallMs = (System.nanoTime() - t0) / 1e6;
-        CacheCounters d = CacheCounters.parse(engine.prometheusText()).minus(before);
-        ContinuousBatcher.Stats after = engine.batcher().stats();
+        ClosedLoop.Outcome o = ClosedLoop.run(engine, tasks, inFlight);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("requests", tasks.size());
-        m.put("distinct_adapters", tasks.stream().map(GenerationTask::adapterId).distinct().count());
-        m.put("tokens", tokens);
-        m.put("wall_ms", GpuCheck.round(wallMs));
-        m.put("tokens_per_s", GpuCheck.round(tokens / (wallMs / 1e3)));
-        long passes = after.passes() - stats.passes();
-        m.put("forward_passes", passes);
-        m.put("rows_per_pass", GpuCheck.round((double) tokens / Math.max(1, passes)));
-        m.put("forward_ms", GpuCheck.round((after.forwardNanos() - stats.forwardNanos()) / 1e6));
-        m.putAll(tiers(d));
+        m.put("requests", o.requests());
+        m.put("distinct_adapters", (long) o.distinctAdapters());
+        m.put("tokens", o.tokens());
+        m.put("wall_ms", GpuCheck.round(o.wallMs()));
+        m.put("tokens_per_s", GpuCheck.round(o.tokensPerSecond()));
+        m.put("forward_passes", o.passes());
+        m.put("rows_per_pass", GpuCheck.round((double) o.tokens() / Math.max(1, o.passes())));
+        m.put("forward_ms", GpuCheck.round(o.forwardMs()));
+        m.putAll(tiers(o.cache()));
         System.out.printf(Locale.ROOT, "bench: stream %-12s %d requests, %d adapters: %.1f tok/s, %s%n", name, tasks.size(),
-                (long) m.get("distinct_adapters"), (double) m.get("tokens_per_s"), tiers(d));
+                (long) m.get("distinct_adapters"), (double) m.get("tokens_per_s"), tiers(o.cache()));
         return m;
     }
 

@@ -1,6 +1,5 @@
 package dev.lorastream.worker.engine.bench;
 
-import dev.lorastream.worker.engine.Generation;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.bench.BenchReport.CacheFigures;
 import ai.onnxruntime.OrtEnvironment;
@@ -13,7 +12,6 @@ import dev.lorastream.worker.engine.bench.BenchReport.StreamSummary;
 import dev.lorastream.worker.engine.lora.AdapterBank;
 import dev.lorastream.worker.engine.lora.AdapterLoader;
 import dev.lorastream.worker.engine.lora.LoraAdapter;
-import dev.lorastream.worker.engine.onnx.ContinuousBatcher;
 import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
 
 import java.io.PrintStream;
@@ -21,9 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Semaphore;
 
 /**
  * Part B: a stream of requests over many adapters with Zipf popularity, through an engine whose
@@ -83,39 +78,11 @@ final class CacheBenchmark {
         return new Result(summaries, ratio, costs, runs);
     }
 
-    /** Submits the tasks keeping {@code inFlight} outstanding; waits for all; the engine's cache counters before and after. */
+    /** One closed-loop stream of the tasks, as a row of the report. */
     static Pass stream(OnnxLoraEngine engine, String name, int round, List<GenerationTask> tasks, int inFlight) {
-        CacheCounters before = CacheCounters.parse(engine.prometheusText());
-        ContinuousBatcher.Stats stats = engine.batcher().stats();
-        Semaphore permits = new Semaphore(inFlight);
-        List<CompletableFuture<Generation>> futures = new ArrayList<>(tasks.size());
-        long t0 = System.nanoTime();
-        for (GenerationTask task : tasks) {
-            permits.acquireUninterruptibly();
-            CompletableFuture<Generation> f = engine.submit(task);
-            f.whenComplete((g, e) -> permits.release());
-            futures.add(f);
-        }
-        long tokens = 0;
-        for (int i = 0; i < futures.size(); i++) {
-            Generation g;
-            try {
-                g = futures.get(i).join();
-            } catch (CompletionException e) {
-                throw new IllegalStateException("request " + tasks.get(i).requestId() + " failed: " + e.getCause().getMessage(), e.getCause());
-            }
-            if (g.tokenIds().length != tasks.get(i).maxNewTokens()) {
-                throw new IllegalStateException(g.requestId() + " generated " + g.tokenIds().length + " tokens, expected " + tasks.get(i).maxNewTokens());
-            }
-            tokens += g.tokenIds().length;
-        }
-        double wallMs = (System.nanoTime() - t0) / 1e6;
-        CacheCounters delta = CacheCounters.parse(engine.prometheusText()).minus(before);
-        ContinuousBatcher.Stats after = engine.batcher().stats();
-        int distinct = (int) tasks.stream().map(GenerationTask::adapterId).distinct().count();
-        return new Pass(new StreamRun(name, round, tasks.size(), distinct, tokens, wallMs, tokens / (wallMs / 1e3),
-                after.passes() - stats.passes(), (after.forwardNanos() - stats.forwardNanos()) / 1e6, (after.composeNanos() - stats.composeNanos()) / 1e6,
-                CacheFigures.of(delta)), delta);
+        ClosedLoop.Outcome o = ClosedLoop.run(engine, tasks, inFlight);
+        return new Pass(new StreamRun(name, round, o.requests(), o.distinctAdapters(), o.tokens(), o.wallMs(), o.tokensPerSecond(),
+                o.passes(), o.forwardMs(), o.composeMs(), CacheFigures.of(o.cache())), o.cache());
     }
 
     /**
