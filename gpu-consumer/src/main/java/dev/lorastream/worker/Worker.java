@@ -32,9 +32,13 @@ import java.util.concurrent.TimeoutException;
 /**
  * A GPU worker: a member of the consumer group on inference.requests.routed that answers every
  * request through the engine and publishes responses, attribution events and dead letters
- * together with its consumed offsets, one Kafka transaction per poll, plus heartbeats on
- * workers.status. {@link #start()} runs the poll loop on its own thread; {@link #close()} stops it
- * after the batch in progress. The engine stays the caller's to close.
+ * together with its consumed offsets, plus heartbeats on workers.status. The poll loop keeps
+ * polling while the engine decodes, hands requests to {@link InferenceEngine#submit} as they arrive
+ * and, each iteration, commits one transaction with what has finished and the offsets up to each
+ * partition's first unfinished record (see {@link PollLoop}). {@link #start()} runs the poll loop
+ * on its own thread; {@link #close()} stops it after the iteration in progress; requests still in
+ * the engine then are left uncommitted, for the next owner to read again. The engine stays the
+ * caller's to close.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -142,8 +146,9 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Stops the loop after the batch in progress (committed if it completes, aborted if it is
-     * interrupted after {@code shutdown.timeout.ms}), leaves the group, publishes a STOPPING
+     * Stops the loop after the iteration in progress (committed if it completes, aborted if it is
+     * interrupted after {@code shutdown.timeout.ms}; requests still running in the engine are
+     * abandoned uncommitted), leaves the group, publishes a STOPPING
      * heartbeat and closes the clients.
      */
     @Override

@@ -17,12 +17,17 @@ import java.util.TreeSet;
 public final class AssignmentTracker implements ConsumerRebalanceListener {
     private static final Logger log = LoggerFactory.getLogger(AssignmentTracker.class);
 
-    private final Runnable abortOpenWork;
+    private final java.util.function.Consumer<Collection<TopicPartition>> abortOpenWork;
     private final Set<TopicPartition> held = new TreeSet<>(java.util.Comparator.comparing(TopicPartition::toString));
     private volatile List<Integer> partitions = List.of();
 
     /** @param abortOpenWork aborts the transaction in progress, if there is one */
-    public AssignmentTracker(Runnable abortOpenWork) { this.abortOpenWork = abortOpenWork; }
+    public AssignmentTracker(Runnable abortOpenWork) { this(partitions -> abortOpenWork.run()); }
+
+    /** @param abortOpenWork aborts the transaction in progress and abandons the work of the partitions given */
+    public AssignmentTracker(java.util.function.Consumer<Collection<TopicPartition>> abortOpenWork) {
+        this.abortOpenWork = abortOpenWork;
+    }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
@@ -33,7 +38,7 @@ public final class AssignmentTracker implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-        abortOpenWork.run();
+        abortOpenWork.accept(revoked);
         held.removeAll(revoked);
         publish();
         log.info("revoked {}, holding {}", revoked, held);
@@ -41,7 +46,7 @@ public final class AssignmentTracker implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> lost) {
-        abortOpenWork.run();
+        abortOpenWork.accept(lost);
         held.removeAll(lost);
         publish();
         log.warn("lost {}, holding {}", lost, held);

@@ -51,7 +51,16 @@ public final class BatchProcessor {
         this.metrics = metrics;
     }
 
-    private record Admitted(ConsumerRecord<byte[], byte[]> record, InferenceRequest request, GenerationTask task) {}
+    /** A decoded, unexpired, valid request and its engine task. */
+    public record Admitted(ConsumerRecord<byte[], byte[]> record, InferenceRequest request, GenerationTask task) {}
+
+    public int maxBatch() { return maxBatch; }
+
+    public GenerationRunner runner() { return runner; }
+
+    public Clock clock() { return clock; }
+
+    public WorkerMetrics metrics() { return metrics; }
 
     public OutputBatch process(Iterable<ConsumerRecord<byte[], byte[]>> records) throws InterruptedException {
         OutputBatch out = new OutputBatch();
@@ -72,7 +81,11 @@ public final class BatchProcessor {
         return out;
     }
 
-    private Admitted admit(ConsumerRecord<byte[], byte[]> record, OutputBatch out) {
+    /**
+     * Decodes and checks one record: a record that cannot be served (poison bytes, expired,
+     * invalid) is answered into {@code out} at once and null returned; otherwise the task to run.
+     */
+    public Admitted admit(ConsumerRecord<byte[], byte[]> record, OutputBatch out) {
         RequestDecoder.Result decoded = decoder.decode(record);
         if (decoded instanceof RequestDecoder.Refused r) {
             log.warn("dead-lettering {}-{}@{}: {} {}", record.topic(), record.partition(), record.offset(), r.code(), r.reason());
@@ -132,6 +145,30 @@ public final class BatchProcessor {
                 out.attribution(AttributionFactory.keyFor(a.request().getAdapterId()), attribution.event(a.request(), promptTokens, g));
                 log.debug("served {} prompt + {} generated tokens ({})", promptTokens, g.tokenIds().length, g.finishReason());
             }
+        }
+    }
+
+    /** The response and attribution of one served request (an INTERNAL refusal when its tokens cannot be decoded). */
+    public void served(Admitted a, Generation g, Instant started, OutputBatch out) {
+        try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+            String text;
+            try {
+                text = engine.decode(g.tokenIds());
+            } catch (RuntimeException e) {
+                refuse(a.record(), a.request(), ErrorCode.INTERNAL.name(), null, "generated tokens cannot be decoded: " + e, out);
+                return;
+            }
+            int promptTokens = a.task().promptIds().length;
+            out.response(ResponseFactory.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));
+            out.attribution(AttributionFactory.keyFor(a.request().getAdapterId()), attribution.event(a.request(), promptTokens, g));
+            log.debug("served {} prompt + {} generated tokens ({})", promptTokens, g.tokenIds().length, g.finishReason());
+        }
+    }
+
+    /** An error response and a dead letter for a request the engine refused or failed. */
+    public void failed(Admitted a, String code, String field, String reason, OutputBatch out) {
+        try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+            refuse(a.record(), a.request(), code, field, reason, out);
         }
     }
 

@@ -26,6 +26,11 @@ public final class GenerationRunner {
         this.backoff = backoff;
     }
 
+    public int maxAttempts() { return maxAttempts; }
+
+    /** The backoff whose pauses separate attempts. */
+    public Backoff backoffDelays() { return backoff; }
+
     public sealed interface Result permits Generated, Failed {}
 
     /** One generation per task, in the tasks' order. */

@@ -34,6 +34,17 @@ public final class OutputBatch {
         deadLetters++;
     }
 
+    /** Appends everything {@code other} holds, in its order. */
+    public void addAll(OutputBatch other) {
+        records.addAll(other.records);
+        responses += other.responses;
+        errors += other.errors;
+        attributions += other.attributions;
+        deadLetters += other.deadLetters;
+    }
+
+    public boolean isEmpty() { return records.isEmpty(); }
+
     public List<ProducerRecord<String, SpecificRecord>> records() { return List.copyOf(records); }
 
     public int responses() { return responses; }

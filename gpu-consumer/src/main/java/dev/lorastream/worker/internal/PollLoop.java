@@ -23,41 +23,60 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The worker's consume-process-produce loop, on one thread. Each poll's records become one
- * {@link OutputBatch}, written with the records' offsets in one transaction. When that fails the
- * transaction is aborted, the consumer is moved back to the last committed positions and the
- * records are processed again after a capped, growing pause. A fenced producer (another instance
- * with the same transactional id took over) ends the loop.
+ * The worker's consume-process-produce loop, on one thread. It keeps polling while the engine
+ * decodes: each poll's valid requests are handed to the engine as they arrive (see
+ * {@link InFlightRequests}), and each iteration commits one transaction with the output of every
+ * request finished since the last commit, per partition the longest contiguous prefix of finished
+ * records, and the offsets just past those prefixes. Partitions are paused while more than twice
+ * the max batch of requests are in flight. When a commit fails the transaction is aborted,
+ * everything in flight is abandoned, the consumer is moved back to the last committed positions
+ * and the records are processed again after a capped, growing pause. Work of revoked or lost
+ * partitions is abandoned, never published. A fenced producer (another instance with the same
+ * transactional id took over) ends the loop.
  */
 public final class PollLoop {
     private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
 
     private final Consumer<byte[], byte[]> consumer;
     private final Supplier<Producer<String, SpecificRecord>> producers;
-    private final BatchProcessor processor;
     private final InferenceEngine engine;
     private final WorkerMetrics metrics;
     private final Duration pollTimeout;
     private final Backoff backoff;
     private final AssignmentTracker assignment;
+    private final InFlightRequests inFlight;
+    private final int maxInFlight;
     private TransactionalOutput output;
+    private InFlightRequests.Committable committing;
     private volatile boolean stopping;
     private volatile Throwable failure;
 
     public PollLoop(Consumer<byte[], byte[]> consumer, Supplier<Producer<String, SpecificRecord>> producers,
                     BatchProcessor processor, InferenceEngine engine, WorkerMetrics metrics,
                     Duration pollTimeout, Backoff backoff) {
+        this(consumer, producers, processor, engine, metrics, pollTimeout, backoff,
+                processor.runner().maxAttempts(), processor.runner().backoffDelays());
+    }
+
+    /** With the per-request attempts and retry pauses of a continuous engine. */
+    public PollLoop(Consumer<byte[], byte[]> consumer, Supplier<Producer<String, SpecificRecord>> producers,
+                    BatchProcessor processor, InferenceEngine engine, WorkerMetrics metrics,
+                    Duration pollTimeout, Backoff backoff, int engineAttempts, Backoff engineRetryDelays) {
         this.consumer = consumer;
         this.producers = producers;
-        this.processor = processor;
         this.engine = engine;
         this.metrics = metrics;
         this.pollTimeout = pollTimeout;
         this.backoff = backoff;
-        this.assignment = new AssignmentTracker(this::abortQuietly);
+        this.inFlight = new InFlightRequests(engine, processor, engineAttempts, engineRetryDelays);
+        this.maxInFlight = 2 * Math.max(1, processor.maxBatch());
+        this.assignment = new AssignmentTracker(this::revoked);
     }
 
     public AssignmentTracker assignment() { return assignment; }
+
+    /** The records consumed and not yet committed (for tests and metrics). */
+    public InFlightRequests inFlight() { return inFlight; }
 
     /** Initialises the transactional producer (fencing a zombie with the same id) and subscribes. */
     public void init() {
@@ -77,7 +96,7 @@ public final class PollLoop {
         }
     }
 
-    /** Asks the loop to end after the batch in progress; safe from any thread. */
+    /** Asks the loop to end after the iteration in progress; safe from any thread. */
     public void stop() {
         stopping = true;
         try {
@@ -91,14 +110,15 @@ public final class PollLoop {
     public Throwable failure() { return failure; }
 
     /**
-     * One poll and the handling of its records.
+     * One poll, the hand-over of its records to the engine, and one commit of whatever finished.
      *
      * @return false when the loop must end
      */
     public boolean pollOnce() {
         ConsumerRecords<byte[], byte[]> records;
         try {
-            records = consumer.poll(pollTimeout);
+            Duration timeout = inFlight.anyDone() ? Duration.ZERO : pollTimeout;
+            records = consumer.poll(timeout);
         } catch (WakeupException e) {
             return !stopping;
         } catch (InterruptException e) {
@@ -106,23 +126,30 @@ public final class PollLoop {
             return false;
         }
         refreshAdapters();
-        if (records.isEmpty()) return true;
+        if (records.isEmpty() && inFlight.held() == 0) return true;
         return handle(records);
     }
 
     private boolean handle(ConsumerRecords<byte[], byte[]> records) {
         try {
             ensureOutput();
-            OutputBatch out = processor.process(records);
-            output.commit(out.records(), nextOffsets(records), consumer.groupMetadata());
+            if (!records.isEmpty()) inFlight.add(records);
+            inFlight.collect();
+            throttle();
+            InFlightRequests.Committable ready = inFlight.takeCommittable();
+            if (ready == null) return true;
+            OutputBatch out = ready.output();
+            committing = ready;
+            output.commit(out.records(), ready.offsets(), consumer.groupMetadata());
+            committing = null;
             metrics.committed(out);
             backoff.reset();
-            log.debug("committed {} records: {} responses, {} attributions, {} dead letters",
-                    records.count(), out.responses(), out.attributions(), out.deadLetters());
+            log.debug("committed offsets {}: {} responses, {} attributions, {} dead letters",
+                    ready.offsets(), out.responses(), out.attributions(), out.deadLetters());
             return true;
         } catch (InterruptedException | InterruptException e) {
             Thread.currentThread().interrupt();
-            abandon(records);
+            abandon();
             stopping = true;
             return false;
         } catch (RuntimeException e) {
@@ -130,12 +157,14 @@ public final class PollLoop {
             if (fatal != null) {
                 failure = fatal;
                 stopping = true;
+                committing = null;
+                inFlight.abandonAll();
                 log.error("transactional producer fenced or refused: another worker with this transactional id took over; stopping: {}", e.toString());
                 return false;
             }
-            log.warn("batch of {} records failed ({}); aborting, rewinding to the committed offsets, retrying",
+            log.warn("iteration with {} new records failed ({}); aborting, rewinding to the committed offsets, retrying",
                     records.count(), e.toString());
-            abandon(records);
+            abandon();
             try {
                 backoff.pause();
             } catch (InterruptedException ie) {
@@ -147,11 +176,38 @@ public final class PollLoop {
         }
     }
 
-    /** Aborts whatever this batch began and moves the consumer back to the committed positions. */
-    private void abandon(ConsumerRecords<byte[], byte[]> records) {
+    /** Pauses the assigned partitions while too many requests are in flight; resumes them below the limit. */
+    private void throttle() {
+        // also bounded: finished records held back behind a long-running one at the head of their partition
+        if (inFlight.unfinished() >= maxInFlight || inFlight.held() >= 4 * maxInFlight) {
+            Set<TopicPartition> assigned = consumer.assignment();
+            if (!assigned.isEmpty() && !consumer.paused().containsAll(assigned)) consumer.pause(assigned);
+        } else {
+            Set<TopicPartition> paused = consumer.paused();
+            if (!paused.isEmpty()) consumer.resume(paused);
+        }
+    }
+
+    /** Partitions revoked or lost: abort an open transaction and drop their uncommitted work. */
+    private void revoked(java.util.Collection<TopicPartition> partitions) {
+        abortQuietly();
+        inFlight.abandon(partitions);
+    }
+
+    /** Aborts whatever was begun, drops everything in flight and moves the consumer back to the committed positions. */
+    private void abandon() {
         metrics.aborted();
         abortQuietly();
-        if (!stopping) rewind(records);
+        Map<TopicPartition, Long> firstHeld = new HashMap<>(inFlight.abandonAll());
+        if (committing != null) committing.firstOffsets().forEach((tp, offset) -> firstHeld.merge(tp, offset, Math::min));
+        committing = null;
+        if (!stopping) rewind(firstHeld);
+        try {
+            Set<TopicPartition> paused = consumer.paused();
+            if (!paused.isEmpty()) consumer.resume(paused);
+        } catch (RuntimeException e) {
+            log.debug("resume: {}", e.toString());
+        }
     }
 
     private void abortQuietly() {
@@ -174,33 +230,22 @@ public final class PollLoop {
         }
     }
 
-    private void rewind(ConsumerRecords<byte[], byte[]> records) {
+    private void rewind(Map<TopicPartition, Long> firstHeld) {
         Set<TopicPartition> assigned = consumer.assignment();
         Map<TopicPartition, OffsetAndMetadata> committed = Map.of();
         try {
             committed = consumer.committed(assigned);
         } catch (KafkaException e) {
-            log.warn("cannot read committed offsets ({}); rewinding to the first offsets of the batch", e.toString());
+            log.warn("cannot read committed offsets ({}); rewinding to the first uncommitted offsets held", e.toString());
         }
         for (TopicPartition tp : assigned) {
             OffsetAndMetadata c = committed == null ? null : committed.get(tp);
             if (c != null) {
                 consumer.seek(tp, c.offset());
-            } else if (!records.records(tp).isEmpty()) {
-                consumer.seek(tp, records.records(tp).getFirst().offset());
+            } else if (firstHeld.containsKey(tp)) {
+                consumer.seek(tp, firstHeld.get(tp));
             }
         }
-    }
-
-    static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
-            if (list.isEmpty()) continue;
-            ConsumerRecord<byte[], byte[]> last = list.getLast();
-            offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
-        }
-        return offsets;
     }
 
     private void ensureOutput() {
@@ -225,6 +270,7 @@ public final class PollLoop {
 
     private void shutdown() {
         abortQuietly();
+        inFlight.abandonAll();
         try {
             consumer.close();
         } catch (RuntimeException e) {

@@ -1,0 +1,282 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.schemas.ErrorCode;
+import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.worker.engine.GenerationTask;
+import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.worker.engine.InvalidTaskException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The records the poll loop has consumed but not yet committed, per partition in offset order,
+ * each with the engine work that answers it. Valid requests go to {@link InferenceEngine#submit}
+ * as they arrive (engines that only implement {@code generate} get each poll's requests in batches
+ * of at most max batch, as before), so new requests join the engine's running batch without
+ * waiting for the requests already decoding. A record is finished once its output (response and
+ * attribution, or error and dead letter) is built; records refused on arrival are finished at once.
+ *
+ * <p>{@link #takeCommittable()} hands out, per partition, the output of the longest contiguous
+ * prefix of finished records and the offset just past it. A finished record behind an unfinished
+ * one is held back until the prefix reaches it: publishing it earlier would answer it twice if the
+ * partition's next owner re-read it from the committed offset. Thread-confined to the poll loop;
+ * the engine completes futures on its own threads, which are only read here.
+ */
+public final class InFlightRequests {
+    private static final Logger log = LoggerFactory.getLogger(InFlightRequests.class);
+
+    private final InferenceEngine engine;
+    private final BatchProcessor processor;
+    private final int maxAttempts;
+    private final Backoff retryDelays;
+    private final boolean continuous;
+    private final Map<TopicPartition, ArrayDeque<Entry>> partitions = new LinkedHashMap<>();
+    private int unfinished;
+
+    private static final class Entry {
+        final ConsumerRecord<byte[], byte[]> record;
+        BatchProcessor.Admitted admitted;
+        CompletableFuture<Generation> future;
+        Instant started;
+        int attempts;
+        long retryAtNanos;
+        OutputBatch out;
+
+        Entry(ConsumerRecord<byte[], byte[]> record) { this.record = record; }
+
+        boolean finished() { return out != null; }
+    }
+
+    /**
+     * @param maxAttempts how often one request is submitted before it is answered INTERNAL
+     * @param retryDelays the pause before each retry ({@link Backoff#delayMs}), not slept: the loop goes on
+     */
+    public InFlightRequests(InferenceEngine engine, BatchProcessor processor, int maxAttempts, Backoff retryDelays) {
+        this.engine = engine;
+        this.processor = processor;
+        this.maxAttempts = Math.max(1, maxAttempts);
+        this.retryDelays = retryDelays;
+        this.continuous = overridesSubmit(engine);
+    }
+
+    /** Whether the engine has its own {@code submit} (a continuous batcher) rather than the interface's default. */
+    static boolean overridesSubmit(InferenceEngine engine) {
+        try {
+            return engine.getClass().getMethod("submit", GenerationTask.class).getDeclaringClass() != InferenceEngine.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    public boolean continuous() { return continuous; }
+
+    /** Requests admitted to the engine and not yet finished. */
+    public int unfinished() { return unfinished; }
+
+    /** Records held (finished or not) that are not yet committed. */
+    public int held() {
+        int n = 0;
+        for (ArrayDeque<Entry> q : partitions.values()) n += q.size();
+        return n;
+    }
+
+    /** Whether some engine future has completed and waits to be collected. */
+    public boolean anyDone() {
+        for (ArrayDeque<Entry> q : partitions.values()) {
+            for (Entry e : q) {
+                if (!e.finished() && e.future != null && e.future.isDone()) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes the records of one poll: refuses what cannot be served and starts the rest on the engine. */
+    public void add(Iterable<ConsumerRecord<byte[], byte[]>> records) throws InterruptedException {
+        List<Entry> admitted = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            Entry e = new Entry(record);
+            OutputBatch out = new OutputBatch();
+            BatchProcessor.Admitted a = processor.admit(record, out);
+            if (a == null) {
+                e.out = out;
+            } else {
+                e.admitted = a;
+                unfinished++;
+                admitted.add(e);
+            }
+            partitions.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new ArrayDeque<>()).addLast(e);
+        }
+        if (continuous) {
+            for (Entry e : admitted) submit(e);
+        } else {
+            generate(admitted);
+        }
+        load();
+    }
+
+    /** A generate-only engine: this poll's requests in batches of at most max batch, with the runner's bounded retries. */
+    private void generate(List<Entry> admitted) throws InterruptedException {
+        int maxBatch = processor.maxBatch();
+        for (int from = 0; from < admitted.size(); from += maxBatch) {
+            List<Entry> batch = admitted.subList(from, Math.min(admitted.size(), from + maxBatch));
+            Instant started = processor.clock().instant();
+            processor.metrics().batchRun();
+            GenerationRunner.Result result = processor.runner().run(batch.stream().map(e -> e.admitted.task()).toList());
+            if (result instanceof GenerationRunner.Failed f) {
+                processor.metrics().engineFailure();
+                String reason = "engine failed the batch after " + f.attempts() + " attempt(s): " + f.cause();
+                for (Entry e : batch) finish(e, out -> processor.failed(e.admitted, ErrorCode.INTERNAL.name(), null, reason, out));
+                continue;
+            }
+            List<Generation> generations = ((GenerationRunner.Generated) result).generations();
+            for (int i = 0; i < batch.size(); i++) {
+                Entry e = batch.get(i);
+                Generation g = generations.get(i);
+                finish(e, out -> processor.served(e.admitted, g, started, out));
+            }
+        }
+    }
+
+    private void submit(Entry e) {
+        e.attempts++;
+        e.started = processor.clock().instant();
+        try {
+            CompletableFuture<Generation> f = engine.submit(e.admitted.task());
+            e.future = f == null ? CompletableFuture.failedFuture(new IllegalStateException("engine returned no future")) : f;
+        } catch (RuntimeException ex) {
+            e.future = CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
+     * Builds the output of every request whose engine future has completed; resubmits failed
+     * ones whose retry pause is over, and answers INTERNAL those out of attempts.
+     */
+    public void collect() {
+        if (!continuous) return;
+        long now = System.nanoTime();
+        for (ArrayDeque<Entry> q : partitions.values()) {
+            for (Entry e : q) {
+                if (e.finished()) continue;
+                if (e.future == null) {
+                    if (now - e.retryAtNanos >= 0) submit(e);
+                    continue;
+                }
+                if (!e.future.isDone()) continue;
+                Generation g = null;
+                Throwable failure = null;
+                try {
+                    g = e.future.get();
+                    if (g == null || g.tokenIds() == null || !e.admitted.task().requestId().equals(g.requestId())) {
+                        failure = new IllegalStateException("engine result is not for request " + e.admitted.task().requestId());
+                    }
+                } catch (ExecutionException | CompletionException ex) {
+                    failure = ex.getCause() == null ? ex : ex.getCause();
+                } catch (CancellationException ex) {
+                    failure = ex;
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (failure == null) {
+                    Generation done = g;
+                    finish(e, out -> processor.served(e.admitted, done, e.started, out));
+                } else if (failure instanceof InvalidTaskException invalid) {
+                    finish(e, out -> processor.failed(e.admitted, invalid.code(), invalid.field(), invalid.getMessage(), out));
+                } else if (e.attempts < maxAttempts) {
+                    log.warn("engine failed request {} (attempt {}/{}): {}", e.admitted.task().requestId(), e.attempts, maxAttempts,
+                            failure.toString());
+                    e.future = null;
+                    e.retryAtNanos = now + retryDelays.delayMs(e.attempts) * 1_000_000L;
+                    if (retryDelays.delayMs(e.attempts) <= 0) submit(e);
+                } else {
+                    processor.metrics().engineFailure();
+                    String reason = "engine failed the request after " + e.attempts + " attempt(s): " + failure;
+                    finish(e, out -> processor.failed(e.admitted, ErrorCode.INTERNAL.name(), null, reason, out));
+                }
+            }
+        }
+        load();
+    }
+
+    private void finish(Entry e, java.util.function.Consumer<OutputBatch> build) {
+        OutputBatch out = new OutputBatch();
+        build.accept(out);
+        e.out = out;
+        e.future = null;
+        unfinished--;
+    }
+
+    /** What one transaction commits: the output of finished prefixes and each partition's next offset. */
+    public record Committable(OutputBatch output, Map<TopicPartition, OffsetAndMetadata> offsets,
+                              Map<TopicPartition, Long> firstOffsets) {}
+
+    /**
+     * Removes and returns, per partition, the longest contiguous prefix of finished records: their
+     * output and the offset just past the last; null when no partition has one. The caller commits
+     * it or, when that fails, {@link #abandonAll() abandons} everything.
+     */
+    public Committable takeCommittable() {
+        OutputBatch output = new OutputBatch();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (Map.Entry<TopicPartition, ArrayDeque<Entry>> p : partitions.entrySet()) {
+            ArrayDeque<Entry> q = p.getValue();
+            Entry last = null;
+            while (!q.isEmpty() && q.peekFirst().finished()) {
+                last = q.pollFirst();
+                first.putIfAbsent(p.getKey(), last.record.offset());
+                output.addAll(last.out);
+            }
+            if (last != null) offsets.put(p.getKey(), new OffsetAndMetadata(last.record.offset() + 1, last.record.leaderEpoch(), ""));
+        }
+        partitions.values().removeIf(ArrayDeque::isEmpty);
+        return offsets.isEmpty() ? null : new Committable(output, offsets, first);
+    }
+
+    /**
+     * Drops everything held for the given partitions (revoked or lost): nothing of theirs will be
+     * published; their next owner reads them again from the committed offset.
+     *
+     * @return each dropped partition's first held offset
+     */
+    public Map<TopicPartition, Long> abandon(Collection<TopicPartition> revoked) {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (TopicPartition tp : revoked) {
+            ArrayDeque<Entry> q = partitions.remove(tp);
+            if (q == null || q.isEmpty()) continue;
+            first.put(tp, q.peekFirst().record.offset());
+            for (Entry e : q) {
+                if (e.finished()) continue;
+                unfinished--;
+                if (e.future != null) e.future.cancel(false);
+            }
+            log.info("abandoned {} uncommitted record(s) of {}", q.size(), tp);
+        }
+        load();
+        return first;
+    }
+
+    /** Drops everything held; returns each partition's first held offset. */
+    public Map<TopicPartition, Long> abandonAll() { return abandon(List.copyOf(partitions.keySet())); }
+
+    private void load() {
+        processor.metrics().load(unfinished, 0);
+    }
+}
