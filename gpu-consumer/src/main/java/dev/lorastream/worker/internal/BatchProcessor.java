@@ -130,21 +130,7 @@ public final class BatchProcessor {
         }
         List<Generation> generations = ((GenerationRunner.Generated) result).generations();
         for (int i = 0; i < batch.size(); i++) {
-            Admitted a = batch.get(i);
-            Generation g = generations.get(i);
-            try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
-                String text;
-                try {
-                    text = engine.decode(g.tokenIds());
-                } catch (RuntimeException e) {
-                    refuse(a.record(), a.request(), ErrorCode.INTERNAL.name(), null, "generated tokens cannot be decoded: " + e, out);
-                    continue;
-                }
-                int promptTokens = a.task().promptIds().length;
-                out.response(ResponseFactory.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));
-                out.attribution(AttributionFactory.keyFor(a.request().getAdapterId()), attribution.event(a.request(), promptTokens, g));
-                log.debug("served {} prompt + {} generated tokens ({})", promptTokens, g.tokenIds().length, g.finishReason());
-            }
+            served(batch.get(i), generations.get(i), started, out);
         }
     }
 
