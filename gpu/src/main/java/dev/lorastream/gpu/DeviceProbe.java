@@ -185,7 +185,20 @@ final class DeviceProbe {
 
     /** Host-to-device copies of 256 MiB from pageable and from pinned (cudaMallocHost) memory. */
     private void bandwidth(Map<String, Object> report, List<String> steps) throws Throwable {
-        long bytes = 256L << 20;
+        H2d h2d = measureH2d(cudart, 256L << 20);
+        report.put("h2d_gb_per_s_pageable", round3(h2d.pageableGbPerS()));
+        report.put("h2d_gb_per_s_pinned", round3(h2d.pinnedGbPerS()));
+        steps.add("host-to-device bandwidth measured");
+    }
+
+    /** Best-of-5 host-to-device copy times of {@code bytes} from pageable and from pinned memory. */
+    record H2d(long bytes, double pageableSeconds, double pinnedSeconds) {
+        double pageableGbPerS() { return bytes / pageableSeconds / 1e9; }
+
+        double pinnedGbPerS() { return bytes / pinnedSeconds / 1e9; }
+    }
+
+    static H2d measureH2d(Cudart cudart, long bytes) throws Throwable {
         MemorySegment dev = cudart.malloc(bytes);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pageable = a.allocate(bytes, 4096);
@@ -201,13 +214,11 @@ final class DeviceProbe {
                 cudart.memcpy(dev, pinned, bytes, H2D);
                 bestPinned = Math.min(bestPinned, (System.nanoTime() - t) / 1e9);
             }
-            report.put("h2d_gb_per_s_pageable", round3(bytes / best / 1e9));
-            report.put("h2d_gb_per_s_pinned", round3(bytes / bestPinned / 1e9));
             cudart.freeHost(pinned);
+            return new H2d(bytes, best, bestPinned);
         } finally {
             cudart.free(dev);
         }
-        steps.add("host-to-device bandwidth measured");
     }
 
     // ---------------------------------------------------------------- the C API through FFM

@@ -409,30 +409,11 @@ final class GpuBench {
     /** Host-to-device copies of 256 MiB from pageable and from pinned memory, best of 5. */
     static Map<String, Object> bandwidth() throws Throwable {
         DeviceProbe.Cudart cudart = new DeviceProbe.Cudart(java.lang.foreign.Linker.nativeLinker());
-        long bytes = 256L << 20;
+        DeviceProbe.H2d h2d = DeviceProbe.measureH2d(cudart, 256L << 20);
         Map<String, Object> m = new LinkedHashMap<>();
-        MemorySegment dev = cudart.malloc(bytes);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment pageable = a.allocate(bytes, 4096);
-            pageable.fill((byte) 1);
-            MemorySegment pinned = cudart.mallocHost(bytes);
-            pinned.fill((byte) 1);
-            double best = Double.MAX_VALUE, bestPinned = Double.MAX_VALUE;
-            for (int i = 0; i < 5; i++) {
-                long t = System.nanoTime();
-                cudart.memcpy(dev, pageable, bytes, DeviceProbe.H2D);
-                best = Math.min(best, (System.nanoTime() - t) / 1e9);
-                t = System.nanoTime();
-                cudart.memcpy(dev, pinned, bytes, DeviceProbe.H2D);
-                bestPinned = Math.min(bestPinned, (System.nanoTime() - t) / 1e9);
-            }
-            m.put("bytes", bytes);
-            m.put("pageable_gb_per_s", GpuCheck.round(bytes / best / 1e9));
-            m.put("pinned_gb_per_s", GpuCheck.round(bytes / bestPinned / 1e9));
-            cudart.freeHost(pinned);
-        } finally {
-            cudart.free(dev);
-        }
+        m.put("bytes", h2d.bytes());
+        m.put("pageable_gb_per_s", GpuCheck.round(h2d.pageableGbPerS()));
+        m.put("pinned_gb_per_s", GpuCheck.round(h2d.pinnedGbPerS()));
         System.out.println("bench: host-to-device " + m);
         return m;
     }
