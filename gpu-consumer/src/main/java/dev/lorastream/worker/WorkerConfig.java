@@ -52,8 +52,8 @@ public final class WorkerConfig {
             "device tier of the adapter cache (bank slots at the maximum rank); 0 = room for 8 adapters");
     public static final ConfigKey<Long> ADAPTER_HOST_BYTES = ConfigKey.bytes(CacheConfig.HOST_BYTES, 0,
             "host-memory tier of the adapter cache, at least the device tier; 0 = 4 x the device tier");
-    public static final ConfigKey<String> ADAPTER_EVICTION_POLICY = ConfigKey.oneOf(CacheConfig.EVICTION_POLICY, "lru", Set.of("lru"),
-            "eviction policy of both adapter cache tiers");
+    public static final ConfigKey<String> ADAPTER_EVICTION_POLICY = ConfigKey.oneOf(CacheConfig.EVICTION_POLICY, CacheConfig.DEFAULT_POLICY,
+            Set.of("lfu", "lru"), "eviction policy of both adapter cache tiers: lfu (least frequently used, with aging) or lru");
     public static final ConfigKey<Integer> ENGINE_MAX_ATTEMPTS = ConfigKey.integer("engine.max.attempts", 3, 1, 100,
             "attempts of a failing batch before its requests are answered with INTERNAL errors");
     public static final ConfigKey<Duration> RETRY_BACKOFF = ConfigKey.millis("retry.backoff.ms", 100, 0, 60_000,

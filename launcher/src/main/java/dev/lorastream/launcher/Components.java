@@ -32,7 +32,8 @@ final class Components {
 
     /**
      * The worker's configuration from the command's options: {@code --provider}, {@code --max-batch},
-     * {@code --precision}, {@code --tf32}, {@code --adapter-device-bytes}, {@code --adapter-host-bytes};
+     * {@code --precision}, {@code --tf32}, {@code --adapter-device-bytes}, {@code --adapter-host-bytes},
+     * {@code --adapter-eviction-policy};
      * values are checked by {@link WorkerConfig}, whose errors name the key.
      */
     static WorkerConfig workerConfig(Connection c, Path model, Path adapters, String workerId, Options o) {
@@ -45,7 +46,8 @@ final class Components {
         Map<String, ConfigKey<?>> fromOptions = Map.of(
                 "provider", WorkerConfig.EXECUTION_PROVIDER, "max-batch", WorkerConfig.MAX_BATCH_SIZE,
                 "precision", WorkerConfig.PRECISION, "tf32", WorkerConfig.TF32,
-                "adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES, "adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES);
+                "adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES, "adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES,
+                "adapter-eviction-policy", WorkerConfig.ADAPTER_EVICTION_POLICY);
         fromOptions.forEach((option, key) -> {
             if (o.has(option)) props.put(key.name(), o.get(option));
         });

@@ -65,7 +65,7 @@ class OptionsTest {
     void worker_options_become_worker_settings_and_bad_values_name_the_key() {
         Set<String> valued = Pipeline.COMMANDS.get("worker");
         Options o = Options.parse("worker", new String[]{"--provider", "cuda", "--precision", "fp16", "--tf32", "on",
-                "--max-batch", "32", "--adapter-device-bytes", "64MiB", "--adapter-host-bytes", "1GiB"}, valued, Set.of(), Map.of());
+                "--max-batch", "32", "--adapter-device-bytes", "64MiB", "--adapter-host-bytes", "1GiB", "--adapter-eviction-policy", "lru"}, valued, Set.of(), Map.of());
         var config = Components.workerConfig(new Connection("b:1", "http://r"), java.nio.file.Path.of("."), java.nio.file.Path.of("/"), "w-1", o);
         assertThat(config.executionProvider()).isEqualTo("cuda");
         assertThat(config.maxBatchSize()).isEqualTo(32);
@@ -73,9 +73,16 @@ class OptionsTest {
         assertThat(config.engineConfig().tf32()).isTrue();
         assertThat(config.cacheConfig().deviceBytes()).isEqualTo(64L << 20);
         assertThat(config.cacheConfig().hostBytes()).isEqualTo(1L << 30);
+        assertThat(config.cacheConfig().evictionPolicy()).isEqualTo("lru");
+        Options plain = Options.parse("worker", new String[]{}, valued, Set.of(), Map.of());
+        assertThat(Components.workerConfig(new Connection("b:1", "http://r"), java.nio.file.Path.of("."), java.nio.file.Path.of("/"), null, plain)
+                .cacheConfig().evictionPolicy()).isEqualTo("lfu");
 
         Options bad = Options.parse("worker", new String[]{"--precision", "int4"}, valued, Set.of(), Map.of());
         assertThatThrownBy(() -> Components.workerConfig(new Connection("b:1", "http://r"), java.nio.file.Path.of("."), java.nio.file.Path.of("/"), null, bad))
                 .hasMessageContaining("engine.precision");
+        Options badPolicy = Options.parse("worker", new String[]{"--adapter-eviction-policy", "fifo"}, valued, Set.of(), Map.of());
+        assertThatThrownBy(() -> Components.workerConfig(new Connection("b:1", "http://r"), java.nio.file.Path.of("."), java.nio.file.Path.of("/"), null, badPolicy))
+                .hasMessageContaining("adapter.cache.eviction.policy");
     }
 }

@@ -115,6 +115,36 @@ class ContinuousPollLoopTest {
     }
 
     @Test
+    void whileRequestsAreOnTheEngineThePollIsShortSoAFinishedOneIsPublishedWithinMilliseconds() {
+        Clock clock = Clock.systemUTC();
+        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
+                new ResponseFactory("w", clock), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
+                new GenerationRunner(engine, ATTEMPTS, new Backoff(Duration.ZERO, Duration.ZERO)), MAX_BATCH, clock, metrics);
+        MockConsumer<byte[], byte[]> slowConsumer = new MockConsumer<>("earliest");
+        MockProducer<String, SpecificRecord> slowProducer = new MockProducer<>(true, null, new StringSerializer(), new AvroSerializer<>(registry, false));
+        PollLoop slow = new PollLoop(slowConsumer, () -> slowProducer, processor, engine, metrics, Duration.ofMillis(500),
+                new Backoff(Duration.ofMillis(1), Duration.ofMillis(2)));
+        assertThat(slow.nextPollTimeout()).as("idle: the configured timeout").isEqualTo(Duration.ofMillis(500));
+
+        slow.init();
+        slowConsumer.rebalance(List.of(TP));
+        slowConsumer.updateBeginningOffsets(Map.of(TP, 0L));
+        InferenceRequest r = Requests.request("req-0", "dermatology", "prompt").build();
+        slowConsumer.addRecord(new ConsumerRecord<>(Topics.ROUTED, 0, 0L, "k".getBytes(StandardCharsets.UTF_8),
+                new AvroSerializer<InferenceRequest>(registry, false).serialize(Topics.ROUTED, r)));
+        slow.pollOnce();
+        assertThat(engine.submitted()).containsExactly("req-0");
+        assertThat(slow.nextPollTimeout()).as("decoding").isEqualTo(PollLoop.BUSY_POLL);
+
+        engine.complete("req-0");
+        assertThat(slow.nextPollTimeout()).as("finished, waiting to be published").isZero();
+        slow.pollOnce();
+        assertThat(slowProducer.history()).filteredOn(x -> x.topic().equals(Topics.RESPONSES))
+                .extracting(x -> ((InferenceResponse) x.value()).getRequestId()).containsExactly("req-0");
+        assertThat(slow.nextPollTimeout()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
     void aRequestArrivingWhileOthersDecodeIsSubmittedWithoutWaitingForThem() {
         feed(0, 2);
         loop.pollOnce();

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
  *                       maximum rank, so this sets the slot count; 0 picks {@value #DEFAULT_DEVICE_SLOTS} slots
  * @param hostBytes      bytes of parsed adapter weights kept in host memory; 0 picks
  *                       {@value #DEFAULT_HOST_FACTOR} × the device tier
- * @param evictionPolicy policy of both tiers, by name ({@code lru})
+ * @param evictionPolicy policy of both tiers, by name: {@code lfu} (the default: least frequently used,
+ *                       with aging; keeps the popular adapters under skewed traffic) or {@code lru}
  */
 public record CacheConfig(long deviceBytes, long hostBytes, String evictionPolicy) {
     public static final String DEVICE_BYTES = "adapter.cache.device.bytes";
@@ -20,7 +21,8 @@ public record CacheConfig(long deviceBytes, long hostBytes, String evictionPolic
     public static final String MAX_RANK = "adapter.max.rank";
     public static final int DEFAULT_DEVICE_SLOTS = 8;
     public static final int DEFAULT_HOST_FACTOR = 4;
-    public static final CacheConfig DEFAULT = new CacheConfig(0, 0, "lru");
+    public static final String DEFAULT_POLICY = "lfu";
+    public static final CacheConfig DEFAULT = new CacheConfig(0, 0, DEFAULT_POLICY);
 
     public CacheConfig {
         if (deviceBytes < 0) throw new IllegalArgumentException(DEVICE_BYTES + " must be 0 (default) or positive, got " + deviceBytes);
@@ -29,8 +31,10 @@ public record CacheConfig(long deviceBytes, long hostBytes, String evictionPolic
     }
 
     public static CacheConfig ofBytes(long deviceBytes, long hostBytes) {
-        return new CacheConfig(deviceBytes, hostBytes, "lru");
+        return new CacheConfig(deviceBytes, hostBytes, DEFAULT_POLICY);
     }
+
+    public CacheConfig withPolicy(String name) { return new CacheConfig(deviceBytes, hostBytes, name); }
 
     public Supplier<EvictionPolicy> policy() { return EvictionPolicy.named(evictionPolicy); }
 

@@ -24,12 +24,13 @@ public interface EvictionPolicy {
     /** The adapter to give up among those {@code evictable} accepts; empty when none is. */
     Optional<String> victim(Predicate<String> evictable);
 
-    /** A policy factory by configuration name: {@code lru}. */
+    /** A policy factory by configuration name: {@code lru} or {@code lfu}. */
     static Supplier<EvictionPolicy> named(String name) {
         String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
         return switch (n) {
             case "lru" -> LruPolicy::new;
-            default -> throw new IllegalArgumentException(CacheConfig.EVICTION_POLICY + " '" + name + "' is not known (lru)");
+            case "lfu" -> LfuPolicy::new;
+            default -> throw new IllegalArgumentException(CacheConfig.EVICTION_POLICY + " '" + name + "' is not known (lru, lfu)");
         };
     }
 }

@@ -158,11 +158,21 @@ public final class AdapterLoader {
         return c.targetModules() != null ? c.targetModules().toString() : "'" + c.targetRegex() + "'";
     }
 
-    /** SHA-256 over the adapter's config, weights and sidecar. */
+    private static final String[] HASHED = {AdapterConfig.FILE, WEIGHTS_FILE, AdapterMetadata.FILE};
+    private static final ContentHashes HASHES = new ContentHashes(16_384);
+
+    /**
+     * SHA-256 over the adapter's config, weights and sidecar; remembered until one of those files
+     * changes (size, modification time or inode), so reloading an evicted adapter does not hash it again.
+     */
     public static String contentHash(Path dir) {
+        return HASHES.hash(dir, HASHED, AdapterLoader::sha256);
+    }
+
+    private static String sha256(Path dir) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (String name : new String[] {AdapterConfig.FILE, WEIGHTS_FILE, AdapterMetadata.FILE}) {
+            for (String name : HASHED) {
                 Path p = dir.resolve(name);
                 if (!Files.exists(p)) continue;
                 md.update(name.getBytes(StandardCharsets.UTF_8));

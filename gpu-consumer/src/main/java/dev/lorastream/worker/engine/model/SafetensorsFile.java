@@ -153,7 +153,11 @@ public final class SafetensorsFile implements AutoCloseable {
                 buf.clear().limit(count * dt.bytes());
                 readFully(channel, buf, pos);
                 buf.flip();
-                for (int i = 0; i < count; i++) out[done + i] = dt.read(buf);
+                if (dt == DType.F32) {
+                    buf.asFloatBuffer().get(out, done, count); // bulk: the buffer is little-endian like the file
+                } else {
+                    for (int i = 0; i < count; i++) out[done + i] = dt.read(buf);
+                }
                 done += count;
                 pos += (long) count * dt.bytes();
             }
