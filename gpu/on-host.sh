@@ -12,6 +12,8 @@
 #                                   CUDA; the issue's benchmark (gpu-check bench, Llama-3.2-1B shape). Results in $OUT:
 #                                   doctor.txt, console.log, cpu/ fp16/ host/ gpu-check.json, bench/gpu-bench.json
 #                                   (SKIP_CHECKS=1: doctor and the benchmark only; BENCH_ARGS: extra gpu-check bench options)
+#   gpu/on-host.sh bench NAME       the benchmark again (BENCH_ARGS) on the bundle measure assembled on this lease; results
+#                                   and a GC log in $OUT/bench-NAME
 # Every step has its own time limit; a failing step is reported and the next one still runs.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -79,8 +81,8 @@ case "$cmd" in
     say "assembled: $(du -sh "$b" | cut -f1)"
     timeout 60 "$b/bin/doctor" >"$OUT/doctor.txt" 2>&1; say "doctor: rc $?"; grep -E "GPU|NVIDIA|resolve|providers|cubins" "$OUT/doctor.txt" | head -8
     work=/tmp/lorastream-check
-    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g}"
     mkdir -p "$OUT/cpu" "$OUT/fp16" "$OUT/host" "$OUT/bench"
+    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench/gc.log}"
     if [ -z "${SKIP_CHECKS:-}" ]; then   # SKIP_CHECKS=1: the benchmark alone (the correctness checks ran on an earlier lease)
       say "1. CUDA fp32 (TF32 off, device tensors) vs CPU: demo and 182M models"
       timeout "${LIMIT_CPU:-150}" "$b/bin/gpu-check" check --providers cuda,cpu --out "$OUT/cpu" --work "$work" --repeats 2 --bench-mid 2>&1 \
@@ -98,5 +100,16 @@ case "$cmd" in
     nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>&1 | head -2
     say "done"
     ;;
-  *) echo "usage: on-host.sh receive|check|fatbin-check|measure N" >&2; exit 2 ;;
+  bench)
+    # the benchmark again on the bundle a previous measure assembled (same lease): results in $OUT/bench-N, GC log beside them
+    b="$DEST/lorastream-gpu"
+    [ -x "$b/bin/gpu-check" ] || { say "no assembled bundle at $b (run measure first, on this lease)"; exit 1; }
+    mkdir -p "$OUT/bench-$n"
+    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench-$n/gc.log}"
+    say "benchmark $n: ${BENCH_ARGS:-}"
+    timeout "${LIMIT_BENCH:-240}" "$b/bin/gpu-check" bench --out "$OUT/bench-$n" --work /tmp/lorastream-bench ${BENCH_ARGS:-} 2>&1 \
+      | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
+    say "done"
+    ;;
+  *) echo "usage: on-host.sh receive|check|fatbin-check|measure|bench N" >&2; exit 2 ;;
 esac

@@ -93,6 +93,8 @@ final class GpuBench {
         int kafkaRequests = Integer.parseInt(o.getOrDefault("kafka-requests", "256"));
         int kafkaInFlight = Integer.parseInt(o.getOrDefault("kafka-in-flight", String.valueOf(batch)));
         int kafkaPartitions = Integer.parseInt(o.getOrDefault("kafka-partitions", "4"));
+        int kafkaRounds = Integer.parseInt(o.getOrDefault("kafka-rounds", "2"));
+        String eviction = o.getOrDefault("eviction", CacheConfig.DEFAULT_POLICY);
         java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4,5").split(","));
         Files.createDirectories(out);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -133,7 +135,8 @@ final class GpuBench {
 
             ModelConfig model = ModelConfig.read(backbone);
             long slot32 = AdapterBank.slotBytes(model, rank);
-            CacheConfig cache = CacheConfig.ofBytes(slot32 * slots, slot32 * Math.max(hostSlots, slots));
+            CacheConfig cache = CacheConfig.ofBytes(slot32 * slots, slot32 * Math.max(hostSlots, slots)).withPolicy(eviction);
+            setup.put("cache", Map.of("device_slots", slots, "host_slots", Math.max(hostSlots, slots), "eviction", eviction));
             EngineConfig config = new EngineConfig(backbone, adapters, provider, batch).withMaxLoraRank(rank).withPrecision(precision)
                     .withMaxNewTokensLimit(Math.max(newTokens, profileSteps + 1));
             if (provider.startsWith("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
@@ -193,7 +196,7 @@ final class GpuBench {
                 if (items.contains("5")) {
                     try {
                         r.put("kafka", KafkaBench.run(engine, work, backbone, adapters, manyIds, spec, batch, promptLen, newTokens, kafkaRequests,
-                                kafkaInFlight, kafkaPartitions, r));
+                                kafkaInFlight, kafkaPartitions, kafkaRounds, r));
                     } catch (Throwable t) {
                         errors.add("item 5: " + GpuCheck.stack(t));
                         System.out.println("bench: item 5 FAILED: " + t);
@@ -230,7 +233,8 @@ final class GpuBench {
 
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
+        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
+                "kafka_overhead_p50_ms_saturated", "kafka_overhead_p50_ms_transport", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
 

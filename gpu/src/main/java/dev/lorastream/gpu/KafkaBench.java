@@ -65,20 +65,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class KafkaBench {
     private KafkaBench() {}
 
+    /**
+     * One load level: {@code inFlight} requests outstanding, {@code requests} per pass, {@code newTokens} each.
+     * {@code saturated}: as many in flight as the worker's batch, so latency is mostly waiting for the batch's
+     * throughput; {@code unsaturated}: a quarter of that, so latency is one request's own generation plus what
+     * the path adds; {@code transport}: one at a time, one new token, so latency is little more than the path.
+     */
+    record Scenario(String name, int inFlight, int requests, int newTokens) {}
+
+    static List<Scenario> scenarios(int batch, int inFlight, int requests, int newTokens) {
+        return List.of(new Scenario("saturated", inFlight, requests, newTokens),
+                new Scenario("unsaturated", Math.max(1, batch / 4), Math.max(8, requests / 4), newTokens),
+                new Scenario("transport", 1, Math.max(8, Math.min(64, requests / 4)), 1));
+    }
+
     static Map<String, Object> run(OnnxLoraEngine engine, Path work, Path modelDir, Path adapterDir, List<String> adapters,
                                    RandomModels.BackboneSpec spec, int batch, int promptLen, int newTokens, int requests, int inFlight,
-                                   int partitions, Map<String, Object> report) throws Exception {
+                                   int partitions, int rounds, Map<String, Object> report) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("adapters", adapters.size());
         m.put("popularity", "Zipf(1.0)");
-        m.put("requests", requests);
-        m.put("in_flight", inFlight);
         m.put("worker_max_batch", batch);
         m.put("partitions", partitions);
         m.put("prompt_tokens", promptLen);
-        m.put("new_tokens", newTokens);
+        m.put("rounds", rounds);
+        m.put("order", "per round and load level: direct then Kafka in even rounds, Kafka then direct in odd ones; "
+                + "every adapter of the streams placed in host memory first, so neither path pays store loads the other does not");
         long t0 = System.nanoTime();
         Path dir = work.resolve("kafka-" + Long.toString(System.nanoTime(), 36));
+        List<Scenario> scenarios = scenarios(batch, inFlight, requests, newTokens);
+        Map<String, List<GenerationTask>> streams = new LinkedHashMap<>();
+        long seed = 22;
+        for (Scenario sc : scenarios) {
+            streams.put(sc.name(), ManyAdapters.stream("k-" + sc.name() + "-", adapters, 1.0, sc.requests(), seed++, spec, promptLen, sc.newTokens()));
+        }
         try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0, partitions).start()) {
             String bootstrap = broker.bootstrapServers();
             TopicSetup.ensure(bootstrap, partitions, (short) 1);
@@ -94,14 +114,12 @@ final class KafkaBench {
             raw.put("adapter.dir", adapterDir.toString());
             raw.put("max.batch.size", batch);
             raw.put("max.poll.records", batch);
-            raw.put("poll.timeout.ms", 5);
-            WorkerConfig config = WorkerConfig.from(raw);
+            WorkerConfig config = WorkerConfig.from(raw); // poll.timeout.ms as configured by default: the worker polls every 2 ms while requests decode
+            m.put("worker_poll_timeout_ms", config.pollTimeout().toMillis());
             WorkerClients clients = new WorkerClients() {
                 @Override public SchemaRegistryClient registry() { return registry; }
                 @Override public Consumer<byte[], byte[]> requestConsumer() {
-                    Map<String, Object> p = KafkaWorkerClients.consumerProps(config);
-                    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
-                    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                    return new KafkaConsumer<>(KafkaWorkerClients.consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 }
                 @Override public Producer<String, SpecificRecord> transactionalProducer() {
                     return new KafkaProducer<>(KafkaWorkerClients.transactionalProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
@@ -110,31 +128,119 @@ final class KafkaBench {
                     return new KafkaProducer<>(KafkaWorkerClients.statusProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
                 }
             };
+            long p0 = System.nanoTime();
+            m.put("adapters_placed_in_host_memory", warmAdapters(engine, streams.values(), batch));
+            m.put("adapter_warmup_ms", GpuCheck.ms(System.nanoTime() - p0));
             List<GenerationTask> warm = ManyAdapters.stream("kw", adapters, 1.0, Math.max(inFlight, 8), 21, spec, promptLen, newTokens);
-            List<GenerationTask> tasks = ManyAdapters.stream("k", adapters, 1.0, requests, 22, spec, promptLen, newTokens);
             try (Worker worker = new Worker(config, engine, clients, Clock.systemUTC());
                  Client client = new Client(bootstrap, registry, partitions)) {
                 long w0 = System.nanoTime();
                 worker.start();
                 Map<String, Object> warmRun = client.pass(warm, inFlight, Duration.ofMinutes(5));
                 m.put("kafka_warmup", Map.of("wall_ms", warmRun.get("wall_ms"), "ms_incl_worker_start", GpuCheck.ms(System.nanoTime() - w0)));
-                Map<String, Object> kafka = client.pass(tasks, inFlight, Duration.ofMinutes(10));
-                m.put("kafka", kafka);
+                direct(engine, warm, inFlight);
+                Map<String, Object> levels = new LinkedHashMap<>();
+                for (Scenario sc : scenarios) {
+                    List<GenerationTask> tasks = streams.get(sc.name());
+                    long commits0 = worker.metrics().commits(), commitNanos0 = worker.metrics().commitNanos();
+                    List<double[]> kafkaLat = new ArrayList<>(), directLat = new ArrayList<>();
+                    List<Map<String, Object>> kafkaRuns = new ArrayList<>(), directRuns = new ArrayList<>();
+                    for (int round = 0; round < rounds; round++) {
+                        List<GenerationTask> t = renamed(tasks, "r" + round + "-");
+                        for (boolean kafkaFirst : new boolean[] {round % 2 == 1, round % 2 == 0}) {
+                            if (kafkaFirst) {
+                                Map<String, Object> k = client.pass(t, sc.inFlight(), Duration.ofMinutes(10));
+                                kafkaLat.add((double[]) k.remove("latencies"));
+                                kafkaRuns.add(k);
+                            } else {
+                                Map<String, Object> d = direct(engine, t, sc.inFlight());
+                                directLat.add((double[]) d.remove("latencies"));
+                                directRuns.add(d);
+                            }
+                        }
+                    }
+                    Map<String, Object> level = new LinkedHashMap<>();
+                    level.put("in_flight", sc.inFlight());
+                    level.put("requests_per_pass", sc.requests());
+                    level.put("new_tokens", sc.newTokens());
+                    Map<String, Object> kafka = pooled(kafkaLat, kafkaRuns), direct = pooled(directLat, directRuns);
+                    long commits = worker.metrics().commits() - commits0;
+                    level.put("worker_transactions", commits);
+                    level.put("worker_mean_commit_ms", GpuCheck.round(commits == 0 ? 0 : (worker.metrics().commitNanos() - commitNanos0) / 1e6 / commits));
+                    level.put("kafka", kafka);
+                    level.put("direct", direct);
+                    level.put("kafka_runs", kafkaRuns);
+                    level.put("direct_runs", directRuns);
+                    double overhead = (double) kafka.get("p50_ms") - (double) direct.get("p50_ms");
+                    level.put("overhead_p50_ms", GpuCheck.round(overhead));
+                    level.put("overhead_p99_ms", GpuCheck.round((double) kafka.get("p99_ms") - (double) direct.get("p99_ms")));
+                    level.put("kafka_vs_direct_requests_per_s", GpuCheck.round4((double) kafka.get("requests_per_s") / (double) direct.get("requests_per_s")));
+                    levels.put(sc.name(), level);
+                    System.out.printf(Locale.ROOT, "bench: kafka %s (%d in flight, %d new tokens): kafka %s req/s p50 %s p99 %s ms | direct %s req/s p50 %s p99 %s ms | overhead p50 %.1f ms | %d transactions, %s ms each%n",
+                            sc.name(), sc.inFlight(), sc.newTokens(), kafka.get("requests_per_s"), kafka.get("p50_ms"), kafka.get("p99_ms"),
+                            direct.get("requests_per_s"), direct.get("p50_ms"), direct.get("p99_ms"), overhead, commits, level.get("worker_mean_commit_ms"));
+                }
+                m.put("levels", levels);
                 m.put("worker_metrics", String.valueOf(worker.metrics().snapshot()));
+                Map<?, ?> headline = (Map<?, ?>) levels.get("unsaturated");
+                Map<?, ?> saturated = (Map<?, ?>) levels.get("saturated");
+                // the headline: what Kafka adds to a request's latency while the worker has room for it
+                report.put("kafka_overhead_p50_ms", headline.get("overhead_p50_ms"));
+                report.put("kafka_overhead_p50_ms_saturated", saturated.get("overhead_p50_ms"));
+                report.put("kafka_overhead_p50_ms_transport", ((Map<?, ?>) levels.get("transport")).get("overhead_p50_ms"));
+                report.put("kafka_vs_direct_requests_per_s_saturated", saturated.get("kafka_vs_direct_requests_per_s"));
+                m.put("kafka", saturated.get("kafka")); // the saturated level under the old keys
+                m.put("direct", saturated.get("direct"));
+                m.put("kafka_overhead_p50_ms", headline.get("overhead_p50_ms"));
             }
-            Map<String, Object> direct = direct(engine, tasks, inFlight);
-            m.put("direct", direct);
-            Map<?, ?> kafka = (Map<?, ?>) m.get("kafka");
-            double overhead = (double) kafka.get("p50_ms") - (double) direct.get("p50_ms");
-            m.put("kafka_overhead_p50_ms", GpuCheck.round(overhead));
-            m.put("kafka_overhead_p99_ms", GpuCheck.round((double) kafka.get("p99_ms") - (double) direct.get("p99_ms")));
-            m.put("kafka_vs_direct_requests_per_s", GpuCheck.round4((double) kafka.get("requests_per_s") / (double) direct.get("requests_per_s")));
-            report.put("kafka_overhead_p50_ms", GpuCheck.round(overhead));
-            System.out.printf(Locale.ROOT, "bench: kafka %s req/s p50 %s p99 %s ms | direct %s req/s p50 %s p99 %s ms | overhead p50 %.1f ms%n",
-                    kafka.get("requests_per_s"), kafka.get("p50_ms"), kafka.get("p99_ms"), direct.get("requests_per_s"), direct.get("p50_ms"),
-                    direct.get("p99_ms"), overhead);
         }
         m.put("item5_ms", GpuCheck.ms(System.nanoTime() - t0));
+        return m;
+    }
+
+    /** The tasks with fresh request ids (each round's requests must be new to the pipeline). */
+    static List<GenerationTask> renamed(List<GenerationTask> tasks, String prefix) {
+        List<GenerationTask> out = new ArrayList<>(tasks.size());
+        for (GenerationTask t : tasks) {
+            out.add(new GenerationTask(prefix + t.requestId(), t.adapterId(), t.promptIds(), t.maxNewTokens(), t.temperature(), t.topP(),
+                    t.topK(), t.seed(), t.ignoreEos()));
+        }
+        return out;
+    }
+
+    /** Every distinct adapter of the streams loaded once (one-token requests, a batch at a time); returns how many. */
+    static int warmAdapters(OnnxLoraEngine engine, java.util.Collection<List<GenerationTask>> streams, int batch) {
+        java.util.LinkedHashMap<String, GenerationTask> firstOf = new java.util.LinkedHashMap<>();
+        for (List<GenerationTask> s : streams) for (GenerationTask t : s) firstOf.putIfAbsent(t.adapterId(), t);
+        List<GenerationTask> one = new ArrayList<>();
+        for (GenerationTask t : firstOf.values()) {
+            one.add(new GenerationTask("warm-" + t.adapterId(), t.adapterId(), Arrays.copyOf(t.promptIds(), Math.min(8, t.promptIds().length)), 1,
+                    0f, 1f, 0, 1L, true));
+        }
+        for (int i = 0; i < one.size(); i += batch) engine.generate(one.subList(i, Math.min(one.size(), i + batch)));
+        return one.size();
+    }
+
+    /** Stats over the latencies of several passes together; requests/s and tokens/s from their summed walls. */
+    static Map<String, Object> pooled(List<double[]> latencies, List<Map<String, Object>> runs) {
+        int n = 0;
+        for (double[] l : latencies) n += l.length;
+        double[] all = new double[n];
+        int i = 0;
+        for (double[] l : latencies) {
+            System.arraycopy(l, 0, all, i, l.length);
+            i += l.length;
+        }
+        long tokens = 0;
+        int errors = 0;
+        double wall = 0;
+        for (Map<String, Object> r : runs) {
+            tokens += ((Number) r.get("tokens")).longValue();
+            errors += ((Number) r.get("errors")).intValue();
+            wall += ((Number) r.get("wall_ms")).doubleValue();
+        }
+        Map<String, Object> m = stats(all, n, errors, tokens, wall);
+        if (runs.getFirst().containsKey("worker_timings")) m.put("worker_timings_first_pass", runs.getFirst().get("worker_timings"));
         return m;
     }
 
@@ -157,7 +263,9 @@ final class KafkaBench {
         long tokens = 0;
         for (CompletableFuture<Generation> f : futures) tokens += f.join().tokenIds().length;
         double wallMs = (System.nanoTime() - t0) / 1e6;
-        return stats(lat, tasks.size(), 0, tokens, wallMs);
+        Map<String, Object> m = stats(lat, tasks.size(), 0, tokens, wallMs);
+        m.put("latencies", lat);
+        return m;
     }
 
     static Map<String, Object> stats(double[] lat, int n, int errors, long tokens, double wallMs) {
@@ -304,6 +412,7 @@ final class KafkaBench {
             }
             m.put("worker_timings", w); // InferenceResponse.timings as the worker reports them
             if (!firstErrors.isEmpty()) m.put("first_errors", firstErrors);
+            m.put("latencies", lat);
             return m;
         }
 

@@ -58,7 +58,9 @@ final class ManyAdapters {
 
     /** One closed-loop stream of the tasks ({@link ClosedLoop}): tokens/s and the cache counters it added. */
     static Map<String, Object> pass(OnnxLoraEngine engine, String name, List<GenerationTask> tasks, int inFlight) {
+        long[] gc0 = gcTotals();
         ClosedLoop.Outcome o = ClosedLoop.run(engine, tasks, inFlight);
+        long[] gc1 = gcTotals();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("requests", o.requests());
         m.put("distinct_adapters", (long) o.distinctAdapters());
@@ -69,9 +71,22 @@ final class ManyAdapters {
         m.put("rows_per_pass", GpuCheck.round((double) o.tokens() / Math.max(1, o.passes())));
         m.put("forward_ms", GpuCheck.round(o.forwardMs()));
         m.putAll(tiers(o.cache()));
-        System.out.printf(Locale.ROOT, "bench: stream %-12s %d requests, %d adapters: %.1f tok/s, %s%n", name, tasks.size(),
-                (long) m.get("distinct_adapters"), (double) m.get("tokens_per_s"), tiers(o.cache()));
+        m.put("gc_collections", gc1[0] - gc0[0]);
+        m.put("gc_ms", gc1[1] - gc0[1]); // stop-the-world collection time over the pass
+        System.out.printf(Locale.ROOT, "bench: stream %-12s %d requests, %d adapters: %.1f tok/s, %s ms forward per pass, GC %d ms, %s%n", name, tasks.size(),
+                (long) m.get("distinct_adapters"), (double) m.get("tokens_per_s"), m.get("forward_ms"), gc1[1] - gc0[1], tiers(o.cache()));
         return m;
+    }
+
+    /** Collections and milliseconds of collection so far, over the JVM's stop-the-world collectors (G1's concurrent cycles left out). */
+    static long[] gcTotals() {
+        long n = 0, ms = 0;
+        for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (b.getName().contains("Concurrent")) continue;
+            n += Math.max(0, b.getCollectionCount());
+            ms += Math.max(0, b.getCollectionTime());
+        }
+        return new long[] {n, ms};
     }
 
     static Map<String, Object> tiers(CacheCounters d) {

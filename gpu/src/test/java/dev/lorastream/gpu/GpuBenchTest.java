@@ -90,13 +90,20 @@ class GpuBenchTest {
         assertThat(r.path("errors").toString()).isEqualTo("[]");
         assertThat(code).isZero();
         JsonNode k = r.path("kafka");
-        assertThat(k.path("kafka").path("requests").asInt()).isEqualTo(12);
+        assertThat(k.path("levels").path("saturated").path("kafka_runs").size()).isEqualTo(2);
+        for (String level : new String[] {"saturated", "unsaturated", "transport"}) {
+            assertThat(k.path("levels").path(level).path("kafka").path("errors").asInt()).as(level).isZero();
+            assertThat(k.path("levels").path(level).path("overhead_p50_ms").isNumber()).as(level).isTrue();
+        }
+        assertThat(k.path("levels").path("transport").path("direct").path("tokens").asLong()).isEqualTo(2L * 8);
+        assertThat(r.path("kafka_overhead_p50_ms_saturated").isNumber()).isTrue();
+        assertThat(k.path("kafka").path("requests").asInt()).isEqualTo(24); // two rounds of 12
         assertThat(k.path("kafka").path("errors").asInt()).isZero();
-        assertThat(k.path("kafka").path("tokens").asLong()).isEqualTo(12L * 4);
-        assertThat(k.path("direct").path("tokens").asLong()).isEqualTo(12L * 4);
+        assertThat(k.path("kafka").path("tokens").asLong()).isEqualTo(24L * 4);
+        assertThat(k.path("direct").path("tokens").asLong()).isEqualTo(24L * 4);
         assertThat(k.path("kafka").path("p50_ms").asDouble()).isPositive();
         assertThat(k.path("direct").path("p99_ms").asDouble()).isPositive();
         assertThat(r.path("kafka_overhead_p50_ms").isNumber()).isTrue();
-        assertThat(k.path("kafka").path("worker_timings").path("total_p50_ms").isNumber()).isTrue();
+        assertThat(k.path("kafka").path("worker_timings_first_pass").path("total_p50_ms").isNumber()).isTrue();
     }
 }

@@ -155,9 +155,10 @@ public final class PollLoop {
             if (ready == null) return true;
             OutputBatch out = ready.output();
             committing = ready;
+            long c0 = System.nanoTime();
             output.commit(out.records(), ready.offsets(), consumer.groupMetadata());
             committing = null;
-            metrics.committed(out);
+            metrics.committed(out, System.nanoTime() - c0);
             backoff.reset();
             log.debug("committed offsets {}: {} responses, {} attributions, {} dead letters",
                     ready.offsets(), out.responses(), out.attributions(), out.deadLetters());

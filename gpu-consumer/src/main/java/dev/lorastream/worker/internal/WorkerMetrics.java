@@ -19,6 +19,8 @@ public final class WorkerMetrics {
     public static final String BATCHES = PREFIX + "engine.batches";
     public static final String COMMITS = PREFIX + "transactions.committed";
     public static final String ABORTS = PREFIX + "transactions.aborted";
+    /** Seconds spent committing transactions (begin, sends, offsets, flush, commit), summed; ÷ commits = mean. */
+    public static final String COMMIT_SECONDS = PREFIX + "transactions.commit.seconds";
     public static final String RUNNING = PREFIX + "requests.running";
     public static final String WAITING = PREFIX + "requests.waiting";
 
@@ -29,12 +31,17 @@ public final class WorkerMetrics {
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
     private final AtomicLong aborts = new AtomicLong();
+    private final AtomicLong commitNanos = new AtomicLong();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile List<String> residentAdapters = List.of();
 
-    public void committed(OutputBatch out) {
+    public void committed(OutputBatch out) { committed(out, 0); }
+
+    /** A committed transaction and how long its commit took. */
+    public void committed(OutputBatch out, long nanos) {
         commits.incrementAndGet();
+        commitNanos.addAndGet(Math.max(0, nanos));
         served.addAndGet(out.attributions());
         errorResponses.addAndGet(out.errorResponses());
         deadLetters.addAndGet(out.deadLetters());
@@ -65,6 +72,15 @@ public final class WorkerMetrics {
 
     public long aborts() { return aborts.get(); }
 
+    /** Nanoseconds spent committing transactions, summed. */
+    public long commitNanos() { return commitNanos.get(); }
+
+    /** Mean milliseconds per committed transaction; 0 before the first. */
+    public double meanCommitMs() {
+        long n = commits.get();
+        return n == 0 ? 0 : commitNanos.get() / 1e6 / n;
+    }
+
     public Map<String, Number> snapshot() {
         Map<String, Number> m = new LinkedHashMap<>();
         m.put(SERVED, served.get());
@@ -74,6 +90,7 @@ public final class WorkerMetrics {
         m.put(BATCHES, batches.get());
         m.put(COMMITS, commits.get());
         m.put(ABORTS, aborts.get());
+        m.put(COMMIT_SECONDS, commitNanos.get() / 1e9);
         m.put(RUNNING, running.get());
         m.put(WAITING, waiting.get());
         return m;
