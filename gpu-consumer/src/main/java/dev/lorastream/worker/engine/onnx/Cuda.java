@@ -104,24 +104,30 @@ final class Cuda {
         }
     }
 
-    /** Page-locked host memory, freed by cudaFreeHost when the segment becomes unreachable. */
-    MemorySegment pinned(long bytes) {
+    /** Idle page-locked buffers kept for reuse, at most this many bytes (system property {@code lorastream.pinned.pool.bytes}; 0: none). */
+    static final long PINNED_POOL_BYTES = Long.getLong("lorastream.pinned.pool.bytes", 4L << 30);
+    private final PinnedPool pinnedPool = new PinnedPool(this::mallocHost, this::freeHost, PINNED_POOL_BYTES);
+
+    /** Page-locked host memory; when the segment becomes unreachable it goes back to a pool for the next buffer of its size. */
+    MemorySegment pinned(long bytes) { return pinnedPool.take(bytes); }
+
+    private long mallocHost(long bytes) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ADDRESS);
             ok((int) mallocHost.invokeExact(out, bytes), "cudaMallocHost(" + bytes + ")");
-            MemorySegment p = out.get(ADDRESS, 0);
-            MethodHandle free = freeHost;
-            return p.reinterpret(bytes, Arena.ofAuto(), s -> {
-                try {
-                    int ignored = (int) free.invokeExact(MemorySegment.ofAddress(s.address()));
-                } catch (Throwable ignored) {
-                    // nothing to do in a cleaner
-                }
-            });
+            return out.get(ADDRESS, 0).address();
         } catch (IllegalStateException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    private void freeHost(long address) {
+        try {
+            int ignored = (int) freeHost.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable ignored) {
+            // called from a cleaner: nothing to do
         }
     }
 
