@@ -64,6 +64,9 @@ public final class KafkaWorkerClients implements WorkerClients {
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // each transaction is flushed at once; without lingering (Kafka 4's default is 5 ms) its records are
+        // acknowledged while sendOffsetsToTransaction's round trips run, instead of after them
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         return p;
     }
 

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
 public final class PollLoop {
     private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
     /** The poll timeout while requests are on the engine: how long a finished one can wait to be noticed. */
-    static final Duration BUSY_POLL = Duration.ofMillis(2);
+    static final Duration BUSY_POLL = Duration.ofMillis(1);
     /** How often the resident adapters reported in metrics and heartbeats are read from the engine. */
     private static final long ADAPTER_REFRESH_NANOS = 1_000_000_000L;
 
@@ -136,7 +136,7 @@ public final class PollLoop {
 
     /**
      * Zero when a finished request waits to be published; {@link #BUSY_POLL} while the engine
-     * works on requests, so that one finishing is published within a few ms rather than after a
+     * works on requests, so that one finishing is published within a millisecond or two rather than after a
      * whole {@code poll.timeout.ms}; else {@code poll.timeout.ms} (new records end a poll early anyway).
      */
     Duration nextPollTimeout() {

@@ -39,7 +39,8 @@ class KafkaWorkerClientsTest {
 
         assertThat(p).containsEntry(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "lorastream-workers.w-1")
                 .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
-                .containsEntry(ProducerConfig.ACKS_CONFIG, "all");
+                .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
+                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 0);
     }
 
     @Test
