@@ -233,7 +233,7 @@ final class GpuBench {
 
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
+        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
                 "kafka_overhead_p50_ms_saturated", "kafka_overhead_p50_ms_transport", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
