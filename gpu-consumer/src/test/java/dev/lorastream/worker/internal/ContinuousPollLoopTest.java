@@ -45,13 +45,16 @@ class ContinuousPollLoopTest {
             new MockProducer<>(true, null, new StringSerializer(), new AvroSerializer<>(registry, false));
     private PollLoop loop;
 
-    @BeforeEach
-    void setUp() {
+    private BatchProcessor processor() {
         Clock clock = Clock.systemUTC();
-        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
+        return new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
                 new ResponseFactory("w", clock), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
                 new GenerationRunner(engine, ATTEMPTS, new Backoff(Duration.ZERO, Duration.ZERO)), MAX_BATCH, clock, metrics);
-        loop = new PollLoop(consumer, () -> producer, processor, engine, metrics, Duration.ofMillis(1),
+    }
+
+    @BeforeEach
+    void setUp() {
+        loop = new PollLoop(consumer, () -> producer, processor(), engine, metrics, Duration.ofMillis(1),
                 new Backoff(Duration.ofMillis(1), Duration.ofMillis(2)));
         loop.init();
         consumer.rebalance(List.of(TP));
@@ -116,13 +119,9 @@ class ContinuousPollLoopTest {
 
     @Test
     void whileRequestsAreOnTheEngineThePollIsShortSoAFinishedOneIsPublishedWithinMilliseconds() {
-        Clock clock = Clock.systemUTC();
-        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
-                new ResponseFactory("w", clock), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
-                new GenerationRunner(engine, ATTEMPTS, new Backoff(Duration.ZERO, Duration.ZERO)), MAX_BATCH, clock, metrics);
         MockConsumer<byte[], byte[]> slowConsumer = new MockConsumer<>("earliest");
         MockProducer<String, SpecificRecord> slowProducer = new MockProducer<>(true, null, new StringSerializer(), new AvroSerializer<>(registry, false));
-        PollLoop slow = new PollLoop(slowConsumer, () -> slowProducer, processor, engine, metrics, Duration.ofMillis(500),
+        PollLoop slow = new PollLoop(slowConsumer, () -> slowProducer, processor(), engine, metrics, Duration.ofMillis(500),
                 new Backoff(Duration.ofMillis(1), Duration.ofMillis(2)));
         assertThat(slow.nextPollTimeout()).as("idle: the configured timeout").isEqualTo(Duration.ofMillis(500));
 
