@@ -88,8 +88,10 @@ public final class OnnxLoraEngine implements InferenceEngine {
         this.graphPath = graphPath;
         this.session = session;
         this.bank = bank;
+        // config.json's ids first, then every stop id generation_config.json adds (e.g. an instruct model's end of turn)
         Set<Integer> eos = new LinkedHashSet<>(model.eosTokenIds());
-        if (eos.isEmpty() && tokenizer.eosId() >= 0) eos.add(tokenizer.eosId());
+        eos.addAll(tokenizer.eosIds());
+        eos.removeIf(id -> id < 0 || id >= model.vocabSize());
         Set<Integer> eosIds = Collections.unmodifiableSet(eos);
         this.info = new ModelInfo(model.name(), model.maxSequenceLength(), model.vocabSize(), eos.isEmpty() ? -1 : eos.iterator().next(), provider.name());
         this.store = new FileAdapterStore(config.adapterDir());

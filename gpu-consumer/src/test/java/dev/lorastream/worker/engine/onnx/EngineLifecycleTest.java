@@ -136,6 +136,41 @@ class EngineLifecycleTest {
     }
 
     @Test
+    void generationAlsoStopsAtTheExtraStopIdsOfGenerationConfig() throws Exception {
+        int[] prompt = {1, 30, 31, 32, 33};
+        int[] free;
+        try (OnnxLoraEngine engine = open(4)) {
+            free = engine.generate(List.of(TestModels.greedy("probe", null, prompt, 6))).getFirst().tokenIds();
+        }
+        int configEos = backbone.spec().eosId(), endOfTurn = free[2];
+        int stop = 0;
+        while (free[stop] != configEos && free[stop] != endOfTurn) stop++;
+        // an instruct model: config.json names end of text, generation_config.json adds end of turn
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        for (String special : List.of("<pad>", "<s>", "</s>", "<unk>")) vocab.put(special, vocab.size());
+        while (vocab.size() < backbone.spec().vocab()) vocab.put("w" + vocab.size(), vocab.size());
+        List<Map<String, Object>> added = new ArrayList<>();
+        for (String special : List.of("<pad>", "<s>", "</s>", "<unk>")) {
+            added.add(Map.of("id", vocab.get(special), "content", special, "single_word", false, "lstrip", false, "rstrip", false,
+                    "normalized", false, "special", true));
+        }
+        Map<String, Object> tokenizer = new LinkedHashMap<>();
+        tokenizer.put("version", "1.0");
+        tokenizer.put("added_tokens", added);
+        tokenizer.put("pre_tokenizer", Map.of("type", "Whitespace"));
+        tokenizer.put("model", Map.of("type", "WordLevel", "vocab", vocab, "unk_token", "<unk>"));
+        TestModels.writeJson(backbone.dir().resolve("tokenizer.json"), tokenizer);
+        TestModels.writeJson(backbone.dir().resolve("generation_config.json"), Map.of("eos_token_id", List.of(configEos, endOfTurn)));
+
+        try (OnnxLoraEngine engine = open(4)) {
+            Generation stopped = engine.generate(List.of(new GenerationTask("a", null, prompt, 6, 0f, 1f, 0, null, false))).getFirst();
+
+            assertThat(stopped.finishReason()).isEqualTo("eos");
+            assertThat(stopped.tokenIds()).containsExactly(java.util.Arrays.copyOf(free, stop));
+        }
+    }
+
+    @Test
     void computeTimeIsSharedAmongTheRowsOfABatch() {
         try (OnnxLoraEngine engine = open(4)) {
             List<Generation> out = engine.generate(List.of(
