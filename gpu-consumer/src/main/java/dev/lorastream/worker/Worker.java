@@ -1,6 +1,7 @@
 package dev.lorastream.worker;
 
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.worker.engine.InferenceEngine;
 import dev.lorastream.worker.engine.ModelInfo;
 import dev.lorastream.worker.internal.AttributionFactory;
@@ -48,6 +49,7 @@ public final class Worker implements AutoCloseable {
     private final WorkerMetrics metrics = new WorkerMetrics();
     private final PollLoop loop;
     private final Heartbeat heartbeat;
+    private final TopicDirectory topics;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile WorkerState state = WorkerState.STARTING;
     private Thread thread;
@@ -62,8 +64,9 @@ public final class Worker implements AutoCloseable {
         this.config = config;
         this.clients = clients;
         SchemaRegistryClient registry = clients.registry();
-        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
-                new ResponseFactory(config.workerId(), clock), new AttributionFactory(config.workerId(), engine, clock),
+        this.topics = clients.topics();
+        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine, topics),
+                new ResponseFactory(config.workerId(), clock, topics), new AttributionFactory(config.workerId(), engine, clock),
                 new DeadLetters(clock),
                 new GenerationRunner(engine, config.engineMaxAttempts(), new Backoff(config.retryBackoff(), config.retryBackoffMax())),
                 config.maxBatchSize(), clock, metrics);
@@ -174,6 +177,7 @@ public final class Worker implements AutoCloseable {
             stopped.complete(null);
         }
         heartbeat.close();
+        topics.close();
         log.info("worker {} closed: {}", config.workerId(), metrics.snapshot());
     }
 }

@@ -65,6 +65,8 @@ class WorkerIT {
         fixture.produceAll(requests);
         InferenceRequest unknown = Requests.request(prefix + "unknown", "radiology", "what is on this scan").build();
         RecordMetadata unknownAt = fixture.produce(unknown);
+        String missingReplies = prefix + "never.created";
+        fixture.produce(Requests.request(prefix + "noreply", "dermatology", "where does my answer go").setReplyTopic(missingReplies).build());
         byte[] poison = "definitely not avro".getBytes(StandardCharsets.UTF_8);
         RecordMetadata poisonAt = fixture.produceRaw((prefix + "poison").getBytes(StandardCharsets.UTF_8), poison, null);
         byte[] wrong = fixture.serializedFor(Topics.WORKER_STATUS, WorkerStatus.newBuilder().setWorkerId("impostor").setHost("h")
@@ -75,14 +77,14 @@ class WorkerIT {
         try (Worker worker = new Worker(fixture.workerConfig(prefix + "w", Map.of()), engine)) {
             worker.start();
             fixture.awaitCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class, r -> r.getRequestId().startsWith(prefix),
-                    read -> read.size() >= 17, Duration.ofMinutes(3));
+                    read -> read.size() >= 18, Duration.ofMinutes(3));
             fixture.awaitCommitted(Topics.DLQ, dlqFrom, DeadLetter.class, d -> d.getRequestId() != null && d.getRequestId().startsWith(prefix),
-                    read -> read.size() >= 3, Duration.ofMinutes(1));
+                    read -> read.size() >= 4, Duration.ofMinutes(1));
         }
 
         List<InferenceResponse> responses = values(fixture.readCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class,
                 r -> r.getRequestId().startsWith(prefix)));
-        assertThat(responses).extracting(InferenceResponse::getRequestId).doesNotHaveDuplicates().hasSize(17);
+        assertThat(responses).extracting(InferenceResponse::getRequestId).doesNotHaveDuplicates().hasSize(18);
         Map<String, InferenceResponse> byId = responses.stream().collect(Collectors.toMap(InferenceResponse::getRequestId, Function.identity()));
         for (InferenceRequest r : requests) {
             InferenceResponse answer = byId.get(r.getRequestId());
@@ -99,6 +101,12 @@ class WorkerIT {
         InferenceResponse refused = byId.get(prefix + "unknown");
         assertThat(refused.getStatus()).isEqualTo(ResponseStatus.ERROR);
         assertThat(refused.getError().getCode()).isEqualTo("UNKNOWN_ADAPTER");
+        // a reply topic the cluster does not have: answered on inference.responses, the topic not created by the attempt
+        InferenceResponse misaddressed = byId.get(prefix + "noreply");
+        assertThat(misaddressed.getStatus()).isEqualTo(ResponseStatus.ERROR);
+        assertThat(misaddressed.getError().getField()).isEqualTo("reply_topic");
+        assertThat(misaddressed.getError().getMessage()).contains(missingReplies, "does not exist");
+        assertThat(fixture.topicNames()).doesNotContain(missingReplies);
 
         List<ConsumerRecord<String, AttributionEvent>> attribution = fixture.readCommitted(Topics.ATTRIBUTION, attributionFrom,
                 AttributionEvent.class, e -> e.getRequestId().startsWith(prefix));
@@ -121,7 +129,8 @@ class WorkerIT {
         Map<String, DeadLetter> dlq = values(fixture.readCommitted(Topics.DLQ, dlqFrom, DeadLetter.class,
                 d -> d.getRequestId() != null && d.getRequestId().startsWith(prefix))).stream()
                 .collect(Collectors.toMap(DeadLetter::getRequestId, Function.identity()));
-        assertThat(dlq.keySet()).containsExactlyInAnyOrder(prefix + "poison", prefix + "wrong", prefix + "unknown");
+        assertThat(dlq.keySet()).containsExactlyInAnyOrder(prefix + "poison", prefix + "wrong", prefix + "unknown", prefix + "noreply");
+        assertThat(dlq.get(prefix + "noreply").getField()).isEqualTo("reply_topic");
         assertDeadLetter(dlq.get(prefix + "poison"), "MALFORMED_RECORD", poisonAt, poison);
         assertDeadLetter(dlq.get(prefix + "wrong"), "WRONG_SCHEMA", wrongAt, wrong);
         assertDeadLetter(dlq.get(prefix + "unknown"), "UNKNOWN_ADAPTER", unknownAt, null);

@@ -3,6 +3,7 @@ package dev.lorastream.router;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 
 import java.util.ArrayList;
@@ -25,8 +26,14 @@ public final class RequestValidator {
     private final int maxPromptChars;
     private final int maxPromptTokenIds;
     private final int maxNewTokensLimit;
+    private final TopicDirectory topics;
 
     public RequestValidator(int maxPromptChars, int maxPromptTokenIds, int maxNewTokensLimit) {
+        this(maxPromptChars, maxPromptTokenIds, maxNewTokensLimit, TopicDirectory.TRUSTING);
+    }
+
+    /** @param topics which topics exist: a reply topic the cluster does not have is refused */
+    public RequestValidator(int maxPromptChars, int maxPromptTokenIds, int maxNewTokensLimit, TopicDirectory topics) {
         if (maxPromptChars < 1 || maxPromptTokenIds < 1 || maxNewTokensLimit < 1) {
             throw new IllegalArgumentException("limits must be positive: maxPromptChars=" + maxPromptChars
                     + ", maxPromptTokenIds=" + maxPromptTokenIds + ", maxNewTokensLimit=" + maxNewTokensLimit);
@@ -34,10 +41,13 @@ public final class RequestValidator {
         this.maxPromptChars = maxPromptChars;
         this.maxPromptTokenIds = maxPromptTokenIds;
         this.maxNewTokensLimit = maxNewTokensLimit;
+        this.topics = topics;
     }
 
-    public RequestValidator(RouterConfig config) {
-        this(config.maxPromptChars(), config.maxPromptTokenIds(), config.maxNewTokensLimit());
+    public RequestValidator(RouterConfig config) { this(config, TopicDirectory.TRUSTING); }
+
+    public RequestValidator(RouterConfig config, TopicDirectory topics) {
+        this(config.maxPromptChars(), config.maxPromptTokenIds(), config.maxNewTokensLimit(), topics);
     }
 
     public List<Violation> validate(InferenceRequest request) {
@@ -46,8 +56,13 @@ public final class RequestValidator {
         checkPrompt(request, out);
         checkParams(request.getParams(), out);
         checkAdapter(request.getAdapterId(), out);
-        replyTopicProblem(request.getReplyTopic())
-                .ifPresent(reason -> out.add(new Violation("reply_topic", ErrorCode.INVALID_REQUEST, reason)));
+        Optional<String> replyProblem = replyTopicProblem(request.getReplyTopic());
+        replyProblem.ifPresent(reason -> out.add(new Violation("reply_topic", ErrorCode.INVALID_REQUEST, reason)));
+        String reply = request.getReplyTopic();
+        if (reply != null && replyProblem.isEmpty() && !topics.exists(reply)) {
+            out.add(new Violation("reply_topic", ErrorCode.INVALID_REQUEST, "'" + reply + "' does not exist on the cluster; create it, "
+                    + "or leave reply_topic unset to be answered on " + Topics.RESPONSES));
+        }
         return List.copyOf(out);
     }
 

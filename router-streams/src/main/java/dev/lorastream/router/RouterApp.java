@@ -4,6 +4,7 @@ import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import dev.lorastream.router.internal.ThreadReplacementPolicy;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
@@ -27,6 +28,7 @@ public final class RouterApp implements AutoCloseable {
 
     private final RouterConfig config;
     private final KafkaStreams streams;
+    private final TopicDirectory topics;
     private final CompletableFuture<Void> running = new CompletableFuture<>();
     private final CompletableFuture<KafkaStreams.State> terminated = new CompletableFuture<>();
 
@@ -36,7 +38,8 @@ public final class RouterApp implements AutoCloseable {
 
     public RouterApp(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement) {
         this.config = config;
-        Topology topology = RouterTopology.buildTopology(config, registry, placement);
+        this.topics = TopicDirectory.of(config.bootstrapServers(), config.applicationId() + "-topics");
+        Topology topology = RouterTopology.buildTopology(config, registry, placement, topics);
         Properties props = config.toStreamsProperties();
         props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, registry);
         this.streams = new KafkaStreams(topology, props);
@@ -88,5 +91,6 @@ public final class RouterApp implements AutoCloseable {
         if (!streams.close(config.closeTimeout())) {
             LOG.warn("router {} did not stop within {}", config.applicationId(), config.closeTimeout());
         }
+        topics.close();
     }
 }

@@ -7,6 +7,7 @@ import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -36,9 +37,14 @@ public final class RouterTopology {
     }
 
     public static Topology buildTopology(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement) {
+        return buildTopology(config, registry, placement, TopicDirectory.TRUSTING);
+    }
+
+    /** @param topics which topics exist: requests naming a reply topic the cluster does not have are refused */
+    public static Topology buildTopology(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement, TopicDirectory topics) {
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.REQUESTS);
-        topology.addProcessor(ROUTER, () -> new RequestRouter(new RequestDecoder(registry), new RequestValidator(config),
+        topology.addProcessor(ROUTER, () -> new RequestRouter(new RequestDecoder(registry), new RequestValidator(config, topics),
                 ROUTED_SINK, DEAD_LETTER_SINK, REPLY_SINK), SOURCE);
         topology.addSink(ROUTED_SINK, Topics.ROUTED, new StringSerializer(), new AvroSerializer<InferenceRequest>(registry, false),
                 new AdapterPartitioner(placement), ROUTER);

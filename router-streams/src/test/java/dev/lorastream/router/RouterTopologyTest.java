@@ -12,6 +12,7 @@ import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import dev.lorastream.schemas.serde.AvroDeserializer;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
@@ -70,7 +71,9 @@ class RouterTopologyTest {
         RouterConfig config = RouterConfig.of("unused:9092", "http://unused:8081");
         Properties props = config.toStreamsProperties();
         props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, driverRegistry);
-        driver = new TopologyTestDriver(RouterTopology.buildTopology(config, driverRegistry, placement), props);
+        // the cluster has every topic but gone.replies
+        TopicDirectory topics = new TopicDirectory(topic -> !topic.equals("gone.replies"), java.time.Clock.systemUTC(), () -> { });
+        driver = new TopologyTestDriver(RouterTopology.buildTopology(config, driverRegistry, placement, topics), props);
         requests = driver.createInputTopic(Topics.REQUESTS, new ByteArraySerializer(), new ByteArraySerializer());
         routed = driver.createOutputTopic(Topics.ROUTED, new StringDeserializer(), new AvroDeserializer<>(registry, InferenceRequest.class));
         dlq = driver.createOutputTopic(Topics.DLQ, new StringDeserializer(), new AvroDeserializer<>(registry, DeadLetter.class));
@@ -201,6 +204,17 @@ class RouterTopologyTest {
         assertThat(reply.value().getError().getField()).isEqualTo("params.temperature");
         assertThat(responses.isEmpty()).isTrue();
         assertThat(dlq.readValue().getField()).isEqualTo("params.temperature");
+    }
+
+    @Test
+    void aReplyTopicTheClusterDoesNotHaveIsRefusedAndAnsweredOnTheDefaultResponsesTopic() {
+        send(Requests.valid("r-1", "nutrition").setReplyTopic("gone.replies").build());
+
+        InferenceResponse answer = responses.readValue();
+        assertThat(answer.getError().getField()).isEqualTo("reply_topic");
+        assertThat(answer.getError().getMessage()).contains("'gone.replies' does not exist on the cluster");
+        assertThat(dlq.readValue().getField()).isEqualTo("reply_topic");
+        assertThat(routed.isEmpty()).isTrue();
     }
 
     @Test

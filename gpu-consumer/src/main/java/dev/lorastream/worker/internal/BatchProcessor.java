@@ -97,7 +97,7 @@ public final class BatchProcessor {
             Instant deadline = request.getDeadlineMs();
             if (deadline != null && clock.instant().isAfter(deadline)) {
                 log.info("deadline {} passed before serving", deadline);
-                out.response(ResponseFactory.topicFor(request), responses.error(request, ErrorCode.DEADLINE_EXCEEDED.name(),
+                out.response(responses.topicFor(request), responses.error(request, ErrorCode.DEADLINE_EXCEEDED.name(),
                         "deadline_ms", "deadline " + deadline + " passed before the request could be served"));
                 return null;
             }
@@ -145,7 +145,7 @@ public final class BatchProcessor {
                 return;
             }
             int promptTokens = a.task().promptIds().length;
-            out.response(ResponseFactory.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));
+            out.response(responses.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));
             out.attribution(AttributionFactory.keyFor(a.request().getAdapterId()), attribution.event(a.request(), promptTokens, g));
             log.debug("served {} prompt + {} generated tokens ({})", promptTokens, g.tokenIds().length, g.finishReason());
         }
@@ -164,7 +164,7 @@ public final class BatchProcessor {
         log.info("refused: {} {} {}", code, field == null ? "" : field, message);
         String requestId = request.getRequestId();
         if (requestId != null && !requestId.isBlank()) {
-            out.response(ResponseFactory.topicFor(request), responses.error(request, code, field, message));
+            out.response(responses.topicFor(request), responses.error(request, code, field, message));
         }
         out.deadLetter(deadLetters.of(record, requestId, code, field, message));
     }

@@ -3,6 +3,7 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.worker.WorkerConfig;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -44,6 +45,9 @@ public final class KafkaWorkerClients implements WorkerClients {
     public Producer<String, SpecificRecord> statusProducer() {
         return new KafkaProducer<>(statusProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
     }
+
+    @Override
+    public TopicDirectory topics() { return TopicDirectory.of(config.bootstrapServers(), config.workerId() + "-topics"); }
 
     public static Map<String, Object> consumerProps(WorkerConfig config) {
         Map<String, Object> p = new HashMap<>();

@@ -5,6 +5,7 @@ import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.Timings;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.engine.Generation;
 
@@ -19,18 +20,23 @@ import java.util.regex.Pattern;
 public final class ResponseFactory {
     private final String workerId;
     private final Clock clock;
+    private final TopicDirectory topics;
 
-    public ResponseFactory(String workerId, Clock clock) {
+    public ResponseFactory(String workerId, Clock clock, TopicDirectory topics) {
         this.workerId = workerId;
         this.clock = clock;
+        this.topics = topics;
     }
 
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
-    /** Where the caller wants the answer: its reply topic, or inference.responses (also when the reply topic is not a legal name). */
-    public static String topicFor(InferenceRequest request) {
+    /**
+     * Where the caller wants the answer: its reply topic, or inference.responses when it has none, or
+     * one that is not a legal name or does not exist on the cluster (the error that says so goes there).
+     */
+    public String topicFor(InferenceRequest request) {
         String reply = request.getReplyTopic();
-        return reply == null || !isLegalTopicName(reply) ? Topics.RESPONSES : reply;
+        return reply == null || !isLegalTopicName(reply) || !topics.exists(reply) ? Topics.RESPONSES : reply;
     }
 
     /** Whether Kafka accepts this as a topic name. */

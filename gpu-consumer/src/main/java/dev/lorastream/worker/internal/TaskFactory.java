@@ -3,6 +3,7 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.InferenceEngine;
 import dev.lorastream.worker.engine.InvalidTaskException;
@@ -12,13 +13,17 @@ import java.util.List;
 /**
  * Builds the engine's {@link GenerationTask} from a decoded request: the prompt text tokenized by
  * the engine (or the given prompt token ids), the generation parameters copied. Requests that
- * cannot become a task (no request id, no prompt, an illegal reply topic) fail with an
- * {@link InvalidTaskException} naming the field; the engine's own checks come after.
+ * cannot become a task (no request id, no prompt, an illegal reply topic or one the cluster does not
+ * have) fail with an {@link InvalidTaskException} naming the field; the engine's own checks come after.
  */
 public final class TaskFactory {
     private final InferenceEngine engine;
+    private final TopicDirectory topics;
 
-    public TaskFactory(InferenceEngine engine) { this.engine = engine; }
+    public TaskFactory(InferenceEngine engine, TopicDirectory topics) {
+        this.engine = engine;
+        this.topics = topics;
+    }
 
     public GenerationTask create(InferenceRequest request) throws InvalidTaskException {
         if (request.getRequestId() == null || request.getRequestId().isBlank()) {
@@ -28,6 +33,11 @@ public final class TaskFactory {
         if (replyTopic != null && !ResponseFactory.isLegalTopicName(replyTopic)) {
             throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "reply_topic",
                     "reply_topic '" + replyTopic + "' is not a legal Kafka topic name");
+        }
+        if (replyTopic != null && !topics.exists(replyTopic)) {
+            throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "reply_topic",
+                    "reply_topic '" + replyTopic + "' does not exist on the cluster; create it, or leave reply_topic unset to be answered on "
+                            + dev.lorastream.schemas.topic.Topics.RESPONSES);
         }
         GenerationParams p = request.getParams();
         if (p == null) throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "params", "params are missing");

@@ -1,6 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
@@ -21,4 +22,7 @@ public interface WorkerClients {
 
     /** Plain producer for heartbeats. */
     Producer<String, SpecificRecord> statusProducer();
+
+    /** Which topics exist, for the reply topics requests name; mock clients trust every name. */
+    default TopicDirectory topics() { return TopicDirectory.TRUSTING; }
 }

@@ -8,6 +8,7 @@ import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.registry.InMemorySchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.testing.FakeEngine;
 import dev.lorastream.worker.testing.Requests;
@@ -33,8 +34,10 @@ class BatchProcessorTest {
     private final FakeEngine engine = new FakeEngine();
     private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     private final WorkerMetrics metrics = new WorkerMetrics();
-    private final BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
-            new ResponseFactory("w-1", clock), new AttributionFactory("w-1", engine, clock), new DeadLetters(clock),
+    /** The cluster has every topic but {@code gone.replies}. */
+    private final TopicDirectory topics = new TopicDirectory(topic -> !topic.equals("gone.replies"), clock, () -> { });
+    private final BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine, topics),
+            new ResponseFactory("w-1", clock, topics), new AttributionFactory("w-1", engine, clock), new DeadLetters(clock),
             new GenerationRunner(engine, 3, new Backoff(Duration.ZERO, Duration.ZERO)), 3, clock, metrics);
     private long offset;
 
@@ -167,6 +170,25 @@ class BatchProcessorTest {
 
         assertThat(out.records()).filteredOn(r -> r.value() instanceof InferenceResponse)
                 .extracting(ProducerRecord::topic).containsExactly("client-42.replies");
+    }
+
+    @Test
+    void aReplyTopicTheClusterDoesNotHaveIsAnsweredOnTheDefaultTopicWithoutGenerating() throws Exception {
+        InferenceRequest request = Requests.request("g-1", "dermatology", "x").setReplyTopic("gone.replies").build();
+
+        OutputBatch out = processor.process(List.of(record(request)));
+
+        assertThat(engine.batchSizes()).isEmpty();
+        assertThat(out.records()).extracting(ProducerRecord::topic).doesNotContain("gone.replies");
+        List<InferenceResponse> responses = values(out, Topics.RESPONSES, InferenceResponse.class);
+        assertThat(responses).singleElement().satisfies(r -> {
+            assertThat(r.getStatus()).isEqualTo(ResponseStatus.ERROR);
+            assertThat(r.getError().getCode()).isEqualTo(ErrorCode.INVALID_REQUEST.name());
+            assertThat(r.getError().getField()).isEqualTo("reply_topic");
+            assertThat(r.getError().getMessage()).contains("'gone.replies' does not exist");
+        });
+        assertThat(values(out, Topics.DLQ, DeadLetter.class)).singleElement()
+                .satisfies(d -> assertThat(d.getField()).isEqualTo("reply_topic"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.registry.InMemorySchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.testing.ManualEngine;
 import dev.lorastream.worker.testing.Requests;
@@ -47,8 +48,8 @@ class ContinuousPollLoopTest {
 
     private BatchProcessor processor() {
         Clock clock = Clock.systemUTC();
-        return new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
-                new ResponseFactory("w", clock), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
+        return new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine, TopicDirectory.TRUSTING),
+                new ResponseFactory("w", clock, TopicDirectory.TRUSTING), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
                 new GenerationRunner(engine, ATTEMPTS, new Backoff(Duration.ZERO, Duration.ZERO)), MAX_BATCH, clock, metrics);
     }
 

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.registry.InMemorySchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.testing.FakeEngine;
 import dev.lorastream.worker.testing.Requests;
@@ -45,8 +46,8 @@ class PollLoopTest {
     @BeforeEach
     void setUp() {
         Clock clock = Clock.systemUTC();
-        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine),
-                new ResponseFactory("w", clock), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
+        BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine, TopicDirectory.TRUSTING),
+                new ResponseFactory("w", clock, TopicDirectory.TRUSTING), new AttributionFactory("w", engine, clock), new DeadLetters(clock),
                 new GenerationRunner(engine, 2, new Backoff(Duration.ZERO, Duration.ZERO)), 4, clock, metrics);
         loop = new PollLoop(consumer, this::nextProducer, processor, engine, metrics, Duration.ofMillis(10),
                 new Backoff(Duration.ofMillis(1), Duration.ofMillis(2)));

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.Timings;
+import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.engine.Generation;
 import dev.lorastream.worker.testing.Requests;
@@ -20,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ResponseFactoryTest {
     private static final Instant SUBMITTED = Instant.parse("2026-01-01T00:00:00Z");
     private static final Instant NOW = SUBMITTED.plusMillis(900);
-    private final ResponseFactory responses = new ResponseFactory("worker-7", Clock.fixed(NOW, ZoneOffset.UTC));
+    private final ResponseFactory responses = new ResponseFactory("worker-7", Clock.fixed(NOW, ZoneOffset.UTC),
+            new TopicDirectory(topic -> !topic.equals("gone.replies"), Clock.systemUTC(), () -> { }));
 
     @Test
     void aServedRequestGetsTextTokensCountsFinishReasonTimingsAndItsAttributes() {
@@ -62,10 +64,11 @@ class ResponseFactoryTest {
     }
 
     @Test
-    void theAnswerGoesToTheReplyTopicWhenThereIsALegalOne() {
-        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").build())).isEqualTo(Topics.RESPONSES);
-        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").setReplyTopic("my.replies").build())).isEqualTo("my.replies");
-        assertThat(ResponseFactory.topicFor(Requests.request("a", null, "x").setReplyTopic("bad topic!").build())).isEqualTo(Topics.RESPONSES);
+    void theAnswerGoesToTheReplyTopicWhenThereIsALegalOneTheClusterHas() {
+        assertThat(responses.topicFor(Requests.request("a", null, "x").build())).isEqualTo(Topics.RESPONSES);
+        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("my.replies").build())).isEqualTo("my.replies");
+        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("bad topic!").build())).isEqualTo(Topics.RESPONSES);
+        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("gone.replies").build())).isEqualTo(Topics.RESPONSES);
     }
 
     @Test

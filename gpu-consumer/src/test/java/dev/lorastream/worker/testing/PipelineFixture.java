@@ -82,6 +82,14 @@ public final class PipelineFixture {
         return WorkerConfig.from(raw);
     }
 
+    /** The names of the topics on the cluster. */
+    public java.util.Set<String> topicNames() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers()))) {
+            return admin.listTopics().names().get();
+        }
+    }
+
     /** The current end offsets (last stable offsets) of every partition of a topic. */
     public Map<TopicPartition, Long> endOffsets(String topic) {
         try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {

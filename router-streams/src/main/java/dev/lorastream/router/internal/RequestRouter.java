@@ -76,7 +76,8 @@ public final class RequestRouter extends ContextualProcessor<byte[], byte[], Str
         }
         context().forward(record.withKey(requestId != null ? requestId : source.keyText()).withValue((Object) letter), deadLetterSink);
         if (requestId != null) {
-            boolean ownTopicUsable = RequestValidator.replyTopicProblem(request.getReplyTopic()).isEmpty();
+            // the caller's own topic, unless it is what was wrong (illegal, reserved, or not on the cluster)
+            boolean ownTopicUsable = violations.stream().noneMatch(v -> "reply_topic".equals(v.field()));
             String topic = request.getReplyTopic() != null && ownTopicUsable ? request.getReplyTopic() : Topics.RESPONSES;
             var response = Rejections.errorResponse(request, primary, reason, now);
             context().forward(record.withKey(requestId).withValue((Object) new AddressedResponse(topic, response)), replySink);
