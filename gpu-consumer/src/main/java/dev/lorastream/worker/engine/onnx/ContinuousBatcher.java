@@ -386,6 +386,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     private void fail(List<Sequence> sequences, RuntimeException cause) {
+        if (sequences.isEmpty()) return;
         log.warn("{} request(s) failed: {}", sequences.size(), cause.getMessage());
         for (Sequence s : sequences) {
             release(s);
