@@ -110,13 +110,19 @@ class EngineLifecycleTest {
         }
     }
 
+    private static final int[] PROBE_PROMPT = {1, 30, 31, 32, 33};
+
+    /** Six greedy tokens after the probe prompt, end of sequence ignored. */
+    private int[] freeTokens() {
+        try (OnnxLoraEngine engine = open(4)) {
+            return engine.generate(List.of(TestModels.greedy("probe", null, PROBE_PROMPT, 6))).getFirst().tokenIds();
+        }
+    }
+
     @Test
     void generationStopsAtEosUnlessIgnoreEosIsSet() throws Exception {
-        int[] prompt = {1, 30, 31, 32, 33};
-        int[] free;
-        try (OnnxLoraEngine engine = open(4)) {
-            free = engine.generate(List.of(TestModels.greedy("probe", null, prompt, 6))).getFirst().tokenIds();
-        }
+        int[] prompt = PROBE_PROMPT;
+        int[] free = freeTokens();
         int eos = free[2];
         int stop = 0;
         while (free[stop] != eos) stop++;
@@ -137,11 +143,8 @@ class EngineLifecycleTest {
 
     @Test
     void generationAlsoStopsAtTheExtraStopIdsOfGenerationConfig() throws Exception {
-        int[] prompt = {1, 30, 31, 32, 33};
-        int[] free;
-        try (OnnxLoraEngine engine = open(4)) {
-            free = engine.generate(List.of(TestModels.greedy("probe", null, prompt, 6))).getFirst().tokenIds();
-        }
+        int[] prompt = PROBE_PROMPT;
+        int[] free = freeTokens();
         int configEos = backbone.spec().eosId(), endOfTurn = free[2];
         int stop = 0;
         while (free[stop] != configEos && free[stop] != endOfTurn) stop++;
