@@ -3,6 +3,7 @@ package dev.lorastream.router;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 
@@ -20,8 +21,6 @@ import java.util.regex.Pattern;
 public final class RequestValidator {
     public static final int MAX_REQUEST_ID_CHARS = 256;
     public static final Pattern ADAPTER_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-    /** Kafka's rule for topic names: 1 to 249 of [a-zA-Z0-9._-], and neither "." nor "..". */
-    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private final int maxPromptChars;
     private final int maxPromptTokenIds;
@@ -70,7 +69,7 @@ public final class RequestValidator {
     public static Optional<String> replyTopicProblem(String topic) {
         if (topic == null) return Optional.empty();
         String reason = null;
-        if (!TOPIC_NAME.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+        if (!ConfigChecks.isTopicName(topic)) {
             reason = "'" + abbreviate(topic) + "' is not a legal Kafka topic name (1 to 249 of [a-zA-Z0-9._-], not '.' or '..')";
         } else if (topic.startsWith("__")) {
             reason = "'" + topic + "' is reserved for Kafka's internal topics";

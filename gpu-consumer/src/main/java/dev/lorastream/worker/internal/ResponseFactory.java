@@ -5,6 +5,7 @@ import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.Timings;
+import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.engine.Generation;
@@ -14,7 +15,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** Builds the {@link InferenceResponse} of a request: generated text, or an error with code, field and message. */
 public final class ResponseFactory {
@@ -28,20 +28,13 @@ public final class ResponseFactory {
         this.topics = topics;
     }
 
-    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-
     /**
      * Where the caller wants the answer: its reply topic, or inference.responses when it has none, or
      * one that is not a legal name or does not exist on the cluster (the error that says so goes there).
      */
     public String topicFor(InferenceRequest request) {
         String reply = request.getReplyTopic();
-        return reply == null || !isLegalTopicName(reply) || !topics.exists(reply) ? Topics.RESPONSES : reply;
-    }
-
-    /** Whether Kafka accepts this as a topic name. */
-    public static boolean isLegalTopicName(String name) {
-        return TOPIC_NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
+        return reply == null || !ConfigChecks.isTopicName(reply) || !topics.exists(reply) ? Topics.RESPONSES : reply;
     }
 
     /**

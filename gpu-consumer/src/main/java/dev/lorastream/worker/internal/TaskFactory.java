@@ -3,6 +3,7 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.worker.engine.GenerationTask;
 import dev.lorastream.worker.engine.InferenceEngine;
@@ -30,7 +31,7 @@ public final class TaskFactory {
             throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "request_id", "request_id is empty");
         }
         String replyTopic = request.getReplyTopic();
-        if (replyTopic != null && !ResponseFactory.isLegalTopicName(replyTopic)) {
+        if (replyTopic != null && !ConfigChecks.isTopicName(replyTopic)) {
             throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "reply_topic",
                     "reply_topic '" + replyTopic + "' is not a legal Kafka topic name");
         }
