@@ -1,5 +1,7 @@
 package dev.lorastream.gpu;
 
+import dev.lorastream.worker.engine.onnx.CudaRuntimeLibrary;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -21,15 +23,7 @@ final class DeviceMemoryInfo {
         if (!provider.startsWith("cuda")) return -1;
         try {
             if (memGetInfo == null) {
-                SymbolLookup lib = null;
-                for (String name : new String[] {"libcudart.so.13", "libcudart.so.12", "libcudart.so"}) {
-                    try {
-                        lib = SymbolLookup.libraryLookup(name, Arena.global());
-                        break;
-                    } catch (IllegalArgumentException e) {
-                        // next
-                    }
-                }
+                SymbolLookup lib = CudaRuntimeLibrary.find().orElse(null);
                 if (lib == null) return -1;
                 memGetInfo = Linker.nativeLinker().downcallHandle(lib.find("cudaMemGetInfo").orElseThrow(),
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.lorastream.worker.engine.graph.OnnxGraphBuilder;
+import dev.lorastream.worker.engine.onnx.CudaRuntimeLibrary;
 import dev.lorastream.worker.engine.graph.OnnxModelWriter;
 
 import java.lang.foreign.Arena;
@@ -316,16 +317,7 @@ final class DeviceProbe {
         final MethodHandle memcpy, malloc, free, mallocHost, freeHost, sync;
 
         Cudart(Linker linker) {
-            SymbolLookup lib = null;
-            for (String name : new String[] {"libcudart.so.13", "libcudart.so.12", "libcudart.so"}) {
-                try {
-                    lib = SymbolLookup.libraryLookup(name, Arena.global());
-                    break;
-                } catch (IllegalArgumentException e) {
-                    // next
-                }
-            }
-            if (lib == null) throw new IllegalStateException("libcudart not found on LD_LIBRARY_PATH");
+            SymbolLookup lib = CudaRuntimeLibrary.find().orElseThrow(() -> new IllegalStateException("libcudart not found on LD_LIBRARY_PATH"));
             memcpy = linker.downcallHandle(lib.find("cudaMemcpy").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
             malloc = linker.downcallHandle(lib.find("cudaMalloc").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
             free = linker.downcallHandle(lib.find("cudaFree").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));

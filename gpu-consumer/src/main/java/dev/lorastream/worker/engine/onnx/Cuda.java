@@ -40,17 +40,8 @@ final class Cuda {
         if (c != null) return c;
         synchronized (Cuda.class) {
             if (instance == null) {
-                SymbolLookup lib = null;
-                for (String name : new String[] {"libcudart.so.13", "libcudart.so.12", "libcudart.so"}) {
-                    try {
-                        lib = SymbolLookup.libraryLookup(name, Arena.global());
-                        break;
-                    } catch (IllegalArgumentException e) {
-                        // next
-                    }
-                }
-                if (lib == null) throw new IllegalStateException("libcudart (.so.13 or .so.12) is not on LD_LIBRARY_PATH; the engine needs it for device-resident tensors");
-                instance = new Cuda(lib);
+                instance = new Cuda(CudaRuntimeLibrary.find().orElseThrow(() -> new IllegalStateException(
+                        "libcudart (.so.13 or .so.12) is not on LD_LIBRARY_PATH; the engine needs it for device-resident tensors")));
             }
             return instance;
         }
