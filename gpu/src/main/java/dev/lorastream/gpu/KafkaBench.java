@@ -114,7 +114,7 @@ final class KafkaBench {
             raw.put("adapter.dir", adapterDir.toString());
             raw.put("max.batch.size", batch);
             raw.put("max.poll.records", batch);
-            WorkerConfig config = WorkerConfig.from(raw); // poll.timeout.ms as configured by default: the worker polls every 2 ms while requests decode
+            WorkerConfig config = WorkerConfig.from(raw); // poll.timeout.ms as by default: while requests decode the worker polls with PollLoop's short busy timeout
             m.put("worker_poll_timeout_ms", config.pollTimeout().toMillis());
             WorkerClients clients = new WorkerClients() {
                 @Override public SchemaRegistryClient registry() { return registry; }
@@ -147,8 +147,8 @@ final class KafkaBench {
                     List<Map<String, Object>> kafkaRuns = new ArrayList<>(), directRuns = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
                         List<GenerationTask> t = renamed(tasks, "r" + round + "-");
-                        for (boolean kafkaFirst : new boolean[] {round % 2 == 1, round % 2 == 0}) {
-                            if (kafkaFirst) {
+                        for (boolean throughKafka : new boolean[] {round % 2 == 1, round % 2 == 0}) {
+                            if (throughKafka) {
                                 Map<String, Object> k = client.pass(t, sc.inFlight(), Duration.ofMinutes(10));
                                 kafkaLat.add((double[]) k.remove("latencies"));
                                 kafkaRuns.add(k);
@@ -210,7 +210,7 @@ final class KafkaBench {
 
     /** Every distinct adapter of the streams loaded once (one-token requests, a batch at a time); returns how many. */
     static int warmAdapters(OnnxLoraEngine engine, java.util.Collection<List<GenerationTask>> streams, int batch) {
-        java.util.LinkedHashMap<String, GenerationTask> firstOf = new java.util.LinkedHashMap<>();
+        LinkedHashMap<String, GenerationTask> firstOf = new LinkedHashMap<>();
         for (List<GenerationTask> s : streams) for (GenerationTask t : s) firstOf.putIfAbsent(t.adapterId(), t);
         List<GenerationTask> one = new ArrayList<>();
         for (GenerationTask t : firstOf.values()) {

@@ -2,6 +2,7 @@ package dev.lorastream.worker.engine.lora;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -72,16 +73,13 @@ final class ContentHashes {
     private static List<Object> attributes(Path dir, String[] files) {
         List<Object> out = new ArrayList<>(files.length * 3);
         for (String name : files) {
-            Path p = dir.resolve(name);
-            if (!Files.exists(p)) {
-                out.add("absent:" + name);
-                continue;
-            }
             try {
-                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                BasicFileAttributes a = Files.readAttributes(dir.resolve(name), BasicFileAttributes.class);
                 out.add(a.size());
                 out.add(a.lastModifiedTime());
                 out.add(Objects.requireNonNullElse(a.fileKey(), name));
+            } catch (NoSuchFileException e) {
+                out.add("absent:" + name);
             } catch (IOException e) {
                 return null;
             }
