@@ -2,7 +2,7 @@ package dev.lorastream.worker;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.worker.internal.WorkerMetrics;
 
 import java.io.IOException;

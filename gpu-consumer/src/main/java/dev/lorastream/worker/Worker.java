@@ -2,8 +2,8 @@ package dev.lorastream.worker;
 
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicDirectory;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.ModelInfo;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.ModelInfo;
 import dev.lorastream.worker.internal.AttributionFactory;
 import dev.lorastream.worker.internal.Backoff;
 import dev.lorastream.worker.internal.BatchProcessor;

@@ -1,7 +1,7 @@
 package dev.lorastream.worker;
 
-import dev.lorastream.worker.engine.EngineConfig;
-import dev.lorastream.worker.engine.cache.CacheConfig;
+import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.adapters.cache.CacheConfig;
 import org.apache.kafka.common.config.ConfigException;
 
 import java.net.InetAddress;

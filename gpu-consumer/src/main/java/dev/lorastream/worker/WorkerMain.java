@@ -1,7 +1,7 @@
 package dev.lorastream.worker;
 
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

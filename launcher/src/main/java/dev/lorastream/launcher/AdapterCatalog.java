@@ -6,7 +6,7 @@ import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.Contributor;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.InferenceEngine;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;

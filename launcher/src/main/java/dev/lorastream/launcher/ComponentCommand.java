@@ -8,7 +8,7 @@ import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.MetricsEndpoint;
 import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.WorkerConfig;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.InferenceEngine;
 
 import java.nio.file.Path;
 import java.util.ArrayDeque;

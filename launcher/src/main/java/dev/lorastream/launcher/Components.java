@@ -11,8 +11,8 @@ import dev.lorastream.sink.SinkConfig;
 import dev.lorastream.worker.ConfigKey;
 import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.WorkerConfig;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
 
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -1,11 +1,11 @@
 package dev.lorastream.launcher;
 
-import dev.lorastream.worker.engine.EngineConfig;
-import dev.lorastream.worker.engine.Generation;
-import dev.lorastream.worker.engine.GenerationTask;
-import dev.lorastream.worker.engine.InvalidTaskException;
-import dev.lorastream.worker.engine.lora.AdapterValidationException;
-import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.adapters.AdapterValidationException;
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
 
 import java.io.IOException;
 import java.io.PrintStream;

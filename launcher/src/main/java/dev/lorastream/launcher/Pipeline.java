@@ -37,7 +37,6 @@ public final class Pipeline {
             switch (command) {
                 case "submit": return dev.lorastream.ingest.SubmitCommand.run(rest);
                 case "generate": return GenerateCommand.run(rest);
-                case "bench-cpu": return BenchCpuCommand.run(rest);
                 default: break;
             }
             Set<String> valued = COMMANDS.get(command);
@@ -72,7 +71,7 @@ public final class Pipeline {
                   submit    send one request and print its response (--adapter, --prompt, --max-new-tokens, ...)
                   report    print usage per adapter, tenant and data contributor from the sink's store
                   generate  one greedy generation on the local engine, no Kafka (--model, --adapter, --prompt | --prompt-ids, --max-new-tokens, --ignore-eos)
-                  bench-cpu the engine's CPU benchmark on seeded random models, no Kafka (--out DIR: write cpu.md and cpu.json there; --quick: seconds, a harness check)
+                  bench-cpu the engine's CPU benchmark (run by ./pipeline from the bench module, which no production artifact contains)
                   router | worker | sink | http   run one component against an existing cluster
                 options shared by all Kafka-facing commands:
                   --bootstrap-servers HOST:PORT   an existing Kafka cluster (default for demo/up: an embedded broker)

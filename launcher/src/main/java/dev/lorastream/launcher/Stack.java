@@ -13,10 +13,10 @@ import dev.lorastream.sink.AttributionSink;
 import dev.lorastream.worker.MetricsEndpoint;
 import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.WorkerConfig;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.cache.CacheConfig;
-import dev.lorastream.worker.engine.onnx.OnnxLoraEngine;
-import dev.lorastream.worker.engine.demo.DemoModels;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.adapters.cache.CacheConfig;
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.demo.DemoModels;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

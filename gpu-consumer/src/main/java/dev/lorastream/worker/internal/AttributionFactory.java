@@ -4,8 +4,8 @@ import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.Contributor;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.Generation;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.InferenceEngine;
 
 import java.time.Clock;
 import java.util.List;

@@ -2,10 +2,10 @@ package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
-import dev.lorastream.worker.engine.Generation;
-import dev.lorastream.worker.engine.GenerationTask;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.InvalidTaskException;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.InvalidTaskException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

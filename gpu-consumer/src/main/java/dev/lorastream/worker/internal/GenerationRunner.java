@@ -1,8 +1,8 @@
 package dev.lorastream.worker.internal;
 
-import dev.lorastream.worker.engine.Generation;
-import dev.lorastream.worker.engine.GenerationTask;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InferenceEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

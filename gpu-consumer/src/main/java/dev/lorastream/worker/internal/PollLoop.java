@@ -1,7 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.InferenceEngine;
+import dev.lorastream.engine.InferenceEngine;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

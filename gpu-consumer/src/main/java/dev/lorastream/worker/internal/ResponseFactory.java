@@ -8,7 +8,7 @@ import dev.lorastream.schemas.Timings;
 import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.engine.Generation;
 
 import java.time.Clock;
 import java.time.Instant;

@@ -5,9 +5,9 @@ import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
-import dev.lorastream.worker.engine.GenerationTask;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.InvalidTaskException;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.InvalidTaskException;
 
 import java.util.List;
 

@@ -3,7 +3,7 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.Contributor;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.engine.Generation;
 import dev.lorastream.worker.testing.FakeEngine;
 import dev.lorastream.worker.testing.Requests;
 import org.junit.jupiter.api.Test;

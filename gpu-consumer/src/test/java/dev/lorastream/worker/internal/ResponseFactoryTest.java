@@ -6,7 +6,7 @@ import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.Timings;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.worker.engine.Generation;
+import dev.lorastream.engine.Generation;
 import dev.lorastream.worker.testing.Requests;
 import org.junit.jupiter.api.Test;
 

@@ -1,11 +1,11 @@
 package dev.lorastream.worker.testing;
 
-import dev.lorastream.worker.engine.ContributorShare;
-import dev.lorastream.worker.engine.Generation;
-import dev.lorastream.worker.engine.GenerationTask;
-import dev.lorastream.worker.engine.InferenceEngine;
-import dev.lorastream.worker.engine.InvalidTaskException;
-import dev.lorastream.worker.engine.ModelInfo;
+import dev.lorastream.engine.ContributorShare;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.ModelInfo;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

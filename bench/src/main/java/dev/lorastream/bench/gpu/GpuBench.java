@@ -1,0 +1,548 @@
+package dev.lorastream.bench.gpu;
+
+import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.adapters.cache.AdapterCache;
+import dev.lorastream.engine.adapters.cache.CacheConfig;
+import dev.lorastream.engine.demo.RandomModels;
+import dev.lorastream.engine.adapters.AdapterBank;
+import dev.lorastream.engine.model.ModelConfig;
+import dev.lorastream.engine.model.Projection;
+import dev.lorastream.engine.model.SafetensorsWriter;
+import dev.lorastream.engine.model.WeightNames;
+import dev.lorastream.engine.scheduler.ContinuousBatcher;
+import dev.lorastream.engine.runtime.DecoderSession;
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+
+/**
+ * {@code gpu-check bench}: the issue's GPU benchmark, as far as it goes. A random backbone of
+ * Llama-3.2-1B shape (generated here, float16 safetensors; nothing downloaded) with rank-16 q,k,v,o
+ * adapters; the engine on CUDA in fp16 with the LoRA bank and KV cache in device memory.
+ * <ol>
+ *   <li>decode tokens/s at batch 32 (128-token prompts, 128 new tokens, EOS ignored): every row on
+ *       the backbone, every row on one adapter, 32 distinct adapters
+ *       ({@code multi_adapter_ratio} = distinct ÷ backbone-only);</li>
+ *   <li>cold adapter load from host memory into a free bank slot, against the host-to-device
+ *       bandwidth measured in the same run ({@code cold_load_vs_bound} = measured ÷ (bytes ÷
+ *       pinned bandwidth)); and from the store (parse, validate, pack, copy);</li>
+ *   <li>(item 2, {@link ManyAdapters#sustained}) sustained tokens/s over 1,000 adapters of Zipf(1.0)
+ *       popularity through a bank smaller than the working set vs 5 adapters, hit rates per tier
+ *       ({@code many_adapters_ratio});</li>
+ *   <li>(item 4, {@link ManyAdapters#dedicated}) one dedicated merged-weights model per adapter, loaded on
+ *       demand within the same device budget, at 3, 10 and 100 adapters ({@code vs_naive_100});</li>
+ *   <li>(item 5, {@link KafkaBench}) end to end through an in-process Kafka broker and a {@code Worker} on the
+ *       same engine, 1,000 Zipf adapters, vs the same stream on {@code engine.submit} ({@code kafka_overhead_p50_ms}).</li>
+ * </ol>
+ * {@code --items 1,2,3,4,5} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG.
+ * Writes {@code gpu-bench.json}. {@code --shape tiny --provider cpu} runs the same code in seconds (tests).
+ */
+final class GpuBench {
+    /** Llama-3.2-1B's shape (tied embeddings, vocab 128256, RoPE theta 500000). */
+    static final RandomModels.BackboneSpec LLAMA_1B = new RandomModels.BackboneSpec("llama", "bench-llama-3.2-1b", 2048, 16, 32, 8, 8192,
+            128256, 131072, 500000.0, 1e-5, true, false, 128000, 128001);
+    static final RandomModels.BackboneSpec TINY = new RandomModels.BackboneSpec("llama", "bench-tiny", 64, 2, 4, 2, 128,
+            512, 1024, 10000.0, 1e-5, true, false, 1, 2);
+    static final List<String> TARGETS = List.of("q_proj", "k_proj", "v_proj", "o_proj");
+
+    private GpuBench() {}
+
+    static int run(Map<String, String> o) throws Exception {
+        Path out = Path.of(o.getOrDefault("out", "gpu-bench-out"));
+        Path work = Path.of(o.getOrDefault("work", Path.of(System.getProperty("java.io.tmpdir"), "lorastream-gpu-bench").toString()));
+        String provider = o.getOrDefault("provider", "cuda");
+        String precision = o.getOrDefault("precision", "fp16");
+        RandomModels.BackboneSpec spec = o.getOrDefault("shape", "llama-3.2-1b").equals("tiny") ? TINY : LLAMA_1B;
+        int batch = Integer.parseInt(o.getOrDefault("batch", "32"));
+        int promptLen = Integer.parseInt(o.getOrDefault("prompt", "128"));
+        int newTokens = Integer.parseInt(o.getOrDefault("new-tokens", "128"));
+        int rank = Integer.parseInt(o.getOrDefault("rank", "16"));
+        int repeats = Integer.parseInt(o.getOrDefault("repeats", "2"));
+        int cold = Integer.parseInt(o.getOrDefault("cold", "8"));
+        int profileSteps = Integer.parseInt(o.getOrDefault("profile-steps", "8"));
+        int many = Integer.parseInt(o.getOrDefault("many", "1000"));
+        int few = Integer.parseInt(o.getOrDefault("few", "5"));
+        int slots = Math.max(Integer.parseInt(o.getOrDefault("slots", "48")), batch + cold + 2);
+        int hostSlots = Integer.parseInt(o.getOrDefault("host-slots", "256"));
+        int streamRequests = Integer.parseInt(o.getOrDefault("stream-requests", "160"));
+        int streamRounds = Integer.parseInt(o.getOrDefault("stream-rounds", "1"));
+        int[] dedicatedCounts = java.util.Arrays.stream(o.getOrDefault("dedicated-counts", "3,10,100").split(",")).filter(x -> !x.isBlank())
+                .mapToInt(Integer::parseInt).toArray();
+        int dedicatedRequests = Integer.parseInt(o.getOrDefault("dedicated-requests", "64"));
+        long dedicatedCapMs = Long.parseLong(o.getOrDefault("dedicated-cap-ms", "40000"));
+        int kafkaRequests = Integer.parseInt(o.getOrDefault("kafka-requests", "256"));
+        int kafkaInFlight = Integer.parseInt(o.getOrDefault("kafka-in-flight", String.valueOf(batch)));
+        int kafkaPartitions = Integer.parseInt(o.getOrDefault("kafka-partitions", "4"));
+        int kafkaRounds = Integer.parseInt(o.getOrDefault("kafka-rounds", "2"));
+        String eviction = o.getOrDefault("eviction", CacheConfig.DEFAULT_POLICY);
+        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4,5").split(","));
+        Files.createDirectories(out);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("runtime", GpuCheck.runtimeFacts());
+        Map<String, Object> setup = new LinkedHashMap<>();
+        r.put("setup", setup);
+        setup.put("provider", provider);
+        setup.put("precision", precision);
+        setup.put("shape", shape(spec));
+        setup.put("adapters", batch + " distinct (+" + cold + " for cold loads), rank " + rank + " on " + String.join(",", TARGETS));
+        setup.put("batch", batch);
+        setup.put("prompt_tokens", promptLen);
+        setup.put("new_tokens", newTokens);
+        setup.put("ignore_eos", true);
+        setup.put("repeats", repeats);
+        List<String> errors = new ArrayList<>();
+        r.put("errors", errors);
+        int code = 0;
+        try {
+            if (provider.equals("cuda")) r.put("h2d_bandwidth", bandwidth());
+            List<String> ids = new ArrayList<>(), coldIds = new ArrayList<>();
+            for (int i = 0; i < batch; i++) ids.add(String.format(Locale.ROOT, "a%02d", i));
+            for (int i = 0; i < cold; i++) ids.add("cold" + i);
+            for (int i = 0; i < cold; i++) coldIds.add("cold" + i);
+            List<String> manyIds = new ArrayList<>();
+            boolean manyItems = items.contains("2") || items.contains("4") || items.contains("5");
+            for (int i = 0; manyItems && i < many; i++) manyIds.add(String.format(Locale.ROOT, "z%04d", i));
+            long t0 = System.nanoTime();
+            Path backbone = writeBackbone(work.resolve("backbone-" + spec.name()), spec, 7);
+            Path adapters = writeAdapters(work.resolve("adapters-" + spec.name() + "-r" + rank), spec, ids, rank);
+            setup.put("model_write_ms", GpuCheck.ms(System.nanoTime() - t0));
+            t0 = System.nanoTime();
+            writeAdapters(adapters, spec, manyIds, rank, 5000L);
+            setup.put("many_adapters_write_ms", GpuCheck.ms(System.nanoTime() - t0));
+            setup.put("many_adapters", manyIds.size() + " distinct PEFT adapters (float32 safetensors, each its own seed), z0000..");
+            System.out.println("bench: model and " + (ids.size() + manyIds.size()) + " adapters ready in " + setup.get("model_write_ms") + " + "
+                    + setup.get("many_adapters_write_ms") + " ms");
+
+            ModelConfig model = ModelConfig.read(backbone);
+            long slot32 = AdapterBank.slotBytes(model, rank);
+            CacheConfig cache = CacheConfig.ofBytes(slot32 * slots, slot32 * Math.max(hostSlots, slots)).withPolicy(eviction);
+            setup.put("cache", Map.of("device_slots", slots, "host_slots", Math.max(hostSlots, slots), "eviction", eviction));
+            EngineConfig config = new EngineConfig(backbone, adapters, provider, batch).withMaxLoraRank(rank).withPrecision(precision)
+                    .withMaxNewTokensLimit(Math.max(newTokens, profileSteps + 1));
+            if (provider.startsWith("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
+            t0 = System.nanoTime();
+            try (OnnxLoraEngine engine = OnnxLoraEngine.open(config, cache)) {
+                setup.put("engine_open_ms", GpuCheck.ms(System.nanoTime() - t0));
+                setup.put("bank", Map.of("memory", engine.bank().memory().kind().name(), "slots", engine.bank().slotCount(),
+                        "ranks", ranks(engine.bank()), "bytes", engine.bank().sizeBytes(), "slot_bytes", engine.bank().layout().slotBytes(model)));
+                System.out.println("bench: engine open in " + setup.get("engine_open_ms") + " ms, bank " + setup.get("bank"));
+                Random rnd = new Random(42);
+                List<int[]> prompts = new ArrayList<>();
+                for (int i = 0; i < batch; i++) prompts.add(prompt(rnd, spec, promptLen));
+                // warm-up: every distinct adapter placed in the bank, kernels chosen
+                long w0 = System.nanoTime();
+                engine.generate(tasks("warm", prompts, ids.subList(0, batch), 4));
+                setup.put("warmup_ms", GpuCheck.ms(System.nanoTime() - w0));
+
+                setup.put("device_bytes_used_after_open", DeviceMemoryInfo.usedBytes(provider));
+                Map<String, Object> cases = new LinkedHashMap<>();
+                if (items.contains("1")) r.put("decode_batch" + batch, cases);
+                List<String> none = new ArrayList<>(), one = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    none.add(null);
+                    one.add(ids.getFirst());
+                }
+                Map<String, List<String>> variants = new LinkedHashMap<>();
+                variants.put("backbone_only", none);
+                variants.put("one_adapter", one);
+                variants.put("distinct_adapters", ids.subList(0, batch));
+                if (items.contains("1")) {
+                    for (Map.Entry<String, List<String>> v : variants.entrySet()) {
+                        cases.put(v.getKey(), decodeCase(engine, v.getKey(), prompts, v.getValue(), newTokens, repeats));
+                    }
+                    double distinct = (double) ((Map<?, ?>) cases.get("distinct_adapters")).get("decode_tokens_per_s");
+                    double base = (double) ((Map<?, ?>) cases.get("backbone_only")).get("decode_tokens_per_s");
+                    r.put("multi_adapter_ratio", GpuCheck.round4(distinct / base));
+                }
+                if (items.contains("3")) r.put("cold_load", coldLoads(engine, model, coldIds, r));
+                if (items.contains("2")) {
+                    long s0 = System.nanoTime();
+                    r.put("many_adapters", ManyAdapters.sustained(engine, manyIds, ids.subList(0, few), spec, batch, promptLen, newTokens,
+                            streamRequests, streamRounds, r));
+                    setup.put("item2_ms", GpuCheck.ms(System.nanoTime() - s0));
+                }
+                if (items.contains("4")) {
+                    long s0 = System.nanoTime();
+                    try {
+                        r.put("dedicated", ManyAdapters.dedicated(engine, work, spec, backbone, rank, 5000L, manyIds, dedicatedCounts, batch, promptLen,
+                                newTokens, dedicatedRequests, dedicatedCapMs, provider, precision, r));
+                    } catch (Throwable t) {
+                        errors.add("item 4: " + GpuCheck.stack(t));
+                        System.out.println("bench: item 4 FAILED: " + t);
+                        code = 1;
+                    }
+                    setup.put("item4_ms", GpuCheck.ms(System.nanoTime() - s0));
+                }
+                if (items.contains("5")) {
+                    try {
+                        r.put("kafka", KafkaBench.run(engine, work, backbone, adapters, manyIds, spec, batch, promptLen, newTokens, kafkaRequests,
+                                kafkaInFlight, kafkaPartitions, kafkaRounds, r));
+                    } catch (Throwable t) {
+                        errors.add("item 5: " + GpuCheck.stack(t));
+                        System.out.println("bench: item 5 FAILED: " + t);
+                        code = 1;
+                    }
+                }
+            }
+            if (profileSteps > 0) {
+                // a second engine with ONNX Runtime's profiler on: where a decode step's time goes
+                Path prefix = work.resolve("ort-profile");
+                System.setProperty(DecoderSession.PROFILE_PROPERTY, prefix.toString());
+                try (OnnxLoraEngine engine = OnnxLoraEngine.open(config, cache)) {
+                    Random rnd = new Random(43);
+                    List<int[]> prompts = new ArrayList<>();
+                    for (int i = 0; i < batch; i++) prompts.add(prompt(rnd, spec, promptLen));
+                    engine.generate(tasks("pw", prompts, ids.subList(0, batch), 2));
+                    engine.generate(tasks("pr", prompts, ids.subList(0, batch), profileSteps + 1));
+                    Path file = Path.of(engine.session().endProfiling());
+                    r.put("profile", profile(file, profileSteps));
+                    Files.deleteIfExists(file);
+                } finally {
+                    System.clearProperty(DecoderSession.PROFILE_PROPERTY);
+                }
+            }
+        } catch (Throwable t) {
+            errors.add(GpuCheck.stack(t));
+            System.out.println("bench FAILED: " + t);
+            code = 1;
+        }
+        Files.write(out.resolve("gpu-bench.json"), GpuCheck.JSON.writeValueAsBytes(r));
+        System.out.println("bench: " + GpuCheck.JSON.writeValueAsString(summary(r)));
+        return code;
+    }
+
+    private static Map<String, Object> summary(Map<String, Object> r) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
+                "kafka_overhead_p50_ms_saturated", "kafka_overhead_p50_ms_transport", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
+        return s;
+    }
+
+    /**
+     * The last {@code steps} runs of an ONNX Runtime profile (decode steps): each run's wall, the
+     * host time spent in its nodes (on CUDA a node's time is its kernel launches, not the kernels),
+     * node count, and the op types that take the most of it.
+     */
+    static Map<String, Object> profile(Path file, int steps) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode events = GpuCheck.JSON.readTree(file.toFile());
+        List<long[]> runs = new ArrayList<>(); // ts, dur
+        for (com.fasterxml.jackson.databind.JsonNode e : events) {
+            if ("model_run".equals(e.path("name").asText())) runs.add(new long[] {e.path("ts").asLong(), e.path("dur").asLong()});
+        }
+        runs.sort(java.util.Comparator.comparingLong(x -> x[0]));
+        List<long[]> last = runs.subList(Math.max(0, runs.size() - steps), runs.size());
+        long[] nodeUs = new long[last.size()], nodes = new long[last.size()];
+        Map<String, Long> byOp = new java.util.TreeMap<>(), byProvider = new java.util.TreeMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode e : events) {
+            if (!"Node".equals(e.path("cat").asText()) || !e.path("name").asText().endsWith("_kernel_time")) continue;
+            long ts = e.path("ts").asLong(), dur = e.path("dur").asLong();
+            for (int i = 0; i < last.size(); i++) {
+                if (ts >= last.get(i)[0] && ts <= last.get(i)[0] + last.get(i)[1]) {
+                    nodeUs[i] += dur;
+                    nodes[i]++;
+                    byOp.merge(e.path("args").path("op_name").asText(), dur, Long::sum);
+                    byProvider.merge(e.path("args").path("provider").asText(), dur, Long::sum);
+                }
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("decode_runs", last.size());
+        m.put("model_run_ms", last.stream().map(x -> GpuCheck.round(x[1] / 1000.0)).toList());
+        m.put("node_host_ms", LongStream.of(nodeUs).mapToObj(x -> GpuCheck.round(x / 1000.0)).toList());
+        m.put("nodes_per_run", nodes.length == 0 ? 0 : nodes[nodes.length - 1]);
+        long total = LongStream.of(nodeUs).sum();
+        List<Map<String, Object>> top = new ArrayList<>();
+        byOp.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(12).forEach(e -> {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("op", e.getKey());
+            t.put("ms_per_run", GpuCheck.round(e.getValue() / 1000.0 / Math.max(1, last.size())));
+            t.put("share", GpuCheck.round4((double) e.getValue() / Math.max(1, total)));
+            top.add(t);
+        });
+        m.put("top_ops", top);
+        Map<String, Object> prov = new LinkedHashMap<>();
+        byProvider.forEach((k, v) -> prov.put(k, GpuCheck.round(v / 1000.0 / Math.max(1, last.size()))));
+        m.put("ms_per_run_by_provider", prov);
+        System.out.println("bench: profile " + m);
+        return m;
+    }
+
+    static Map<String, Object> shape(RandomModels.BackboneSpec s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("hidden", s.hidden());
+        m.put("layers", s.layers());
+        m.put("heads", s.heads());
+        m.put("kv_heads", s.kvHeads());
+        m.put("intermediate", s.intermediate());
+        m.put("vocab", s.vocab());
+        m.put("tied_embeddings", s.tieEmbeddings());
+        long params = (long) s.vocab() * s.hidden() * (s.tieEmbeddings() ? 1 : 2) + s.hidden();
+        for (Projection p : Projection.values()) params += (long) s.layers() * s.in(p) * s.out(p);
+        params += 2L * s.layers() * s.hidden();
+        m.put("parameters", params);
+        return m;
+    }
+
+    private static Map<String, Integer> ranks(AdapterBank bank) {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (Projection p : Projection.values()) m.put(p.moduleName(), bank.rank(p));
+        return m;
+    }
+
+    private static int[] prompt(Random rnd, RandomModels.BackboneSpec spec, int len) {
+        int[] p = new int[len];
+        p[0] = spec.bosId();
+        for (int i = 1; i < len; i++) p[i] = 3 + rnd.nextInt(Math.min(spec.vocab(), 128000) - 3);
+        return p;
+    }
+
+    private static List<GenerationTask> tasks(String prefix, List<int[]> prompts, List<String> adapters, int newTokens) {
+        List<GenerationTask> t = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            t.add(new GenerationTask(prefix + i, adapters.get(i), prompts.get(i), newTokens, 0f, 1f, 0, 1L, true));
+        }
+        return t;
+    }
+
+    /** One batch of {@code rows} generating {@code newTokens} each, {@code repeats} times; the best repeat's decode rate. */
+    private static Map<String, Object> decodeCase(OnnxLoraEngine engine, String name, List<int[]> prompts, List<String> adapters, int newTokens, int repeats) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<Double> decodeRates = new ArrayList<>(), walls = new ArrayList<>(), prefills = new ArrayList<>(), steps = new ArrayList<>();
+        int[][] firstTokens = null;
+        boolean same = true;
+        for (int rep = 0; rep < repeats; rep++) {
+            ContinuousBatcher.Stats before = engine.batcher().stats();
+            long t0 = System.nanoTime();
+            List<Generation> gens = engine.generate(tasks(name + rep + "-", prompts, adapters, newTokens));
+            double wallMs = (System.nanoTime() - t0) / 1e6;
+            ContinuousBatcher.Stats after = engine.batcher().stats();
+            long prefillMs = gens.stream().mapToLong(Generation::prefillMs).max().orElse(0);
+            long decodeMs = gens.stream().mapToLong(Generation::decodeMs).max().orElse(0);
+            long passes = after.passes() - before.passes();
+            int decodeSteps = newTokens - 1; // the first token comes from the prefill
+            walls.add(GpuCheck.round(wallMs));
+            prefills.add((double) prefillMs);
+            steps.add(GpuCheck.round((double) decodeMs / decodeSteps));
+            decodeRates.add(GpuCheck.round((double) prompts.size() * decodeSteps / (decodeMs / 1000.0)));
+            m.put("forward_passes", passes);
+            int[][] tokens = gens.stream().map(Generation::tokenIds).toArray(int[][]::new);
+            if (firstTokens == null) firstTokens = tokens;
+            else same &= java.util.Arrays.deepEquals(firstTokens, tokens);
+        }
+        double best = decodeRates.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        m.put("rows", prompts.size());
+        m.put("decode_tokens_per_s", best);
+        m.put("decode_tokens_per_s_each_repeat", decodeRates);
+        m.put("decode_ms_per_step", steps);
+        m.put("prefill_ms", prefills);
+        m.put("wall_ms", walls);
+        double bestWall = walls.stream().mapToDouble(Double::doubleValue).min().orElse(1);
+        m.put("end_to_end_tokens_per_s", GpuCheck.round((double) prompts.size() * newTokens / (bestWall / 1000.0)));
+        m.put("deterministic_across_repeats", same);
+        System.out.printf(Locale.ROOT, "bench: %-18s rows %d  decode %.1f tok/s (per repeat %s), %s ms/step, prefill %s ms, wall %s ms%n", name,
+                prompts.size(), best, decodeRates, steps, prefills, walls);
+        return m;
+    }
+
+    /** Cold loads into free bank slots: from host memory (the adapter parsed and packed) and from the store. */
+    private static Map<String, Object> coldLoads(OnnxLoraEngine engine, ModelConfig model, List<String> ids, Map<String, Object> report) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        AdapterCache cache = engine.cache();
+        long bytes = engine.bank().layout().slotBytes(model);
+        m.put("slot_bytes", bytes);
+        List<Double> fromHost = new ArrayList<>(), fromStore = new ArrayList<>();
+        List<Long> copied = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
+            boolean store = i % 2 == 1;
+            if (store) cache.forget(id);
+            else cache.load(id); // in host memory (parsed, packed) before the clock starts
+            AdapterBank.WriteStats before = engine.bank().writeStats();
+            long t0 = System.nanoTime();
+            if (store) cache.load(id);
+            AdapterCache.Placement p = cache.acquire(id, null);
+            long ns = System.nanoTime() - t0;
+            if (!(p instanceof AdapterCache.Placed placed) || placed.hit()) {
+                throw new IllegalStateException("cold load of " + id + " did not place it in a free slot: " + p);
+            }
+            cache.release(id);
+            (store ? fromStore : fromHost).add(GpuCheck.round4(ns / 1e6));
+            if (!store) copied.add(engine.bank().writeStats().bytes() - before.bytes());
+        }
+        m.put("from_host_ms", fromHost);
+        m.put("from_store_ms", fromStore);
+        m.put("bytes_copied_per_load", copied);
+        double hostMs = fromHost.stream().sorted().toList().get((fromHost.size() - 1) / 2);
+        m.put("from_host_ms_median", hostMs);
+        long bytesCopied = copied.isEmpty() ? bytes : copied.getFirst();
+        if (report.get("h2d_bandwidth") instanceof Map<?, ?> bw && bw.get("pinned_gb_per_s") instanceof Double pinned) {
+            double boundMs = bytesCopied / (pinned * 1e9) * 1000;
+            m.put("bound_ms_at_pinned_bandwidth", GpuCheck.round4(boundMs));
+            double ratio = GpuCheck.round4(hostMs / boundMs);
+            m.put("cold_load_vs_bound", ratio);
+            report.put("cold_load_vs_bound", ratio);
+            if (bw.get("pageable_gb_per_s") instanceof Double pageable) {
+                m.put("bound_ms_at_pageable_bandwidth", GpuCheck.round4(bytesCopied / (pageable * 1e9) * 1000));
+            }
+        }
+        System.out.println("bench: cold loads " + m);
+        return m;
+    }
+
+    /** Host-to-device copies of 256 MiB from pageable and from pinned memory, best of 5. */
+    static Map<String, Object> bandwidth() throws Throwable {
+        DeviceProbe.Cudart cudart = new DeviceProbe.Cudart(java.lang.foreign.Linker.nativeLinker());
+        DeviceProbe.H2d h2d = DeviceProbe.measureH2d(cudart, 256L << 20);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("bytes", h2d.bytes());
+        m.put("pageable_gb_per_s", GpuCheck.round(h2d.pageableGbPerS()));
+        m.put("pinned_gb_per_s", GpuCheck.round(h2d.pinnedGbPerS()));
+        System.out.println("bench: host-to-device " + m);
+        return m;
+    }
+
+    // ---------------------------------------------------------------- the random model, written fast
+
+    /**
+     * config.json and one float16 {@code model.safetensors} of random weights with the scales of
+     * {@link RandomModels} (projections N(0, 1/in), tied embedding N(0, 4/hidden), norms ~1),
+     * generated in parallel and written by positional writes; kept when the config is unchanged.
+     */
+    static Path writeBackbone(Path dir, RandomModels.BackboneSpec s, long seed) throws IOException {
+        return writeBackbone(dir, s, seed, Map.of());
+    }
+
+    /**
+     * As {@link #writeBackbone(Path, RandomModels.BackboneSpec, long)}, with {@code deltas} (row-major,
+     * the tensor's shape) added to the named tensors before rounding to float16: a merged model
+     * ({@code W + scaling·B·A}) of the same random backbone.
+     */
+    static Path writeBackbone(Path dir, RandomModels.BackboneSpec s, long seed, Map<String, float[]> deltas) throws IOException {
+        Map<String, Object> config = new LinkedHashMap<>(s.configJson());
+        config.put("torch_dtype", "float16");
+        byte[] configBytes = GpuCheck.JSON.writeValueAsBytes(config);
+        Path weights = dir.resolve("model.safetensors");
+        boolean changed = RandomModels.writeIfChanged(dir.resolve("config.json"), configBytes);
+        if (!changed && Files.isRegularFile(weights)) return dir;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, double[]> dist = new LinkedHashMap<>(); // {mean, std}
+        shapes.put(WeightNames.EMBED_TOKENS, new long[] {s.vocab(), s.hidden()});
+        dist.put(WeightNames.EMBED_TOKENS, new double[] {0, s.tieEmbeddings() ? 2.0 / Math.sqrt(s.hidden()) : 1.0});
+        for (int l = 0; l < s.layers(); l++) {
+            shapes.put(WeightNames.inputNorm(l), new long[] {s.hidden()});
+            dist.put(WeightNames.inputNorm(l), new double[] {1, 0.1});
+            shapes.put(WeightNames.postAttentionNorm(l), new long[] {s.hidden()});
+            dist.put(WeightNames.postAttentionNorm(l), new double[] {1, 0.1});
+            for (Projection p : Projection.values()) {
+                shapes.put(WeightNames.weight(l, p), new long[] {s.out(p), s.in(p)});
+                dist.put(WeightNames.weight(l, p), new double[] {0, 1.0 / Math.sqrt(s.in(p))});
+            }
+        }
+        shapes.put(WeightNames.FINAL_NORM, new long[] {s.hidden()});
+        dist.put(WeightNames.FINAL_NORM, new double[] {1, 0.1});
+        if (!s.tieEmbeddings()) {
+            shapes.put(WeightNames.LM_HEAD, new long[] {s.vocab(), s.hidden()});
+            dist.put(WeightNames.LM_HEAD, new double[] {0, 2.0 / Math.sqrt(s.hidden())});
+        }
+        StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        long offset = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long n = LongStream.of(e.getValue()).reduce(1, Math::multiplyExact);
+            header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"F16\",\"shape\":").append(java.util.Arrays.toString(e.getValue()).replace(" ", ""))
+                    .append(",\"data_offsets\":[").append(offset).append(',').append(offset + 2 * n).append("]}");
+            offsets.put(e.getKey(), offset);
+            offset += 2 * n;
+        }
+        header.append('}');
+        while ((header.length() + 8) % 8 != 0) header.append(' ');
+        byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
+        long dataStart = 8 + h.length;
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("model.safetensors.tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer head = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(h.length).put(h).flip();
+            while (head.hasRemaining()) ch.write(head, head.position());
+            int chunk = 1 << 20;
+            int t = 0;
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                long n = LongStream.of(e.getValue()).reduce(1, Math::multiplyExact);
+                double mean = dist.get(e.getKey())[0], std = dist.get(e.getKey())[1];
+                float[] delta = deltas.get(e.getKey());
+                long base = dataStart + offsets.get(e.getKey());
+                long tensorSeed = seed * 1_000_003L + t++;
+                int chunks = (int) ((n + chunk - 1) / chunk);
+                IntStream.range(0, chunks).parallel().forEach(c -> {
+                    long from = (long) c * chunk;
+                    int len = (int) Math.min(chunk, n - from);
+                    SplittableRandom rnd = new SplittableRandom(tensorSeed * 65_537L + c);
+                    ByteBuffer buf = ByteBuffer.allocate(2 * len).order(ByteOrder.LITTLE_ENDIAN);
+                    for (int i = 0; i < len; i++) {
+                        float v = (float) (mean + rnd.nextGaussian() * std);
+                        if (delta != null) v += delta[(int) (from + i)];
+                        buf.putShort(Float.floatToFloat16(v));
+                    }
+                    buf.flip();
+                    try {
+                        long pos = base + 2 * from;
+                        while (buf.hasRemaining()) pos += ch.write(buf, pos);
+                    } catch (IOException x) {
+                        throw new java.io.UncheckedIOException(x);
+                    }
+                });
+            }
+        }
+        Files.move(tmp, weights, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return dir;
+    }
+
+    /** PEFT adapters (float32 safetensors, as trainers write them), one seed each, written in parallel. */
+    static Path writeAdapters(Path dir, RandomModels.BackboneSpec s, List<String> ids, int rank) throws IOException {
+        return writeAdapters(dir, s, ids, rank, 1000L);
+    }
+
+    static RandomModels.LoraSpec loraSpec(RandomModels.BackboneSpec s, int rank) {
+        return new RandomModels.LoraSpec(TARGETS, rank, 2.0 * rank, false, s.name(), 0.05);
+    }
+
+    /** As above; adapter {@code i} of {@code ids} is seeded {@code seedBase + i}. */
+    static Path writeAdapters(Path dir, RandomModels.BackboneSpec s, List<String> ids, int rank, long seedBase) throws IOException {
+        RandomModels.LoraSpec lora = loraSpec(s, rank);
+        byte[] config = GpuCheck.JSON.writeValueAsBytes(lora.configJson());
+        IntStream.range(0, ids.size()).parallel().forEach(i -> {
+            Path a = dir.resolve(ids.get(i));
+            try {
+                RandomModels.writeIfChanged(a.resolve("adapter_config.json"), config);
+                if (!Files.isRegularFile(a.resolve("adapter_model.safetensors"))) {
+                    RandomModels.writeIfChanged(a.resolve("adapter_model.safetensors"),
+                            SafetensorsWriter.toBytes(RandomModels.lora(s, lora, seedBase + i), Map.of("format", "pt")));
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        return dir;
+    }
+}

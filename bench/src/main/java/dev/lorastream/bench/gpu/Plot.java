@@ -1,0 +1,123 @@
+package dev.lorastream.bench.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import javax.imageio.ImageIO;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code gpu-check plot --in gpu-bench.json --out plot.png}: tokens/s against the number of
+ * adapters (log-log), ours vs one dedicated merged model per adapter, from the benchmark's item 4
+ * (and item 2's 1,000-adapter stream when present). Drawn with java.awt, headless.
+ */
+final class Plot {
+    private Plot() {}
+
+    static int run(Map<String, String> o) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        JsonNode r = GpuCheck.JSON.readTree(Path.of(o.getOrDefault("in", "gpu-bench.json")).toFile());
+        List<double[]> ours = new ArrayList<>(), dedicated = new ArrayList<>();
+        for (JsonNode row : r.path("dedicated").path("by_adapters")) {
+            ours.add(new double[] {row.path("adapters").asDouble(), row.path("ours_tokens_per_s").asDouble()});
+            dedicated.add(new double[] {row.path("adapters").asDouble(), row.path("dedicated_tokens_per_s").asDouble()});
+        }
+        JsonNode many = r.path("many_adapters");
+        if (many.has("many_tokens_per_s")) ours.add(new double[] {many.path("many_adapters").asDouble(), many.path("many_tokens_per_s").asDouble()});
+        if (ours.isEmpty()) throw new IllegalArgumentException("no item 4 results (dedicated.by_adapters) in the input");
+        Path out = Path.of(o.getOrDefault("out", "gpu-adapters.png"));
+        write(ours, dedicated, o.getOrDefault("title", "Llama-3.2-1B shape, fp16, H200: sustained tokens/s vs adapters"), out);
+        System.out.println("plot: " + out);
+        return 0;
+    }
+
+    static void write(List<double[]> ours, List<double[]> dedicated, String title, Path out) throws Exception {
+        int w = 900, h = 560, left = 90, right = 30, top = 60, bottom = 70;
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        double xmin = 1, xmax = 2000;
+        double ymin = Double.MAX_VALUE, ymax = 0;
+        for (List<double[]> s : List.of(ours, dedicated)) for (double[] p : s) {
+            ymin = Math.min(ymin, p[1]);
+            ymax = Math.max(ymax, p[1]);
+        }
+        ymin = Math.pow(10, Math.floor(Math.log10(Math.max(ymin, 1e-3))));
+        ymax = Math.pow(10, Math.ceil(Math.log10(Math.max(ymax, ymin * 10))));
+        double fxmin = Math.log10(xmin), fxmax = Math.log10(xmax), fymin = Math.log10(ymin), fymax = Math.log10(ymax);
+        int pw = w - left - right, ph = h - top - bottom;
+        java.util.function.DoubleUnaryOperator X = x -> left + (Math.log10(x) - fxmin) / (fxmax - fxmin) * pw;
+        java.util.function.DoubleUnaryOperator Y = y -> top + ph - (Math.log10(y) - fymin) / (fymax - fymin) * ph;
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        // grid and ticks
+        for (double x = 1; x <= xmax; x *= 10) {
+            int px = (int) X.applyAsDouble(x);
+            g.setColor(new Color(225, 225, 225));
+            g.drawLine(px, top, px, top + ph);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(String.format(Locale.ROOT, "%,d", (long) x), px - 10, top + ph + 20);
+        }
+        for (double y = ymin; y <= ymax * 1.0001; y *= 10) {
+            int py = (int) Y.applyAsDouble(y);
+            g.setColor(new Color(225, 225, 225));
+            g.drawLine(left, py, left + pw, py);
+            g.setColor(Color.DARK_GRAY);
+            String label = y >= 1 ? String.format(Locale.ROOT, "%,d", (long) y) : String.format(Locale.ROOT, "%.2g", y);
+            g.drawString(label, left - 10 - g.getFontMetrics().stringWidth(label), py + 5);
+        }
+        g.setColor(Color.BLACK);
+        g.drawRect(left, top, pw, ph);
+        g.drawString("number of adapters served (log)", left + pw / 2 - 100, h - 25);
+        Graphics2D gy = (Graphics2D) g.create();
+        gy.rotate(-Math.PI / 2);
+        gy.drawString("tokens/s, sustained (log)", -(top + ph / 2 + 80), 25);
+        gy.dispose();
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        g.drawString(title, left, 30);
+        series(g, ours, new Color(0, 102, 204), X, Y);
+        series(g, dedicated, new Color(204, 51, 0), X, Y);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        legend(g, left + pw - 370, top + 20, new Color(0, 102, 204), "one backbone + LoRA bank (this engine)");
+        legend(g, left + pw - 370, top + 42, new Color(204, 51, 0), "dedicated merged model per adapter, on demand");
+        g.dispose();
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        ImageIO.write(img, "png", out.toFile());
+    }
+
+    private static void series(Graphics2D g, List<double[]> s, Color c, java.util.function.DoubleUnaryOperator X, java.util.function.DoubleUnaryOperator Y) {
+        List<double[]> pts = new ArrayList<>(s);
+        pts.sort((a, b) -> Double.compare(a[0], b[0]));
+        g.setColor(c);
+        g.setStroke(new BasicStroke(2.5f));
+        for (int i = 1; i < pts.size(); i++) {
+            g.drawLine((int) X.applyAsDouble(pts.get(i - 1)[0]), (int) Y.applyAsDouble(pts.get(i - 1)[1]),
+                    (int) X.applyAsDouble(pts.get(i)[0]), (int) Y.applyAsDouble(pts.get(i)[1]));
+        }
+        for (double[] p : pts) {
+            int px = (int) X.applyAsDouble(p[0]), py = (int) Y.applyAsDouble(p[1]);
+            g.fillOval(px - 5, py - 5, 10, 10);
+            g.drawString(String.format(Locale.ROOT, "%,.0f", p[1]), px + 8, py - 8);
+        }
+    }
+
+    private static void legend(Graphics2D g, int x, int y, Color c, String text) {
+        g.setColor(c);
+        g.setStroke(new BasicStroke(2.5f));
+        g.drawLine(x, y - 4, x + 24, y - 4);
+        g.setColor(Color.BLACK);
+        g.drawString(text, x + 32, y);
+    }
+}

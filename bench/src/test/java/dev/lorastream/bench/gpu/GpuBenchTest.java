@@ -1,0 +1,109 @@
+package dev.lorastream.bench.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lorastream.engine.model.Checkpoint;
+import dev.lorastream.engine.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GpuBenchTest {
+
+    /** The benchmark's code on the CPU, a tiny model: every case runs, the ratios are computed, the cold loads place adapters. */
+    @Test
+    void theBenchmarkRunsEndToEndOnATinyModel(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
+                "--items", "1,2,3,4", "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--many", "12", "--few", "2", "--slots", "8", "--host-slots", "8",
+                "--stream-requests", "12", "--dedicated-counts", "3,10", "--dedicated-requests", "8", "--out", dir.resolve("out").toString(),
+                "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        assertThat(r.path("setup").path("bank").path("memory").asText()).isEqualTo("ORT_CPU");
+        assertThat(r.path("setup").path("bank").path("ranks").path("q_proj").asInt()).isEqualTo(16);
+        assertThat(r.path("setup").path("bank").path("ranks").path("gate_proj").asInt()).isEqualTo(1);
+        for (String c : new String[] {"backbone_only", "one_adapter", "distinct_adapters"}) {
+            assertThat(r.path("decode_batch4").path(c).path("decode_tokens_per_s").asDouble()).as(c).isPositive();
+        }
+        assertThat(r.path("multi_adapter_ratio").asDouble()).isPositive();
+        assertThat(r.path("cold_load").path("from_host_ms")).hasSize(1);
+        assertThat(r.path("cold_load").path("from_store_ms")).hasSize(1);
+        // q,k,v,o reached, gate/up/down (rank 1, zero in a fresh slot) skipped: 2 layers x rank 16 x (in + out) x 2 bytes
+        assertThat(r.path("cold_load").path("bytes_copied_per_load").get(0).asLong()).isEqualTo(2L * 16 * (128 + 96 + 96 + 128) * 2);
+        // item 2: 12 adapters through 8 device slots vs 2 adapters; hit rates per tier from the engine's counters
+        JsonNode many = r.path("many_adapters");
+        assertThat(many.path("device_slots").asInt()).isEqualTo(8);
+        assertThat(many.path("many_tokens_per_s").asDouble()).isPositive();
+        assertThat(many.path("few_tokens_per_s").asDouble()).isPositive();
+        assertThat(r.path("many_adapters_ratio").asDouble()).isPositive();
+        assertThat(many.path("passes").get(0).path("device_hit_rate").isNumber()).isTrue();
+        // item 4: dedicated merged-weights models loaded on demand, as many resident as the budget holds
+        JsonNode ded = r.path("dedicated");
+        assertThat(ded.path("dedicated_models_resident").asInt()).isPositive();
+        assertThat(ded.path("by_adapters")).hasSize(2);
+        for (JsonNode row : ded.path("by_adapters")) {
+            assertThat(row.path("ours_tokens_per_s").asDouble()).isPositive();
+            assertThat(row.path("dedicated_tokens_per_s").asDouble()).isPositive();
+            assertThat(row.path("dedicated").path("loads").asInt()).isPositive();
+        }
+        // the plot of tokens/s against adapters, from the same file
+        assertThat(GpuCheck.run(new String[] {"plot", "--in", dir.resolve("out/gpu-bench.json").toString(), "--out", dir.resolve("p.png").toString()}))
+                .isZero();
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("p.png").toFile()).getWidth()).isEqualTo(900);
+        assertThat(r.path("profile").path("decode_runs").asInt()).isEqualTo(8);
+        assertThat(r.path("profile").path("nodes_per_run").asInt()).isPositive();
+        assertThat(r.path("profile").path("top_ops").size()).isPositive();
+    }
+
+    @Test
+    void theRandomBackboneIsAValidFloat16Checkpoint(@TempDir Path dir) throws Exception {
+        Path b = GpuBench.writeBackbone(dir.resolve("b"), GpuBench.TINY, 3);
+        ModelConfig c = ModelConfig.read(b);
+        try (Checkpoint ckpt = Checkpoint.open(b)) {
+            ckpt.validate(c);
+            float[] embed = ckpt.read("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()).data();
+            double sum = 0, sq = 0;
+            for (float v : embed) {
+                sum += v;
+                sq += v * v;
+            }
+            double mean = sum / embed.length, std = Math.sqrt(sq / embed.length - mean * mean);
+            assertThat(Math.abs(mean)).isLessThan(0.01);
+            assertThat(std).isBetween(0.9 * 2 / Math.sqrt(64), 1.1 * 2 / Math.sqrt(64));
+        }
+        assertThat(GpuBench.shape(GpuBench.LLAMA_1B).get("parameters")).isEqualTo(1_235_814_400L);
+    }
+
+    /** Item 5 on the CPU: an in-process broker on localhost, a Worker on the engine, the same stream direct; no timing assertions. */
+    @Test
+    void theKafkaItemRunsThroughAnInProcessBroker(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
+                "--items", "5", "--prompt", "8", "--new-tokens", "4", "--cold", "0", "--many", "12", "--slots", "8", "--host-slots", "8",
+                "--kafka-requests", "12", "--kafka-partitions", "2", "--profile-steps", "0",
+                "--out", dir.resolve("out").toString(), "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        JsonNode k = r.path("kafka");
+        assertThat(k.path("levels").path("saturated").path("kafka_runs").size()).isEqualTo(2);
+        for (String level : new String[] {"saturated", "unsaturated", "transport"}) {
+            assertThat(k.path("levels").path(level).path("kafka").path("errors").asInt()).as(level).isZero();
+            assertThat(k.path("levels").path(level).path("overhead_p50_ms").isNumber()).as(level).isTrue();
+        }
+        assertThat(k.path("levels").path("transport").path("direct").path("tokens").asLong()).isEqualTo(2L * 8);
+        assertThat(r.path("kafka_overhead_p50_ms_saturated").isNumber()).isTrue();
+        assertThat(k.path("kafka").path("requests").asInt()).isEqualTo(24); // two rounds of 12
+        assertThat(k.path("kafka").path("errors").asInt()).isZero();
+        assertThat(k.path("kafka").path("tokens").asLong()).isEqualTo(24L * 4);
+        assertThat(k.path("direct").path("tokens").asLong()).isEqualTo(24L * 4);
+        assertThat(k.path("kafka").path("p50_ms").asDouble()).isPositive();
+        assertThat(k.path("direct").path("p99_ms").asDouble()).isPositive();
+        assertThat(r.path("kafka_overhead_p50_ms").isNumber()).isTrue();
+        assertThat(k.path("kafka").path("worker_timings_first_pass").path("total_p50_ms").isNumber()).isTrue();
+    }
+}

@@ -1,0 +1,3 @@
+package dev.lorastream.engine;
+
+public record ContributorShare(String contributorId, double share) {}

@@ -1,0 +1,18 @@
+package dev.lorastream.engine.adapters;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** Where adapters live before they are loaded (files now, object storage later). */
+public interface AdapterStore {
+    /** Ids of the adapters the store holds, sorted. */
+    List<String> ids();
+
+    /** A local directory with the adapter's PEFT files (adapter_config.json, adapter_model.safetensors, optional lorastream.json). */
+    Path directory(String id);
+
+    /** Whether the store holds an adapter of that id (without listing them all where the store can). */
+    default boolean contains(String id) {
+        return id != null && ids().contains(id);
+    }
+}

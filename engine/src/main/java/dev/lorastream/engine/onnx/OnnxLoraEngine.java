@@ -1,0 +1,433 @@
+package dev.lorastream.engine.onnx;
+
+import dev.lorastream.engine.runtime.DecoderSession;
+import dev.lorastream.engine.runtime.ExecutionProvider;
+import dev.lorastream.engine.scheduler.ContinuousBatcher;
+import dev.lorastream.engine.scheduler.LogitsObserver;
+import dev.lorastream.engine.scheduler.TaskValidator;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.lorastream.engine.ContributorShare;
+import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.ModelInfo;
+import dev.lorastream.engine.adapters.cache.AdapterCache;
+import dev.lorastream.engine.adapters.cache.AdapterLoadException;
+import dev.lorastream.engine.adapters.cache.AdapterMetrics;
+import dev.lorastream.engine.adapters.cache.AdapterStatus;
+import dev.lorastream.engine.adapters.cache.CacheConfig;
+import dev.lorastream.engine.graph.GraphCache;
+import dev.lorastream.engine.graph.OnnxModelWriter;
+import dev.lorastream.engine.graph.Precision;
+import dev.lorastream.engine.adapters.AdapterConfig;
+import dev.lorastream.engine.adapters.AdapterBank;
+import dev.lorastream.engine.adapters.AdapterDescriptor;
+import dev.lorastream.engine.adapters.AdapterLoader;
+import dev.lorastream.engine.adapters.AdapterStore;
+import dev.lorastream.engine.adapters.AdapterValidationException;
+import dev.lorastream.engine.adapters.FileAdapterStore;
+import dev.lorastream.engine.adapters.LoraAdapter;
+import dev.lorastream.engine.model.ModelConfig;
+import dev.lorastream.engine.model.Projection;
+import dev.lorastream.engine.model.tokenizer.Tokenizer;
+import dev.lorastream.engine.model.tokenizer.Tokenizers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The worker's engine on ONNX Runtime: one resident session of the decoder graph built from a
+ * Hugging Face backbone, a tiered adapter cache in front of the adapter directory (device slots
+ * of one LoRA bank, host memory), and a continuous batcher whose rows use different adapters in
+ * shared forward passes. Thread-safe: {@link #validate} and {@link #submit} from any thread;
+ * {@link #generate} drives the batcher on the calling thread unless its loop runs.
+ */
+public final class OnnxLoraEngine implements InferenceEngine {
+    private static final Logger log = LoggerFactory.getLogger(OnnxLoraEngine.class);
+
+    private final EngineConfig config;
+    private final ModelConfig model;
+    private final ModelInfo info;
+    private final Tokenizer tokenizer;
+    private final String backboneHash;
+    private final Path graphPath;
+    private final DecoderSession session;
+    private final AdapterStore store;
+    private final AdapterLoader loader;
+    private final AdapterBank bank;
+    private final AdapterMetrics metrics = new AdapterMetrics();
+    private final ExecutorService loads;
+    private final AdapterCache cache;
+    private final TaskValidator validator;
+    private final ContinuousBatcher batcher;
+    private final Map<String, AdapterDescriptor> descriptors = new ConcurrentHashMap<>();
+    private Set<String> scannedIds = Set.of();
+    private volatile boolean closed;
+
+    private OnnxLoraEngine(EngineConfig config, CacheConfig cacheConfig, CacheConfig.Capacities capacities, ModelConfig model, Tokenizer tokenizer,
+                           String backboneHash, Path graphPath, DecoderSession session, AdapterBank bank, ExecutionProvider provider) {
+        this.config = config;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.backboneHash = backboneHash;
+        this.graphPath = graphPath;
+        this.session = session;
+        this.bank = bank;
+        // config.json's ids first, then every stop id generation_config.json adds (e.g. an instruct model's end of turn)
+        Set<Integer> eos = new LinkedHashSet<>(model.eosTokenIds());
+        eos.addAll(tokenizer.eosIds());
+        eos.removeIf(id -> id < 0 || id >= model.vocabSize());
+        Set<Integer> eosIds = Collections.unmodifiableSet(eos);
+        this.info = new ModelInfo(model.name(), model.maxSequenceLength(), model.vocabSize(), eos.isEmpty() ? -1 : eos.iterator().next(), provider.name());
+        this.store = new FileAdapterStore(config.adapterDir());
+        Set<String> names = Set.of(model.name(), config.modelDir().toAbsolutePath().normalize().getFileName().toString());
+        this.loader = new AdapterLoader(model, names, config.maxLoraRank());
+        this.loads = Executors.newFixedThreadPool(Math.min(2, Runtime.getRuntime().availableProcessors()), daemonThreads("lorastream-adapter-loader"));
+        this.cache = new AdapterCache(capacities, cacheConfig, this::loadFromStore, bank::write, loads, metrics);
+        int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : model.maxSequenceLength();
+        this.validator = new TaskValidator(model.vocabSize(), model.maxSequenceLength(), limit, this::checkAdapter);
+        this.batcher = new ContinuousBatcher(OrtEnvironment.getEnvironment(), session, bank, cache, metrics, validator::validate,
+                model.numHiddenLayers(), config.maxBatchSize(), tokenizer.padId(), eosIds);
+    }
+
+    public static OnnxLoraEngine open(EngineConfig config) {
+        return open(config, CacheConfig.DEFAULT);
+    }
+
+    /**
+     * Builds (or finds cached) the decoder graph, opens its session, sizes the adapter cache
+     * and loads adapters into host memory while it has room.
+     *
+     * @throws IllegalArgumentException naming the keys when the cache's capacities contradict each other or the backbone
+     */
+    public static OnnxLoraEngine open(EngineConfig config, CacheConfig cacheConfig) {
+        ExecutionProvider provider = ExecutionProvider.parse(config.executionProvider());
+        provider.checkAvailable();
+        if (config.adapterDir() != null && !Files.isDirectory(config.adapterDir())) {
+            throw new IllegalArgumentException("adapter directory " + config.adapterDir() + " does not exist or is not a directory");
+        }
+        long t0 = System.nanoTime();
+        ModelConfig model = ModelConfig.read(config.modelDir());
+        Precision precision = Precision.parse(config.precision());
+        // tiers are counted in float32 bytes (host copies are float32); an fp16 bank takes half of its device bytes
+        CacheConfig.Capacities capacities = cacheConfig.resolve(AdapterBank.slotBytes(model, config.maxLoraRank()), config.maxLoraRank());
+        Tokenizer tokenizer = Tokenizers.forModel(config.modelDir(), model);
+        String hash = GraphCache.contentHash(config.modelDir());
+        Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, precision);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        DecoderSession session;
+        try {
+            session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads(), config.tf32(), precision,
+                    config.effectiveDeviceTensors());
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
+        }
+        Map<Projection, Integer> ranks = bankRanks(new FileAdapterStore(config.adapterDir()), model, config.maxLoraRank());
+        AdapterBank bank;
+        try {
+            bank = AdapterBank.allocate(session.memory(), model, capacities.deviceSlots(), ranks, config.maxLoraRank(), precision);
+        } catch (RuntimeException e) {
+            session.close();
+            throw new IllegalStateException("cannot allocate the LoRA bank of " + capacities.deviceSlots() + " slots: " + e.getMessage(), e);
+        }
+        OnnxLoraEngine engine = new OnnxLoraEngine(config, cacheConfig, capacities, model, tokenizer, hash, graph, session, bank, provider);
+        try {
+            engine.reloadAdapters();
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        log.info("Engine ready in {} ms: backbone {} ({} layers, hidden {}), {} adapters in {}, {} in host memory, {} refused; "
+                        + "device tier {} slots x {} KiB (rank {}), host tier {} KiB; provider {}{}, {}, bank and KV cache in {} memory "
+                        + "(bank ranks {}, {} KiB)",
+                (System.nanoTime() - t0) / 1_000_000, model.name(), model.numHiddenLayers(), model.hiddenSize(),
+                engine.scannedIds.size(), engine.store, engine.cache.hostResident().size(), engine.cache.failures().size(),
+                capacities.deviceSlots(), capacities.slotBytes() / 1024, config.maxLoraRank(), capacities.hostBytes() / 1024, provider,
+                provider == ExecutionProvider.CUDA ? (config.tf32() ? " (TF32 on)" : " (TF32 off)") : "", precision.label(),
+                session.memory().kind(), compactRanks(bank), bank.sizeBytes() / 1024);
+        return engine;
+    }
+
+    /**
+     * The bank's starting rank per projection: the largest rank the store's adapters declare for
+     * it (at least 1, at most {@code maxRank}); it grows later if an adapter needs more.
+     */
+    static Map<Projection, Integer> bankRanks(AdapterStore store, ModelConfig model, int maxRank) {
+        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) ranks.put(p, 1);
+        for (String id : store.ids()) {
+            try {
+                AdapterConfig c = AdapterConfig.read(store.directory(id));
+                for (int l = 0; l < model.numHiddenLayers(); l++) {
+                    for (Projection p : c.targetsIn(l)) {
+                        int r = c.rankFor(p.modulePath(l));
+                        if (r <= maxRank) ranks.merge(p, r, Math::max);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // refused with its reason when it is loaded
+            }
+        }
+        return ranks;
+    }
+
+    private static String compactRanks(AdapterBank bank) {
+        StringBuilder b = new StringBuilder();
+        for (Projection p : Projection.values()) b.append(b.isEmpty() ? "" : " ").append(p.moduleName()).append('=').append(bank.rank(p));
+        return b.toString();
+    }
+
+    private static Path cacheDir(EngineConfig config) {
+        if (config.cacheDir() != null || Files.isWritable(config.modelDir())) return config.effectiveCacheDir();
+        Path fallback = Path.of(System.getProperty("java.io.tmpdir"), "lorastream-cache");
+        log.warn("Model directory {} is not writable; caching the decoder graph in {}", config.modelDir(), fallback);
+        return fallback;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> Thread.ofPlatform().daemon().name(prefix + "-" + n.incrementAndGet()).unstarted(r);
+    }
+
+    private LoraAdapter loadFromStore(String id) {
+        LoraAdapter a = loader.load(id, store.directory(id));
+        descriptors.put(id, AdapterDescriptor.of(a));
+        bank.pack(a); // laid out as a bank slot now, so that placing it on the device is copies only
+        return a;
+    }
+
+    /**
+     * Rescans the adapter store: forgets cached copies of adapters that left it or whose files
+     * changed (in-use device slots when their requests finish), retries remembered failures,
+     * and loads adapters into host memory while it has room.
+     *
+     * @return whether the store's adapters, their versions or the failures changed
+     */
+    public synchronized boolean reloadAdapters() {
+        Set<String> ids = new TreeSet<>(store.ids());
+        boolean changed = !ids.equals(scannedIds);
+        Map<String, String> failedBefore = cache.failures();
+        Set<String> known = new TreeSet<>(descriptors.keySet());
+        known.addAll(failedBefore.keySet());
+        for (String id : known) {
+            AdapterDescriptor d = descriptors.get(id);
+            if (!ids.contains(id) || (d != null && !d.contentHash().equals(hashOrNull(id)))) {
+                cache.forget(id);
+                descriptors.remove(id);
+                changed = true;
+            }
+        }
+        cache.forgetFailures();
+        for (String id : failedBefore.keySet()) {
+            if (ids.contains(id)) cache.prefetch(id).handle((a, e) -> null).join();
+        }
+        scannedIds = Collections.unmodifiableSet(ids);
+        cache.warmUp(ids);
+        return changed || !cache.failures().equals(failedBefore);
+    }
+
+    private String hashOrNull(String id) {
+        try {
+            return AdapterLoader.contentHash(store.directory(id));
+        } catch (AdapterValidationException e) {
+            return null;
+        }
+    }
+
+    /** The cheap part of validation: the store knows the adapter and it has not failed to load. */
+    private void checkAdapter(String id) throws InvalidTaskException {
+        AdapterLoadException failure = cache.failure(id);
+        if (failure != null) throw new InvalidTaskException(TaskValidator.ADAPTER_LOAD_FAILED, "adapter_id", failure.getMessage());
+        if (cache.status(id) == AdapterStatus.COLD && !store.contains(id)) {
+            throw new InvalidTaskException(TaskValidator.UNKNOWN_ADAPTER, "adapter_id", "adapter '" + id + "' is not in the adapter store (" + store + ")");
+        }
+    }
+
+    @Override
+    public ModelInfo model() { return info; }
+
+    /** The backbone's config. */
+    public ModelConfig modelConfig() { return model; }
+
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    /** The cached ONNX graph this engine runs. */
+    public Path graphPath() { return graphPath; }
+
+    /** The tiered adapter cache (pin, unpin, residency, failures). */
+    public AdapterCache cache() { return cache; }
+
+    /** The decoder session (its memory, precision, profiling). */
+    public DecoderSession session() { return session; }
+
+    /** The LoRA bank (its layout, where it lives, its write statistics). */
+    public AdapterBank bank() { return bank; }
+
+    /** The settings this engine was opened with. */
+    public EngineConfig config() { return config; }
+
+    /** The scheduler: submit tasks and step it, or start its loop. */
+    public ContinuousBatcher batcher() { return batcher; }
+
+    public AdapterMetrics metrics() { return metrics; }
+
+    @Override
+    public String prometheusText() { return metrics.prometheusText(); }
+
+    /** Every adapter of the store, loaded or not. */
+    @Override
+    public Set<String> adapterIds() { return Collections.unmodifiableSet(new TreeSet<>(store.ids())); }
+
+    @Override
+    public Set<String> residentAdapterIds() {
+        Set<String> ids = new TreeSet<>(cache.deviceResident());
+        ids.addAll(cache.hostResident().keySet());
+        return Collections.unmodifiableSet(ids);
+    }
+
+    /** Adapters whose load failed, with the reason (remembered until {@link #reloadAdapters}). */
+    public Map<String, String> failedAdapters() { return cache.failures(); }
+
+    /** Adapters in host memory by id. */
+    public Map<String, LoraAdapter> adapters() { return cache.hostResident(); }
+
+    @Override
+    public List<ContributorShare> contributors(String adapterId) {
+        if (adapterId == null) return List.of();
+        return descriptor(adapterId).contributors();
+    }
+
+    @Override
+    public String adapterVersion(String adapterId) {
+        if (adapterId == null) return "sha256:" + backboneHash.substring(0, 12);
+        return descriptor(adapterId).version();
+    }
+
+    private AdapterDescriptor descriptor(String id) {
+        AdapterDescriptor d = descriptors.get(id);
+        if (d != null) return d;
+        if (!store.contains(id)) throw new IllegalArgumentException("adapter '" + id + "' is not in the adapter store (" + store + ")");
+        try {
+            d = AdapterDescriptor.read(id, store.directory(id));
+        } catch (AdapterValidationException e) {
+            throw new IllegalArgumentException("adapter '" + id + "': " + e.getMessage(), e);
+        }
+        descriptors.putIfAbsent(id, d);
+        return d;
+    }
+
+    @Override
+    public int[] encode(String text) { return tokenizer.encode(text); }
+
+    @Override
+    public String decode(int[] tokenIds) { return tokenizer.decode(tokenIds); }
+
+    /**
+     * Also loads the task's adapter into host memory when no tier holds it, so a broken adapter
+     * is refused here (ADAPTER_LOAD_FAILED, adapter_id) with the load's reason; repeats fail fast.
+     */
+    @Override
+    public void validate(GenerationTask task) throws InvalidTaskException {
+        if (closed) throw new IllegalStateException("engine is closed");
+        validator.validate(task);
+        String id = task.adapterId();
+        if (id == null || cache.onDevice(id) || cache.inHost(id)) return;
+        try {
+            cache.load(id);
+        } catch (AdapterLoadException e) {
+            throw new InvalidTaskException(TaskValidator.ADAPTER_LOAD_FAILED, "adapter_id", e.getMessage());
+        }
+    }
+
+    @Override
+    public List<Generation> generate(List<GenerationTask> batch) {
+        return generate(batch, LogitsObserver.NONE);
+    }
+
+    /**
+     * {@link #generate(List)} that also shows each row's logits to an observer. Submits every
+     * task to the batcher (at most maxBatchSize run at once; the rest join as rows finish) and
+     * drives it until all are done.
+     *
+     * @throws IllegalArgumentException when a task does not pass {@link #validate}
+     * @throws IllegalStateException    when a forward pass failed for a task
+     */
+    public List<Generation> generate(List<GenerationTask> batch, LogitsObserver observer) {
+        if (closed) throw new IllegalStateException("engine is closed");
+        if (batch.isEmpty()) return List.of();
+        for (GenerationTask t : batch) {
+            try {
+                validate(t);
+            } catch (InvalidTaskException e) {
+                throw new IllegalArgumentException("task " + t.requestId() + ": " + e.code() + " " + e.field() + ": " + e.getMessage(), e);
+            }
+        }
+        List<CompletableFuture<Generation>> futures = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            int row = i;
+            futures.add(batcher.submit(batch.get(i), (step, logits) -> observer.onLogits(row, step, logits), false));
+        }
+        batcher.runUntilDone(futures);
+        List<Generation> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                out.add(futures.get(i).join());
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof InvalidTaskException invalid) {
+                    throw new IllegalArgumentException("task " + batch.get(i).requestId() + ": " + invalid.code() + " " + invalid.field() + ": " + invalid.getMessage(), invalid);
+                }
+                throw new IllegalStateException("task " + batch.get(i).requestId() + " failed: " + cause.getMessage(), cause);
+            }
+        }
+        return out;
+    }
+
+    /** Queues a task for the batcher's own loop (started on first use); see {@link ContinuousBatcher#submit}. */
+    @Override
+    public CompletableFuture<Generation> submit(GenerationTask task) {
+        if (closed) return CompletableFuture.failedFuture(new IllegalStateException("engine is closed"));
+        batcher.start();
+        return batcher.submit(task);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        batcher.close();
+        cache.close();
+        loads.shutdownNow();
+        bank.close();
+        session.close();
+    }
+
+    /** Adapter id to version of the adapters this engine has read, for status reports. */
+    public Map<String, String> adapterVersions() {
+        Map<String, String> m = new TreeMap<>();
+        descriptors.forEach((id, d) -> m.put(id, d.version()));
+        return m;
+    }
+}

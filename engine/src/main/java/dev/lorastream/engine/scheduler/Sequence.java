@@ -1,0 +1,83 @@
+package dev.lorastream.engine.scheduler;
+
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.adapters.LoraAdapter;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/** One request in the scheduler: its tokens so far, its place in the KV cache, its adapter slot and its timings. */
+final class Sequence {
+    /** Sees this sequence's logits before each token is chosen. */
+    @FunctionalInterface
+    public interface Observer {
+        Observer NONE = (step, logits) -> {};
+
+        void onLogits(int step, float[] logits);
+    }
+
+    final GenerationTask task;
+    final Observer observer;
+    final CompletableFuture<Generation> result = new CompletableFuture<>();
+    private final Sampler sampler;
+    private final int[] out;
+    private int count;
+    private String finishReason;
+    /** The host copy asked for when the adapter was not on the device; null until asked. */
+    CompletableFuture<LoraAdapter> hostCopy;
+    /** Its adapter's bank slot (0: the plain backbone) and whether it holds that slot in the cache. */
+    int slot;
+    boolean holdsSlot;
+    /** Tokens of this sequence in the KV cache. */
+    int kvLength;
+    long prefillNs;
+    long decodeNs;
+    double computeNs;
+
+    Sequence(GenerationTask task, Observer observer) {
+        this.task = task;
+        this.observer = observer;
+        this.sampler = new Sampler(task.temperature(), task.topP(), task.topK(), Sampler.seedFor(task.seed(), task.requestId()));
+        this.out = new int[task.maxNewTokens()];
+    }
+
+    String adapterId() { return task.adapterId(); }
+
+    int promptLength() { return task.promptIds().length; }
+
+    /** The last generated token, the input of the next decode step. */
+    int lastToken() { return out[count - 1]; }
+
+    boolean finished() { return finishReason != null; }
+
+    /** Whether the next token is the argmax and nobody looks at the logits: the step's greedy token will do. */
+    boolean needsLogits() {
+        return task.temperature() != 0f || observer != Observer.NONE;
+    }
+
+    /** Chooses the next token; finishes at EOS (unless ignored) or at max_new_tokens. */
+    void accept(float[] logits, Set<Integer> eosIds) {
+        observer.onLogits(count, logits);
+        take(sampler.next(logits), eosIds);
+    }
+
+    /** Takes the greedy token the step computed on the device (for a sequence that needs no logits). */
+    void acceptGreedy(int token, Set<Integer> eosIds) {
+        take(token, eosIds);
+    }
+
+    private void take(int token, Set<Integer> eosIds) {
+        if (!task.ignoreEos() && eosIds.contains(token)) {
+            finishReason = "eos";
+            return;
+        }
+        out[count++] = token;
+        if (count == task.maxNewTokens()) finishReason = "length";
+    }
+
+    Generation generation() {
+        return new Generation(task.requestId(), Arrays.copyOf(out, count), finishReason, prefillNs / 1_000_000, decodeNs / 1_000_000, computeNs / 1e6);
+    }
+}

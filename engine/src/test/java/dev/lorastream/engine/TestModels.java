@@ -1,0 +1,97 @@
+package dev.lorastream.engine;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorastream.engine.demo.RandomModels;
+import dev.lorastream.engine.demo.RandomModels.BackboneSpec;
+import dev.lorastream.engine.demo.RandomModels.LoraSpec;
+import dev.lorastream.engine.model.FloatTensor;
+import dev.lorastream.engine.model.SafetensorsWriter;
+import dev.lorastream.engine.reference.ReferenceDecoder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** Tiny random backbones and adapters written by tests, with the weights kept for the reference. */
+public final class TestModels {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final List<String> ALL = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    private TestModels() {}
+
+    /** Llama with grouped-query attention (4 query heads, 2 KV heads), untied LM head. */
+    public static BackboneSpec llama() {
+        return new BackboneSpec("llama", "test-llama", 32, 2, 4, 2, 48, 99, 64, 10000.0, 1e-5, false, false, 1, 2);
+    }
+
+    /** Qwen2: q/k/v biases, tied embeddings, 4 query heads on 1 KV head. */
+    public static BackboneSpec qwen2() {
+        return new BackboneSpec("qwen2", "test-qwen2", 32, 2, 4, 1, 40, 99, 64, 1000000.0, 1e-6, true, false, 1, 2);
+    }
+
+    /** Mistral shape without GQA, Llama-style attention biases on q/k/v/o. */
+    public static BackboneSpec mistralWithBias() {
+        return new BackboneSpec("mistral", "test-mistral", 24, 1, 3, 3, 36, 99, 48, 10000.0, 1e-5, false, true, 1, 2);
+    }
+
+    public record Backbone(Path dir, BackboneSpec spec, Map<String, FloatTensor> weights) {
+        public ReferenceDecoder reference() {
+            boolean qwen = spec.modelType().equals("qwen2");
+            return new ReferenceDecoder(new ReferenceDecoder.Shape(spec.hidden(), spec.layers(), spec.heads(), spec.kvHeads(),
+                    spec.intermediate(), spec.vocab(), spec.ropeTheta(), spec.rmsNormEps(), spec.tieEmbeddings(),
+                    qwen || spec.attentionBias(), !qwen && spec.attentionBias()), weights);
+        }
+
+        /** The reference with this adapter merged; scaling computed here from the spec (alpha/r, rsLoRA alpha/sqrt(r)). */
+        public ReferenceDecoder reference(Adapter adapter) {
+            ReferenceDecoder ref = reference();
+            if (adapter == null) return ref;
+            LoraSpec ls = adapter.spec();
+            for (int l = 0; l < spec.layers(); l++) {
+                for (String module : ls.targets()) {
+                    int r = ls.rankPattern().getOrDefault(module, ls.r());
+                    double alpha = ls.alphaPattern().getOrDefault(module, ls.alpha());
+                    double scaling = ls.rslora() ? alpha / Math.sqrt(r) : alpha / r;
+                    String block = List.of("gate_proj", "up_proj", "down_proj").contains(module) ? "mlp" : "self_attn";
+                    String prefix = "base_model.model.model.layers." + l + "." + block + "." + module;
+                    ref.mergeLora(l, module, adapter.weights().get(prefix + ".lora_A.weight").data(),
+                            adapter.weights().get(prefix + ".lora_B.weight").data(), r, scaling);
+                }
+            }
+            return ref;
+        }
+    }
+
+    public record Adapter(String id, Path dir, LoraSpec spec, Map<String, FloatTensor> weights) {}
+
+    public static Backbone writeBackbone(Path dir, BackboneSpec spec, long seed) throws IOException {
+        Map<String, FloatTensor> weights = RandomModels.backbone(spec, seed);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(spec.configJson()));
+        Files.write(dir.resolve("model.safetensors"), SafetensorsWriter.toBytes(weights, Map.of()));
+        return new Backbone(dir, spec, weights);
+    }
+
+    public static LoraSpec lora(List<String> targets, int r, double alpha, boolean rslora, Backbone b, double bStd) {
+        return new LoraSpec(targets, r, alpha, rslora, b.spec().name(), bStd);
+    }
+
+    public static Adapter writeAdapter(Path adaptersDir, String id, Backbone b, LoraSpec spec, long seed) throws IOException {
+        Map<String, FloatTensor> weights = RandomModels.lora(b.spec(), spec, seed);
+        Path dir = adaptersDir.resolve(id);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("adapter_config.json"), JSON.writeValueAsString(spec.configJson()));
+        Files.write(dir.resolve("adapter_model.safetensors"), SafetensorsWriter.toBytes(weights, Map.of("format", "pt")));
+        return new Adapter(id, dir, spec, weights);
+    }
+
+    public static void writeJson(Path file, Object value) throws IOException {
+        Files.writeString(file, JSON.writeValueAsString(value));
+    }
+
+    public static GenerationTask greedy(String requestId, String adapterId, int[] prompt, int maxNew) {
+        return new GenerationTask(requestId, adapterId, prompt, maxNew, 0f, 1f, 0, null, true);
+    }
+}

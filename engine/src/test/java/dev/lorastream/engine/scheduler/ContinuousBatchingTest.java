@@ -1,0 +1,220 @@
+package dev.lorastream.engine.scheduler;
+
+import dev.lorastream.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.Generation;
+import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.TestModels;
+import dev.lorastream.engine.adapters.cache.AdapterLoadException;
+import dev.lorastream.engine.adapters.cache.AdapterMetrics;
+import dev.lorastream.engine.adapters.cache.CacheConfig;
+import dev.lorastream.engine.adapters.cache.Tier;
+import dev.lorastream.engine.adapters.AdapterBank;
+import dev.lorastream.engine.model.ModelConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** Requests joining and leaving the running batch, and a device tier smaller than the working set. */
+class ContinuousBatchingTest {
+    private static final List<String> ADAPTERS = List.of("a0", "a1", "a2", "a3", "a4");
+
+    @TempDir
+    Path tmp;
+    private TestModels.Backbone backbone;
+    private Path adapters;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        backbone = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 5);
+        adapters = tmp.resolve("adapters");
+        for (int i = 0; i < ADAPTERS.size(); i++) {
+            List<String> targets = i % 2 == 0 ? TestModels.ALL : List.of("q_proj", "k_proj", "v_proj", "o_proj");
+            TestModels.writeAdapter(adapters, ADAPTERS.get(i), backbone, TestModels.lora(targets, 2 + 2 * i, 8, i == 3, backbone, 0.3), 40 + i);
+        }
+    }
+
+    private OnnxLoraEngine open(int maxBatch, CacheConfig cache) {
+        return OnnxLoraEngine.open(new EngineConfig(backbone.dir(), adapters, "cpu", maxBatch), cache);
+    }
+
+    private long slotBytes() {
+        return AdapterBank.slotBytes(ModelConfig.read(backbone.dir()), EngineConfig.DEFAULT_MAX_LORA_RANK);
+    }
+
+    private static int[] prompt(long seed, int length) {
+        Random r = new Random(seed);
+        int[] p = new int[length];
+        p[0] = 1;
+        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
+        return p;
+    }
+
+    /** Each task generated alone, on an engine whose device tier holds every adapter. */
+    private Map<String, int[]> soloTokens(List<GenerationTask> tasks) {
+        Map<String, int[]> solo = new HashMap<>();
+        try (OnnxLoraEngine roomy = open(1, CacheConfig.DEFAULT)) {
+            for (GenerationTask t : tasks) solo.put(t.requestId(), roomy.generate(List.of(t)).getFirst().tokenIds());
+        }
+        return solo;
+    }
+
+    @Test
+    void requestsThatJoinWhileOthersAreDecodingGetExactlyTheirSoloTokens() {
+        GenerationTask a = TestModels.greedy("a", "a0", prompt(1, 5), 10);
+        GenerationTask b = TestModels.greedy("b", null, prompt(2, 9), 5);
+        GenerationTask c = TestModels.greedy("c", "a1", prompt(3, 3), 6);
+        GenerationTask d = TestModels.greedy("d", "a0", prompt(4, 20), 4);
+        Map<String, int[]> solo = soloTokens(List.of(a, b, c, d));
+
+        try (OnnxLoraEngine engine = open(8, CacheConfig.DEFAULT)) {
+            ContinuousBatcher batcher = engine.batcher();
+            Map<String, CompletableFuture<Generation>> out = new LinkedHashMap<>();
+            out.put("a", batcher.submit(a));
+            out.put("b", batcher.submit(b));
+            for (int i = 0; i < 3; i++) assertThat(batcher.step()).isTrue();
+            assertThat(batcher.runningCount()).isEqualTo(2);
+
+            out.put("c", batcher.submit(c));
+            batcher.step();
+            assertThat(batcher.runningCount()).isEqualTo(3);
+            out.put("d", batcher.submit(d));
+            batcher.step();
+            assertThat(batcher.runningCount()).as("b left after its 5th token as d joined with a longer prompt").isEqualTo(3);
+            assertThat(out.get("b")).isDone();
+            for (int i = 0; i < 20 && !out.values().stream().allMatch(CompletableFuture::isDone); i++) batcher.step();
+
+            for (Map.Entry<String, CompletableFuture<Generation>> e : out.entrySet()) {
+                assertThat(e.getValue().join().tokenIds()).as(e.getKey()).isEqualTo(solo.get(e.getKey()));
+            }
+            assertThat(batcher.runningCount()).isZero();
+            assertThat(batcher.step()).as("nothing left to run").isFalse();
+        }
+    }
+
+    @Test
+    void aDeviceTierOfTwoSlotsServesFiveAdaptersWithEachRowsSoloTokens() {
+        List<GenerationTask> batch = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            String adapter = i % 6 == 5 ? null : ADAPTERS.get((i * 3) % 5);
+            batch.add(TestModels.greedy("r" + i, adapter, prompt(10 + i, 3 + (i * 5) % 9), 3 + i % 4));
+        }
+        Map<String, int[]> solo = soloTokens(batch);
+        long slot = slotBytes();
+
+        try (OnnxLoraEngine engine = open(8, CacheConfig.ofBytes(2 * slot, 3 * slot))) {
+            AtomicInteger mostAdaptersAtOnce = new AtomicInteger();
+            List<Generation> out = engine.generate(batch, (row, step, logits) -> {
+                int inUse = (int) ADAPTERS.stream().filter(id -> engine.cache().inUse(id) > 0).count();
+                mostAdaptersAtOnce.accumulateAndGet(inUse, Math::max);
+            });
+
+            for (int i = 0; i < batch.size(); i++) {
+                assertThat(out.get(i).tokenIds()).as(batch.get(i).requestId()).isEqualTo(solo.get(batch.get(i).requestId()));
+            }
+            AdapterMetrics m = engine.metrics();
+            assertThat(mostAdaptersAtOnce.get()).isEqualTo(2);
+            assertThat(ADAPTERS.stream().mapToLong(id -> m.evictions(Tier.DEVICE, id)).sum()).isGreaterThanOrEqualTo(3);
+            assertThat(engine.cache().deviceResident()).hasSize(2);
+            for (String id : ADAPTERS) {
+                assertThat(m.running(id)).isZero();
+                assertThat(m.waiting(id)).isZero();
+                assertThat(m.misses(Tier.DEVICE, id)).isPositive();
+            }
+            assertThat(engine.prometheusText()).contains("lorastream_adapter_cache_evictions_total{adapter=\"a0\",tier=\"device\"}");
+        }
+    }
+
+    @Test
+    void anAdapterThatFailsToLoadOnDemandFailsItsRequestsWithTheLoadsReasonAndIsReadOnce() throws Exception {
+        Path broken = TestModels.writeAdapter(adapters, "zz-broken", backbone, TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3), 9).dir();
+        Map<String, Object> config = new LinkedHashMap<>(TestModels.lora(List.of("q_proj"), 4, 8, false, backbone, 0.3).configJson());
+        config.put("use_dora", true);
+        TestModels.writeJson(broken.resolve("adapter_config.json"), config);
+        long slot = slotBytes();
+
+        try (OnnxLoraEngine engine = open(4, CacheConfig.ofBytes(slot, slot))) {
+            assertThat(engine.failedAdapters()).as("warm-up stopped before it").isEmpty();
+            GenerationTask task = TestModels.greedy("x1", "zz-broken", prompt(1, 4), 3);
+
+            CompletionException first = catchThrowableOfType(CompletionException.class, () -> engine.submit(task).join());
+            CompletableFuture<Generation> again = engine.submit(TestModels.greedy("x2", "zz-broken", prompt(1, 4), 3));
+            InvalidTaskException validated = catchThrowableOfType(InvalidTaskException.class, () -> engine.validate(task));
+
+            assertThat(first.getCause()).isInstanceOf(AdapterLoadException.class).hasMessageContaining("adapter 'zz-broken' failed to load")
+                    .hasMessageContaining("use_dora");
+            assertThat(again).isCompletedExceptionally();
+            InvalidTaskException fast = catchThrowableOfType(CompletionException.class, again::join).getCause() instanceof InvalidTaskException i ? i : null;
+            assertThat(fast).isNotNull();
+            assertThat(fast.code()).isEqualTo("ADAPTER_LOAD_FAILED");
+            assertThat(fast.field()).isEqualTo("adapter_id");
+            assertThat(fast.getMessage()).isEqualTo(first.getCause().getMessage());
+            assertThat(validated.code()).isEqualTo("ADAPTER_LOAD_FAILED");
+            assertThat(engine.metrics().loads("zz-broken")).isEqualTo(1);
+            assertThat(engine.generate(List.of(TestModels.greedy("ok", "a4", prompt(2, 4), 2))).getFirst().tokenIds()).hasSize(2);
+        }
+    }
+
+    @Test
+    void requestsSubmittedFromManyThreadsToTheBatchersLoopGetTheirSoloTokens() throws Exception {
+        List<GenerationTask> tasks = new ArrayList<>();
+        for (int i = 0; i < 8; i++) tasks.add(TestModels.greedy("t" + i, i == 7 ? null : ADAPTERS.get(i % 5), prompt(30 + i, 2 + i), 2 + i % 5));
+        Map<String, int[]> solo = soloTokens(tasks);
+        long slot = slotBytes();
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+
+        try (OnnxLoraEngine engine = open(3, CacheConfig.ofBytes(3 * slot, 3 * slot))) {
+            List<CompletableFuture<Generation>> out = new ArrayList<>();
+            for (GenerationTask t : tasks) out.add(CompletableFuture.supplyAsync(() -> engine.submit(t), clients).thenCompose(f -> f));
+
+            for (int i = 0; i < tasks.size(); i++) assertThat(out.get(i).join().tokenIds()).as(tasks.get(i).requestId()).isEqualTo(solo.get(tasks.get(i).requestId()));
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void aPromptTooLongForTheModelIsRefusedNotTruncated() {
+        try (OnnxLoraEngine engine = open(4, CacheConfig.DEFAULT)) {
+            int max = engine.model().maxSequenceLength();
+            CompletableFuture<Generation> tooLong = engine.batcher().submit(TestModels.greedy("long", "a0", prompt(1, max), 1));
+            CompletableFuture<Generation> unknown = engine.batcher().submit(TestModels.greedy("who", "nobody", prompt(1, 3), 1));
+
+            InvalidTaskException e = (InvalidTaskException) catchThrowableOfType(CompletionException.class, tooLong::join).getCause();
+            InvalidTaskException u = (InvalidTaskException) catchThrowableOfType(CompletionException.class, unknown::join).getCause();
+
+            assertThat(e.code()).isEqualTo("PROMPT_TOO_LONG");
+            assertThat(e.getMessage()).contains("prompt of " + max + " tokens plus max_new_tokens 1 exceeds the model's maximum sequence length of " + max);
+            assertThat(u.code()).isEqualTo("UNKNOWN_ADAPTER");
+            assertThat(engine.batcher().waitingCount()).isZero();
+            assertThat(engine.batcher().step()).isFalse();
+        }
+    }
+
+    @Test
+    void closingTheEngineFailsWhatIsStillWaiting() {
+        CompletableFuture<Generation> pending;
+        try (OnnxLoraEngine engine = open(4, CacheConfig.DEFAULT)) {
+            pending = engine.batcher().submit(TestModels.greedy("late", "a1", prompt(1, 3), 2));
+        }
+
+        assertThat(catchThrowableOfType(CompletionException.class, pending::join).getCause()).hasMessageContaining("closed");
+    }
+}

@@ -1,3 +1,0 @@
-package dev.lorastream.worker.engine;
-
-public record ContributorShare(String contributorId, double share) {}
