@@ -1,18 +1,21 @@
 package dev.lorastream.bench;
 
-import dev.lorastream.engine.GenerationTask;
-import dev.lorastream.bench.BenchReport.CacheFigures;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.lorastream.bench.BenchReport.CacheFigures;
 import dev.lorastream.bench.BenchReport.MissCosts;
 import dev.lorastream.bench.BenchReport.Ratio;
 import dev.lorastream.bench.BenchReport.Spread;
 import dev.lorastream.bench.BenchReport.StreamRun;
 import dev.lorastream.bench.BenchReport.StreamSummary;
+import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.adapters.AdapterLoader;
 import dev.lorastream.engine.adapters.LoraAdapter;
+import dev.lorastream.engine.graph.BankLayout;
+import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;
+import dev.lorastream.engine.runtime.DeviceMemory;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -95,7 +98,8 @@ final class CacheBenchmark {
         AdapterLoader loader = new AdapterLoader(engine.modelConfig(), Set.of(plan.backbone().name()), plan.rank());
         List<String> ids = models.manyIds();
         double[] load = new double[n], write = new double[n];
-        try (AdapterBank bank = AdapterBank.allocate(OrtEnvironment.getEnvironment(), engine.modelConfig(), plan.deviceAdapters(), plan.rank())) {
+        try (AdapterBank bank = AdapterBank.allocate(DeviceMemory.host(OrtEnvironment.getEnvironment()), engine.modelConfig(),
+                new BankLayout(engine.bank().layout().ranks(), plan.deviceAdapters() + 1, Precision.FP32))) {
             for (int i = 0; i < n; i++) {
                 String id = ids.get(ids.size() - 1 - i * (ids.size() / n)); // spread over the store, from its end (the engine warms from its start)
                 long t0 = System.nanoTime();
@@ -105,7 +109,7 @@ final class CacheBenchmark {
                 write[i] = (System.nanoTime() - t1) / 1e6;
                 load[i] = (t1 - t0) / 1e6;
             }
-        } catch (OrtException e) {
+        } catch (RuntimeException e) {
             throw new IllegalStateException("cannot allocate a LoRA bank to time slot writes: " + e.getMessage(), e);
         }
         return new MissCosts(n, Percentiles.percentile(load, 50), Percentiles.percentile(load, 90), Percentiles.percentile(load, 99), mean(load),

@@ -36,6 +36,21 @@ public final class TestModels {
         return new BackboneSpec("mistral", "test-mistral", 24, 1, 3, 3, 36, 99, 48, 10000.0, 1e-5, false, true, 1, 2);
     }
 
+    /** {@link #llama()} with head size 16, which the fused graph's GroupQueryAttention takes. */
+    public static BackboneSpec llama16() {
+        return new BackboneSpec("llama", "test-llama16", 64, 2, 4, 2, 96, 99, 64, 10000.0, 1e-5, false, false, 1, 2);
+    }
+
+    /** {@link #qwen2()} with head size 16. */
+    public static BackboneSpec qwen2_16() {
+        return new BackboneSpec("qwen2", "test-qwen2-16", 64, 2, 4, 1, 80, 99, 64, 1000000.0, 1e-6, true, false, 1, 2);
+    }
+
+    /** {@link #mistralWithBias()} with head size 16. */
+    public static BackboneSpec mistral16WithBias() {
+        return new BackboneSpec("mistral", "test-mistral16", 48, 2, 3, 3, 72, 99, 64, 10000.0, 1e-5, false, true, 1, 2);
+    }
+
     public record Backbone(Path dir, BackboneSpec spec, Map<String, FloatTensor> weights) {
         public ReferenceDecoder reference() {
             boolean qwen = spec.modelType().equals("qwen2");

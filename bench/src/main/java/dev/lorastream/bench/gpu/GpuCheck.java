@@ -233,7 +233,6 @@ public final class GpuCheck {
             e.put("intra_op_threads", config.effectiveIntraOpThreads());
             e.put("precision", config.precision());
             e.put("tf32", config.tf32());
-            e.put("device_tensors", config.effectiveDeviceTensors());
             long t0 = System.nanoTime();
             OnnxLoraEngine engine;
             try {
@@ -248,8 +247,10 @@ public final class GpuCheck {
             try (engine) {
                 e.put("open_ms", ms(System.nanoTime() - t0));
                 e.put("execution_provider", engine.model().executionProvider());
+                e.put("graph", engine.graphChoice().reason());
+                e.put("device_tensors", engine.bank().memory().usesCApi());
                 System.out.println(name + ": engine on " + provider + " open in " + e.get("open_ms") + " ms, runs on "
-                        + engine.model().executionProvider() + ", adapters " + engine.adapterIds());
+                        + engine.model().executionProvider() + ", adapters " + engine.adapterIds() + "; " + engine.graphChoice().reason());
                 long w0 = System.nanoTime();
                 try {
                     Case first = cases.getFirst();

@@ -2,8 +2,9 @@ package dev.lorastream.engine.adapters;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
+import dev.lorastream.engine.graph.BankLayout;
 import dev.lorastream.engine.graph.GraphNames;
+import dev.lorastream.engine.graph.LoraGroup;
 import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.model.ModelConfig;
 import dev.lorastream.engine.model.Projection;
@@ -13,6 +14,7 @@ import dev.lorastream.engine.runtime.DeviceTensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -21,58 +23,30 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * The resident LoRA banks the decoder graph gathers from: for every projection, A' [slots,
- * layers, in, R] and B' [slots, layers, R, out], where slot 0 is all zeros (the plain backbone),
- * R is the bank's rank for that projection (smaller ranks are zero-padded, which leaves the
- * product unchanged), {@code A' = Aᵀ} and {@code B' = scaling · Bᵀ}.
+ * The resident LoRA bank the decoder graph gathers from, in a shape fixed when the engine opens
+ * ({@link BankLayout}): per LoRA group ({@link LoraGroup}) one tensor {@code A' [layers, slots,
+ * in, R]} and one {@code B' [layers, slots, R, out]}, whose per-layer slices are the graph's
+ * {@code lora.<layer>.<group>.A/B} inputs (views, no copies). Slot 0 is all zeros (the plain
+ * backbone); an adapter of rank r below the bank's R is zero-padded, which leaves the product
+ * unchanged; {@code A' = Aᵀ}, {@code B' = scaling · Bᵀ}, a group's members side by side in A' and
+ * block-diagonal in B'.
  *
- * <p>The banks live in {@link DeviceMemory}: Java direct buffers that ONNX Runtime reads in place,
- * or device memory that stays on the GPU across runs. An adapter is first {@link #pack packed}
- * into one host image of a slot (in the bank's element type, page-locked on CUDA; kept while the
- * adapter is), so that {@link #write} puts it into a slot with one host-to-device copy per bank
- * tensor it reaches (a tensor whose rows are zero in the slot and in the adapter is skipped) and
- * touches no other slot: requests running on other slots are untouched.
- *
- * <p>Each projection's R starts at what the caller asks (the largest rank of the adapters it
- * expects) and grows, up to the bank's maximum rank, when an adapter of a larger rank is written
- * (the slots already written are re-laid, padded with zeros). Not thread-safe: write, clear and
- * grow between forward passes; {@link #pack} may run on any thread.
+ * <p>The shape never changes while serving (a captured CUDA graph holds its addresses): an
+ * adapter that targets a projection without LoRA in this bank, or uses a larger rank than the
+ * bank reserves for it, is refused with the reason ({@link #checkFits}). An adapter is first
+ * {@link #pack packed} into a host image of one slot (page-locked on CUDA; kept while the adapter
+ * is), so that {@link #write} is one strided host-to-device copy per bank tensor it reaches and
+ * touches no other slot. Not thread-safe: write and clear between forward passes; {@link #pack}
+ * may run on any thread.
  */
 public final class AdapterBank implements AutoCloseable {
     public static final int BASE_SLOT = 0;
 
-    /** Ranks of every projection and the element type: the shape of one slot. */
-    public record Layout(Map<Projection, Integer> ranks, Precision precision) {
-        public Layout {
-            ranks = Collections.unmodifiableMap(new EnumMap<>(ranks));
-        }
-
-        public int rank(Projection p) { return ranks.get(p); }
-
-        long elementsA(ModelConfig c, Projection p) { return (long) c.numHiddenLayers() * p.inFeatures(c) * rank(p); }
-
-        long elementsB(ModelConfig c, Projection p) { return (long) c.numHiddenLayers() * rank(p) * p.outFeatures(c); }
-
-        /** Bytes of one slot. */
-        public long slotBytes(ModelConfig c) {
-            long n = 0;
-            for (Projection p : Projection.values()) n += elementsA(c, p) + elementsB(c, p);
-            return n * precision.bytes();
-        }
-
-        /** This layout with each projection's rank raised to what the adapter uses. */
-        Layout grownFor(LoraAdapter a) {
-            Map<Projection, Integer> r = new EnumMap<>(ranks);
-            for (Projection p : Projection.values()) r.merge(p, a.maxRank(p), Math::max);
-            return r.equals(ranks) ? this : new Layout(r, precision);
-        }
-    }
-
     /**
-     * One adapter as one slot of a bank of {@code layout}: every projection's A' then B', back to
-     * back, in host memory; {@code nonZero[2p]} / {@code [2p+1]}: whether projection p's A' / B' has any weight.
+     * One adapter as one slot of this bank: per group, A' of every layer then B' of every layer,
+     * back to back, in host memory; {@code nonZero[2g]} / {@code [2g+1]}: whether group g's A' / B' has weights.
      */
-    public record Packed(Layout layout, MemorySegment image, boolean[] nonZero) {
+    public record Packed(MemorySegment image, boolean[] nonZero) {
         public long bytes() { return image.byteSize(); }
     }
 
@@ -81,57 +55,62 @@ public final class AdapterBank implements AutoCloseable {
 
     private final ModelConfig config;
     private final DeviceMemory mem;
-    private final int maxRank;
+    private final BankLayout layout;
+    private final List<LoraGroup> groups;
     private final String[] slotIds;
-    private volatile Layout layout;
-    private final Map<Projection, DeviceTensor> aBanks = new EnumMap<>(Projection.class);
-    private final Map<Projection, DeviceTensor> bBanks = new EnumMap<>(Projection.class);
-    private volatile Map<String, OnnxTensor> tensors = Map.of();
+    private final Map<LoraGroup, DeviceTensor> aBanks = new EnumMap<>(LoraGroup.class);
+    private final Map<LoraGroup, DeviceTensor> bBanks = new EnumMap<>(LoraGroup.class);
+    private final List<DeviceTensor> views = new ArrayList<>();
+    private Map<String, OnnxTensor> inputs = Map.of();
     /** Packed images by adapter (identity of its weights), dropped with the adapter. */
     private final Map<LoraAdapter, Packed> packed = Collections.synchronizedMap(new WeakHashMap<>());
-    private long bytes;
     private long writes, writeNanos, writtenBytes;
-    /** Per slot and bank tensor (2p: A' of projection p, 2p+1: B'): whether the slot's rows may be non-zero. */
+    /** Per slot and bank tensor (2g: A' of group g, 2g+1: its B'): whether the slot's rows may be non-zero. */
     private final boolean[][] dirty;
     private boolean closed;
 
-    private AdapterBank(ModelConfig config, DeviceMemory mem, int slotCount, Layout layout, int maxRank) {
+    private AdapterBank(ModelConfig config, DeviceMemory mem, BankLayout layout) {
         this.config = config;
         this.mem = mem;
-        this.slotIds = new String[slotCount];
-        this.dirty = new boolean[slotCount][2 * Projection.values().length];
         this.layout = layout;
-        this.maxRank = maxRank;
+        this.groups = List.copyOf(layout.groups());
+        this.slotIds = new String[layout.slots()];
+        this.dirty = new boolean[layout.slots()][2 * LoraGroup.values().length];
     }
 
-    /** Bytes of one float32 slot: A' and B' of every projection of every layer at {@code rank}. */
+    /**
+     * The adapter cache's unit of device capacity: the float32 weights of one adapter at
+     * {@code rank} on every projection of every layer ({@code Σ (in + out) · rank}). The bank's
+     * real bytes per slot follow its {@link BankLayout} (its precision, the projections it covers,
+     * and the zeros of block-diagonal group B's): {@link BankLayout#slotBytes}.
+     */
     public static long slotBytes(ModelConfig c, int rank) {
-        return slotBytes(c, rank, Precision.FP32);
+        long n = 0;
+        for (Projection p : Projection.values()) n += (long) (p.inFeatures(c) + p.outFeatures(c)) * rank;
+        return n * c.numHiddenLayers() * Precision.FP32.bytes();
     }
 
-    /** Bytes of one slot in {@code precision}: A' and B' of every projection of every layer at {@code rank}. */
-    public static long slotBytes(ModelConfig c, int rank, Precision precision) {
-        return new Layout(uniform(rank), precision).slotBytes(c);
+    /** A bank of zeros in {@code mem}, shaped by {@code layout}. */
+    public static AdapterBank allocate(DeviceMemory mem, ModelConfig c, BankLayout layout) {
+        AdapterBank bank = new AdapterBank(c, mem, layout);
+        try {
+            bank.allocateTensors();
+            mem.sync();
+        } catch (RuntimeException e) {
+            bank.close();
+            throw e;
+        }
+        return bank;
     }
 
-    private static Map<Projection, Integer> uniform(int rank) {
+    /** A float32 bank in Java buffers whose slots 1..n hold the adapters in list order, each projection at the largest rank any of them uses. */
+    public static AdapterBank build(OrtEnvironment env, ModelConfig c, List<LoraAdapter> adapters) {
         Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
-        for (Projection p : Projection.values()) ranks.put(p, rank);
-        return ranks;
-    }
-
-    /** A float32 bank of zeros in Java buffers: slot 0 and {@code adapterSlots} empty slots, every projection at rank {@code rank}. */
-    public static AdapterBank allocate(OrtEnvironment env, ModelConfig c, int adapterSlots, int rank) throws OrtException {
-        if (rank < 1) throw new IllegalArgumentException("bank rank must be at least 1, got " + rank);
-        return allocate(DeviceMemory.host(env), c, adapterSlots, uniform(rank), rank, Precision.FP32);
-    }
-
-    /** Slots 1..n hold the adapters in list order, each projection at the largest rank any of them uses (float32, Java buffers). */
-    public static AdapterBank build(OrtEnvironment env, ModelConfig c, List<LoraAdapter> adapters) throws OrtException {
-        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
-        for (Projection p : Projection.values()) ranks.put(p, Math.max(1, adapters.stream().mapToInt(a -> a.maxRank(p)).max().orElse(0)));
-        int max = ranks.values().stream().mapToInt(Integer::intValue).max().orElse(1);
-        AdapterBank bank = allocate(DeviceMemory.host(env), c, adapters.size(), ranks, max, Precision.FP32);
+        for (Projection p : Projection.values()) {
+            int r = adapters.stream().mapToInt(a -> a.maxRank(p)).max().orElse(0);
+            if (r > 0) ranks.put(p, r);
+        }
+        AdapterBank bank = allocate(DeviceMemory.host(env), c, new BankLayout(ranks, adapters.size() + 1, Precision.FP32));
         try {
             for (int i = 0; i < adapters.size(); i++) bank.write(i + 1, adapters.get(i));
         } catch (RuntimeException e) {
@@ -141,111 +120,98 @@ public final class AdapterBank implements AutoCloseable {
         return bank;
     }
 
-    /**
-     * A bank of zeros in {@code mem}: slot 0 and {@code adapterSlots} empty slots.
-     *
-     * @param ranks   each projection's starting rank (at least 1)
-     * @param maxRank the largest rank a projection may grow to
-     */
-    public static AdapterBank allocate(DeviceMemory mem, ModelConfig c, int adapterSlots, Map<Projection, Integer> ranks, int maxRank, Precision precision) {
-        if (adapterSlots < 0) throw new IllegalArgumentException("adapter slots must not be negative, got " + adapterSlots);
-        for (Projection p : Projection.values()) {
-            int r = ranks.getOrDefault(p, 0);
-            if (r < 1) throw new IllegalArgumentException("bank rank of " + p.moduleName() + " must be at least 1, got " + r);
-            if (r > maxRank) throw new IllegalArgumentException("bank rank of " + p.moduleName() + " (" + r + ") exceeds the maximum rank " + maxRank);
-        }
-        AdapterBank bank = new AdapterBank(c, mem, adapterSlots + 1, new Layout(ranks, precision), maxRank);
-        try {
-            for (Projection p : Projection.values()) bank.allocateProjection(p, bank.layout.rank(p));
-            mem.sync();
-        } catch (RuntimeException e) {
-            bank.close();
-            throw e;
-        }
-        bank.publish();
-        return bank;
-    }
-
-    private void allocateProjection(Projection p, int rank) {
-        int layers = config.numHiddenLayers(), slots = slotIds.length;
+    private void allocateTensors() {
+        int layers = config.numHiddenLayers(), slots = layout.slots();
         Precision t = layout.precision();
-        try {
-            aBanks.put(p, mem.zeros(t, slots, layers, p.inFeatures(config), rank));
-            bBanks.put(p, mem.zeros(t, slots, layers, rank, p.outFeatures(config)));
-        } catch (IllegalStateException e) {
-            throw new IllegalStateException("cannot allocate the LoRA bank of " + p.moduleName() + " (" + slots + " slots, rank " + rank + "): "
-                    + e.getMessage() + "; lower adapter.cache.device.bytes or adapter.max.rank", e);
-        }
-    }
-
-    private void publish() {
         Map<String, OnnxTensor> m = new LinkedHashMap<>();
-        long b = 0;
-        for (Projection p : Projection.values()) {
-            m.put(GraphNames.loraA(p), aBanks.get(p).tensor());
-            m.put(GraphNames.loraB(p), bBanks.get(p).tensor());
-            b += aBanks.get(p).bytes() + bBanks.get(p).bytes();
+        for (LoraGroup g : groups) {
+            int in = g.inFeatures(config), out = g.outFeatures(config), r = layout.rank(g);
+            try {
+                aBanks.put(g, mem.zeros(t, layers, slots, in, r));
+                bBanks.put(g, mem.zeros(t, layers, slots, r, out));
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("cannot allocate the LoRA bank of " + g.key() + " (" + slots + " slots, rank " + r + "): "
+                        + e.getMessage() + "; lower adapter.cache.device.bytes or adapter.max.rank", e);
+            }
+            long aLayer = (long) slots * in * r * t.bytes(), bLayer = (long) slots * r * out * t.bytes();
+            for (int l = 0; l < layers; l++) {
+                DeviceTensor a = mem.view(aBanks.get(g), l * aLayer, slots, in, r);
+                DeviceTensor b = mem.view(bBanks.get(g), l * bLayer, slots, r, out);
+                views.add(a);
+                views.add(b);
+                m.put(GraphNames.loraA(l, g), a.tensor());
+                m.put(GraphNames.loraB(l, g), b.tensor());
+            }
         }
-        tensors = Collections.unmodifiableMap(m);
-        bytes = b;
+        inputs = Collections.unmodifiableMap(m);
     }
 
-    private void checkRanks(LoraAdapter adapter) {
-        for (Projection p : Projection.values()) {
-            if (adapter.maxRank(p) > maxRank) {
-                throw new IllegalArgumentException("adapter '" + adapter.id() + "' uses rank " + adapter.maxRank(p) + " on " + p.moduleName()
-                        + "; the bank holds at most " + maxRank);
+    /**
+     * Whether the adapter fits this bank's fixed shape.
+     *
+     * @throws IllegalArgumentException naming the projection and the reason when it does not
+     */
+    public void checkFits(LoraAdapter adapter) {
+        for (Projection p : adapter.targets()) {
+            int r = adapter.maxRank(p);
+            if (r == 0) continue;
+            if (!layout.covers(p)) {
+                throw new IllegalArgumentException("adapter '" + adapter.id() + "' targets " + p.moduleName() + ", which this engine has no LoRA for "
+                        + "(its bank, sized when it opened from the configuration and the adapters found, covers " + layout.describeRanks()
+                        + "); restart the worker with such adapters in the store, or set the bank's targets");
+            }
+            if (r > layout.rank(p)) {
+                throw new IllegalArgumentException("adapter '" + adapter.id() + "' uses rank " + r + " on " + p.moduleName() + "; this engine's bank holds at most rank "
+                        + layout.rank(p) + " there (sized when it opened from the configuration and the adapters found: " + layout.describeRanks() + ")");
             }
         }
     }
 
     /**
-     * The adapter laid out as one slot of this bank (grown for it where its ranks exceed the
-     * bank's), made once and kept while the adapter is reachable. Thread-safe: adapter loaders
-     * call it so that a later {@link #write} is only copies.
+     * The adapter laid out as one slot of this bank, made once and kept while the adapter is
+     * reachable. Thread-safe: adapter loaders call it so that a later {@link #write} is only copies.
+     *
+     * @throws IllegalArgumentException when the adapter does not fit the bank ({@link #checkFits})
      */
     public Packed pack(LoraAdapter adapter) {
-        checkRanks(adapter);
-        Layout target = layout.grownFor(adapter);
+        checkFits(adapter);
         Packed p = packed.get(adapter);
-        if (p != null && p.layout().equals(target)) return p;
-        p = packFor(target, adapter);
+        if (p != null) return p;
+        p = packImage(adapter);
         packed.put(adapter, p);
         return p;
     }
 
-    private Packed packFor(Layout lay, LoraAdapter a) {
-        MemorySegment img = mem.hostBuffer(lay.slotBytes(config));
+    private Packed packImage(LoraAdapter a) {
+        MemorySegment img = mem.hostBuffer(layout.slotBytes(config));
         img.fill((byte) 0);
-        boolean half = lay.precision() == Precision.FP16;
-        int eb = lay.precision().bytes();
+        boolean half = layout.precision() == Precision.FP16;
+        int eb = layout.precision().bytes(), layers = config.numHiddenLayers();
         long off = 0;
-        boolean[] nonZero = new boolean[2 * Projection.values().length];
-        for (Projection p : Projection.values()) {
-            int rank = lay.rank(p), in = p.inFeatures(config), out = p.outFeatures(config);
-            Map<Integer, LoraWeights> byLayer = a.weights().getOrDefault(p, Map.of());
-            nonZero[2 * p.ordinal()] = nonZero[2 * p.ordinal() + 1] = !byLayer.isEmpty();
-            for (Map.Entry<Integer, LoraWeights> e : byLayer.entrySet()) {
-                LoraWeights w = e.getValue();
-                long base = off + (long) e.getKey() * in * rank * eb;
-                float[] av = w.a();
-                for (int r = 0; r < w.rank(); r++) {
-                    for (int i = 0; i < in; i++) put(img, base + ((long) i * rank + r) * eb, av[r * in + i], half);
+        boolean[] nonZero = new boolean[2 * LoraGroup.values().length];
+        for (LoraGroup g : groups) {
+            int in = g.inFeatures(config), out = g.outFeatures(config), rg = layout.rank(g);
+            long aLayer = (long) in * rg, bLayer = (long) rg * out;
+            for (Projection p : g.members()) {
+                Map<Integer, LoraWeights> byLayer = a.weights().getOrDefault(p, Map.of());
+                if (byLayer.isEmpty()) continue;
+                nonZero[2 * g.ordinal()] = nonZero[2 * g.ordinal() + 1] = true;
+                int rOff = layout.rankOffset(p), oOff = g.outOffset(config, p), po = p.outFeatures(config);
+                for (Map.Entry<Integer, LoraWeights> e : byLayer.entrySet()) {
+                    LoraWeights w = e.getValue();
+                    long aBase = off + e.getKey() * aLayer * eb;
+                    long bBase = off + layers * aLayer * eb + e.getKey() * bLayer * eb;
+                    float[] av = w.a(), bv = w.b();
+                    float s = w.scaling();
+                    for (int r = 0; r < w.rank(); r++) {
+                        for (int i = 0; i < in; i++) put(img, aBase + ((long) i * rg + rOff + r) * eb, av[r * in + i], half);
+                        for (int o = 0; o < po; o++) put(img, bBase + ((long) (rOff + r) * out + oOff + o) * eb, s * bv[o * w.rank() + r], half);
+                    }
                 }
             }
-            off += lay.elementsA(config, p) * eb;
-            for (Map.Entry<Integer, LoraWeights> e : byLayer.entrySet()) {
-                LoraWeights w = e.getValue();
-                long base = off + (long) e.getKey() * rank * out * eb;
-                float[] bv = w.b();
-                float s = w.scaling();
-                for (int r = 0; r < w.rank(); r++) {
-                    for (int o = 0; o < out; o++) put(img, base + ((long) r * out + o) * eb, s * bv[o * w.rank() + r], half);
-                }
-            }
-            off += lay.elementsB(config, p) * eb;
+            off += (long) layers * (aLayer + bLayer) * eb;
         }
-        return new Packed(lay, img, nonZero);
+        return new Packed(img, nonZero);
     }
 
     private static void put(MemorySegment img, long pos, float v, boolean half) {
@@ -255,26 +221,23 @@ public final class AdapterBank implements AutoCloseable {
 
     /**
      * Puts an adapter into slot {@code slot} (1..slotCount-1): copies its packed image into that
-     * slot's rows of every projection's A' and B' (zeros where the adapter does not reach), nothing
-     * else, and waits until the copies are done.
+     * slot's rows of every group's A' and B' of every layer (zeros where the adapter does not
+     * reach), nothing else, and waits until the copies are done.
      *
-     * @throws IllegalArgumentException when the slot does not exist or the adapter's rank exceeds the bank's maximum
+     * @throws IllegalArgumentException when the slot does not exist or the adapter does not fit the bank
      */
     public void write(int slot, LoraAdapter adapter) {
         checkSlot(slot);
-        checkRanks(adapter);
         long t0 = System.nanoTime();
-        Layout target = layout.grownFor(adapter);
-        if (!target.equals(layout)) grow(target);
         Packed p = pack(adapter);
-        int eb = layout.precision().bytes();
+        int eb = layout.precision().bytes(), layers = config.numHiddenLayers(), slots = layout.slots();
         long off = 0, copied = 0;
-        for (Projection proj : Projection.values()) {
-            long na = layout.elementsA(config, proj) * eb, nb = layout.elementsB(config, proj) * eb;
-            copied += copyPiece(slot, 2 * proj.ordinal(), aBanks.get(proj), na, p, off);
-            off += na;
-            copied += copyPiece(slot, 2 * proj.ordinal() + 1, bBanks.get(proj), nb, p, off);
-            off += nb;
+        for (LoraGroup g : groups) {
+            long a = layout.elementsA(config, g) * eb, b = layout.elementsB(config, g) * eb;
+            copied += copyPiece(slot, 2 * g.ordinal(), aBanks.get(g), a, p, off, layers, slots);
+            off += layers * a;
+            copied += copyPiece(slot, 2 * g.ordinal() + 1, bBanks.get(g), b, p, off, layers, slots);
+            off += layers * b;
         }
         mem.sync();
         slotIds[slot] = adapter.id();
@@ -283,66 +246,32 @@ public final class AdapterBank implements AutoCloseable {
         writtenBytes += copied;
     }
 
-    /** Copies one tensor's rows of the slot unless they are zero there and in the image; returns the bytes copied. */
-    private long copyPiece(int slot, int piece, DeviceTensor bank, long bytes, Packed p, long imageOffset) {
+    /** Copies one tensor's rows of the slot, every layer (one strided copy), unless they are zero there and in the image; returns the bytes copied. */
+    private long copyPiece(int slot, int piece, DeviceTensor bank, long perLayer, Packed p, long imageOffset, int layers, int slots) {
         if (!p.nonZero()[piece] && !dirty[slot][piece]) return 0;
-        mem.copy(bank.data(), slot * bytes, p.image(), imageOffset, bytes);
+        mem.copy2D(bank.data(), slot * perLayer, slots * perLayer, p.image(), imageOffset, perLayer, perLayer, layers);
         dirty[slot][piece] = p.nonZero()[piece];
-        return bytes;
+        return perLayer * layers;
     }
 
     /** Zeroes one slot's rows; requests on it then run as the plain backbone. */
     public void clear(int slot) {
         checkSlot(slot);
-        int eb = layout.precision().bytes();
-        for (Projection p : Projection.values()) {
-            long na = layout.elementsA(config, p) * eb, nb = layout.elementsB(config, p) * eb;
-            mem.zero(aBanks.get(p).data(), slot * na, na);
-            mem.zero(bBanks.get(p).data(), slot * nb, nb);
+        int eb = layout.precision().bytes(), layers = config.numHiddenLayers(), slots = layout.slots();
+        for (LoraGroup g : groups) {
+            long a = layout.elementsA(config, g) * eb, b = layout.elementsB(config, g) * eb;
+            for (int l = 0; l < layers; l++) {
+                mem.zero(aBanks.get(g).data(), (l * (long) slots + slot) * a, a);
+                mem.zero(bBanks.get(g).data(), (l * (long) slots + slot) * b, b);
+            }
         }
         mem.sync();
-        java.util.Arrays.fill(dirty[slot], false);
+        Arrays.fill(dirty[slot], false);
         slotIds[slot] = null;
     }
 
     private void checkSlot(int slot) {
         if (slot <= BASE_SLOT || slot >= slotIds.length) throw new IllegalArgumentException("slot " + slot + " is not an adapter slot (1.." + (slotIds.length - 1) + ")");
-    }
-
-    /** Re-lays every slot at the larger ranks of {@code target} (new tensors, old rows copied, padding zero). */
-    private void grow(Layout target) {
-        int layers = config.numHiddenLayers(), slots = slotIds.length, eb = target.precision().bytes();
-        Map<Projection, DeviceTensor> oldA = new EnumMap<>(aBanks), oldB = new EnumMap<>(bBanks);
-        List<DeviceTensor> made = new ArrayList<>();
-        try {
-            for (Projection p : Projection.values()) {
-                int from = layout.rank(p), to = target.rank(p);
-                if (from == to) continue;
-                int in = p.inFeatures(config), out = p.outFeatures(config);
-                DeviceTensor a = mem.zeros(target.precision(), slots, layers, in, to);
-                made.add(a);
-                DeviceTensor b = mem.zeros(target.precision(), slots, layers, to, out);
-                made.add(b);
-                // A' [slots*layers*in rows of R]: each row widens from `from` to `to` elements
-                mem.copy2D(a.data(), 0, (long) to * eb, oldA.get(p).data(), 0, (long) from * eb, (long) from * eb, (long) slots * layers * in);
-                // B' [slots*layers blocks of R rows of out]: the first `from` rows of each block
-                mem.copy2D(b.data(), 0, (long) to * out * eb, oldB.get(p).data(), 0, (long) from * out * eb, (long) from * out * eb, (long) slots * layers);
-                aBanks.put(p, a);
-                bBanks.put(p, b);
-            }
-            mem.sync();
-        } catch (RuntimeException e) {
-            made.forEach(DeviceTensor::close);
-            aBanks.putAll(oldA);
-            bBanks.putAll(oldB);
-            throw new IllegalStateException("cannot grow the LoRA bank to ranks " + target.ranks() + ": " + e.getMessage(), e);
-        }
-        for (Projection p : Projection.values()) {
-            if (aBanks.get(p) != oldA.get(p)) oldA.get(p).close();
-            if (bBanks.get(p) != oldB.get(p)) oldB.get(p).close();
-        }
-        layout = target;
-        publish();
     }
 
     /** The slot of an adapter; {@link #BASE_SLOT} for null (the plain backbone). */
@@ -368,22 +297,19 @@ public final class AdapterBank implements AutoCloseable {
     /** Slots including slot 0. */
     public int slotCount() { return slotIds.length; }
 
-    /** The padded rank R of a projection's bank. */
+    /** The rank the bank reserves for a projection, 0 when it has no LoRA. */
     public int rank(Projection p) { return layout.rank(p); }
 
-    /** The current ranks and element type. */
-    public Layout layout() { return layout; }
-
-    /** The largest rank a projection may grow to. */
-    public int maxRank() { return maxRank; }
+    /** The fixed shape. */
+    public BankLayout layout() { return layout; }
 
     /** Where the bank lives. */
     public DeviceMemory memory() { return mem; }
 
-    /** Bank tensors by graph input name (replaced when the bank grows: read it for every run). */
-    public Map<String, OnnxTensor> inputs() { return tensors; }
+    /** Per-layer bank tensors by graph input name (fixed for the bank's life: a captured graph may hold their addresses). */
+    public Map<String, OnnxTensor> inputs() { return inputs; }
 
-    public long sizeBytes() { return bytes; }
+    public long sizeBytes() { return layout.bytes(config); }
 
     public WriteStats writeStats() { return new WriteStats(writes, writeNanos, writtenBytes); }
 
@@ -391,6 +317,7 @@ public final class AdapterBank implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        views.forEach(DeviceTensor::close);
         aBanks.values().forEach(DeviceTensor::close);
         bBanks.values().forEach(DeviceTensor::close);
         packed.clear();

@@ -7,8 +7,10 @@ import dev.lorastream.engine.model.Rope;
 import dev.lorastream.engine.model.WeightNames;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.Attr;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.BOOL;
@@ -16,13 +18,15 @@ import static dev.lorastream.engine.graph.OnnxGraphBuilder.FLOAT;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.INT64;
 
 /**
- * Builds the ONNX graph of a Llama-family decoder step with a KV cache and multi-adapter LoRA
- * (standard opset-17 operators only).
+ * Builds the reference ONNX graph of a Llama-family decoder step with a KV cache and multi-adapter
+ * LoRA (standard opset-17 operators only): the plain graph that the fused one is checked against,
+ * and the one used for models {@link FusedDecoderGraph} cannot take.
  *
- * <p>Per layer and projection: {@code y = x·Wᵀ (+ b) + (x·A'[slot]) · B'[slot]}, where the banks
- * {@code lora.<module>.A} [slots, layers, in, r] and {@code lora.<module>.B} [slots, layers, r, out]
- * are graph inputs and each row gathers its own slot ({@code lora_slot}), so rows with different
- * adapters share one forward pass. RoPE cos/sin come from {@code position_ids}; the additive
+ * <p>Per layer and LoRA group ({@link LoraGroup}) the bank's {@code lora.<layer>.<group>.A}
+ * [slots, in, R] and {@code .B} [slots, R, out] are graph inputs; each row gathers its own slot
+ * ({@code lora_slot}), so rows with different adapters share one forward pass, and each member
+ * projection adds its slice of {@code (x·A'[slot])·B'[slot]} to {@code x·Wᵀ (+ b)}. Groups no
+ * adapter targets have no LoRA nodes. RoPE cos/sin come from {@code position_ids}; the additive
  * attention mask (causal and padding) from {@code attention_mask}; grouped-query attention folds
  * the query heads of one KV head into the sequence axis so K and V are never repeated.
  *
@@ -38,26 +42,28 @@ public final class DecoderGraph {
     /** ONNX type of activations, weights, cache and banks. */
     private final int act;
     private final OnnxGraphBuilder g = new OnnxGraphBuilder("lorastream_decoder");
-    private final Map<Projection, String> slotA = new EnumMap<>(Projection.class);
-    private final Map<Projection, String> slotB = new EnumMap<>(Projection.class);
-    private String maskBias, cos, sin;
+    private final Set<LoraGroup> groups;
+    private String slot, maskBias, cos, sin;
+    /** This layer's LoRA delta of each group (null until asked for). */
+    private final Map<LoraGroup, String> delta = new EnumMap<>(LoraGroup.class);
 
-    private DecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision) {
+    private DecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups) {
         this.c = c;
         this.ckpt = ckpt;
         this.precision = precision;
         this.act = precision.onnxType();
+        this.groups = groups;
     }
 
-    /** The float32 graph; initializers read their data from the checkpoint when the model is written. */
+    /** The float32 graph with LoRA on every group; initializers read their data from the checkpoint when the model is written. */
     public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt) {
-        return build(c, ckpt, Precision.FP32);
+        return build(c, ckpt, Precision.FP32, EnumSet.allOf(LoraGroup.class));
     }
 
-    /** The graph in the given precision; initializers read their data from the checkpoint when the model is written. */
-    public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt, Precision precision) {
+    /** The graph in the given precision with LoRA on {@code groups}; initializers read their data from the checkpoint when the model is written. */
+    public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups) {
         ckpt.validate(c);
-        DecoderGraph d = new DecoderGraph(c, ckpt, precision);
+        DecoderGraph d = new DecoderGraph(c, ckpt, precision, groups);
         d.declareIo();
         d.body();
         return d.g;
@@ -73,10 +79,12 @@ public final class DecoderGraph {
             g.input(GraphNames.pastKey(l), act, "batch", kv, "past", hd);
             g.input(GraphNames.pastValue(l), act, "batch", kv, "past", hd);
         }
-        for (Projection p : Projection.values()) {
-            String rank = "rank_" + p.moduleName();
-            g.input(GraphNames.loraA(p), act, "slots", layers, p.inFeatures(c), rank);
-            g.input(GraphNames.loraB(p), act, "slots", layers, rank, p.outFeatures(c));
+        for (int l = 0; l < layers; l++) {
+            for (LoraGroup lg : groups) {
+                String rank = "rank_" + lg.key();
+                g.input(GraphNames.loraA(l, lg), act, "slots", lg.inFeatures(c), rank);
+                g.input(GraphNames.loraB(l, lg), act, "slots", rank, lg.outFeatures(c));
+            }
         }
         g.output(GraphNames.LOGITS, FLOAT, "batch", c.vocabSize());
         g.output(GraphNames.NEXT_TOKEN, INT64, "batch");
@@ -91,11 +99,7 @@ public final class DecoderGraph {
         buildMask();
         g.scope("rope");
         buildRope();
-        g.scope("lora");
-        for (Projection p : Projection.values()) {
-            slotA.put(p, g.op("Gather", List.of(GraphNames.loraA(p), GraphNames.LORA_SLOT), Attr.i("axis", 0)));
-            slotB.put(p, g.op("Gather", List.of(GraphNames.loraB(p), GraphNames.LORA_SLOT), Attr.i("axis", 0)));
-        }
+        slot = GraphNames.LORA_SLOT;
         g.scope("embed");
         long v = c.vocabSize(), h = c.hiddenSize();
         String embed = weight("embed_tokens", WeightNames.EMBED_TOKENS, act, v, h);
@@ -141,6 +145,7 @@ public final class DecoderGraph {
     }
 
     private String layer(int l, String x) {
+        delta.clear();
         int heads = c.numAttentionHeads(), kv = c.numKeyValueHeads(), hd = c.headDim();
         String h = rmsNorm(x, weight("layers." + l + ".input_layernorm", WeightNames.inputNorm(l), FLOAT, c.hiddenSize()));
         String q = rope(heads(linear(h, l, Projection.Q_PROJ), heads));
@@ -165,7 +170,7 @@ public final class DecoderGraph {
         return g.op("Add", x, linear(act, l, Projection.DOWN_PROJ));
     }
 
-    /** x·Wᵀ + b + (x·A')·B' with this row's slot of the LoRA banks. */
+    /** x·Wᵀ + b, plus this projection's slice of its group's LoRA delta when the group has LoRA. */
     private String linear(String x, int l, Projection p) {
         long in = p.inFeatures(c), out = p.outFeatures(c);
         String name = WeightNames.weight(l, p);
@@ -173,9 +178,18 @@ public final class DecoderGraph {
                 data(act, in * out, () -> ckpt.read(name, out, in).transpose2d().data()));
         String y = g.op("MatMul", x, wT);
         if (c.hasBias(p)) y = g.op("Add", y, weight("b." + p.modulePath(l), WeightNames.bias(l, p), act, out));
-        String a = g.op("Gather", List.of(slotA.get(p), g.scalarInt(l)), Attr.i("axis", 1));
-        String b = g.op("Gather", List.of(slotB.get(p), g.scalarInt(l)), Attr.i("axis", 1));
-        return g.op("Add", y, g.op("MatMul", g.op("MatMul", x, a), b));
+        LoraGroup lg = LoraGroup.of(p);
+        if (!groups.contains(lg)) return y;
+        String d = delta.computeIfAbsent(lg, k -> lora(x, l, k));
+        long from = lg.outOffset(c, p);
+        return g.op("Add", y, g.op("Slice", d, g.ints(from), g.ints(from + out), g.ints(2)));
+    }
+
+    /** (x·A'[slot])·B'[slot] of one group: every member's delta side by side. */
+    private String lora(String x, int l, LoraGroup lg) {
+        String a = g.op("Gather", List.of(GraphNames.loraA(l, lg), slot), Attr.i("axis", 0));
+        String b = g.op("Gather", List.of(GraphNames.loraB(l, lg), slot), Attr.i("axis", 0));
+        return g.op("MatMul", g.op("MatMul", x, a), b);
     }
 
     /** [B, T, n·hd] -> [B, n, T, hd]. */

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  */
 public final class GraphCache {
     /** Bump when the graph's design changes, so old cached graphs are not reused. */
-    public static final String BUILDER_VERSION = "decoder-graph-v2";
+    public static final String BUILDER_VERSION = "decoder-graph-v3";
     private static final Logger log = LoggerFactory.getLogger(GraphCache.class);
 
     private final Path cacheDir;
@@ -65,22 +65,22 @@ public final class GraphCache {
         md.update((byte) 0);
     }
 
-    /** The cached float32 graph's path for this hash (it may not exist yet). */
-    public Path pathFor(String hash) { return pathFor(hash, Precision.FP32); }
+    /** The cached float32 reference graph's path for this hash (it may not exist yet). */
+    public Path pathFor(String hash) { return pathFor(hash, GraphSpec.reference(Precision.FP32)); }
 
-    /** The cached graph's path for this hash and precision ({@code -fp16} before {@code .onnx} for half graphs). */
-    public Path pathFor(String hash, Precision precision) {
-        return cacheDir.resolve("decoder-" + hash.substring(0, 32) + (precision == Precision.FP32 ? "" : "-" + precision.label()) + ".onnx");
+    /** The cached graph's path for this hash and spec, e.g. {@code decoder-<hash>-fused-fp16-qkv.o-rope512.onnx}. */
+    public Path pathFor(String hash, GraphSpec spec) {
+        return cacheDir.resolve("decoder-" + hash.substring(0, 32) + "-" + spec.key() + ".onnx");
     }
 
-    /** Returns the float32 graph for this backbone, building and writing it first when it is not cached. */
+    /** Returns the float32 reference graph for this backbone, building and writing it first when it is not cached. */
     public Path ensure(Path modelDir, ModelConfig config, String hash) {
-        return ensure(modelDir, config, hash, Precision.FP32);
+        return ensure(modelDir, config, hash, GraphSpec.reference(Precision.FP32));
     }
 
-    /** Returns the graph for this backbone in this precision, building and writing it first when it is not cached. */
-    public Path ensure(Path modelDir, ModelConfig config, String hash, Precision precision) {
-        Path target = pathFor(hash, precision);
+    /** Returns the graph of this spec for this backbone, building and writing it first when it is not cached. */
+    public Path ensure(Path modelDir, ModelConfig config, String hash, GraphSpec spec) {
+        Path target = pathFor(hash, spec);
         if (Files.isRegularFile(target)) {
             log.info("Using cached decoder graph {}", target);
             return target;
@@ -89,7 +89,7 @@ public final class GraphCache {
         Path tmp = null;
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
             Files.createDirectories(cacheDir);
-            OnnxGraphBuilder graph = DecoderGraph.build(config, ckpt, precision);
+            OnnxGraphBuilder graph = spec.build(config, ckpt);
             tmp = Files.createTempDirectory(cacheDir, "build-");
             Path built = tmp.resolve(target.getFileName());
             OnnxModelWriter.write(graph, built, inlineLimitBytes);

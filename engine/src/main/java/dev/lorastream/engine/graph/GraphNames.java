@@ -1,7 +1,5 @@
 package dev.lorastream.engine.graph;
 
-import dev.lorastream.engine.model.Projection;
-
 /** Names of the decoder graph's inputs and outputs. */
 public final class GraphNames {
     /** int64 [batch, seq]: token ids, rows left-padded. */
@@ -12,7 +10,15 @@ public final class GraphNames {
     public static final String POSITION_IDS = "position_ids";
     /** int64 [batch]: each row's adapter slot in the banks; 0 is the plain backbone. */
     public static final String LORA_SLOT = "lora_slot";
-    /** float [batch, vocab]: logits of each row's last position. */
+    /**
+     * Fused graph, int32 [batch, seq + 3]: per row its {@code seq} token ids (right-padded), then
+     * seqlens_k (the row's tokens in the KV cache after this pass, minus one), its adapter slot,
+     * and the index of its last real token in the flattened [batch * seq] positions.
+     */
+    public static final String STEP = "step";
+    /** Fused graph, int32 [1] on the host: the longest row's total length (prefill) or the cache's capacity (decode). */
+    public static final String TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
+    /** float [batch, vocab] (the fused graph: the activation type): logits of each row's last position. */
     public static final String LOGITS = "logits";
     /** int64 [batch]: the greedy next token of each row (argmax of its logits, the lowest index among equals). */
     public static final String NEXT_TOKEN = "next_token";
@@ -29,9 +35,9 @@ public final class GraphNames {
 
     public static String presentValue(int layer) { return "present." + layer + ".value"; }
 
-    /** float [slots, layers, in_features, rank]: A' = Aᵀ of every slot and layer. */
-    public static String loraA(Projection p) { return "lora." + p.moduleName() + ".A"; }
+    /** [slots, in_features, rank]: the group's A' (members' Aᵀ side by side) of one layer, every slot. */
+    public static String loraA(int layer, LoraGroup g) { return "lora." + layer + "." + g.key() + ".A"; }
 
-    /** float [slots, layers, rank, out_features]: B' = scaling · Bᵀ of every slot and layer. */
-    public static String loraB(Projection p) { return "lora." + p.moduleName() + ".B"; }
+    /** [slots, rank, out_features]: the group's block-diagonal B' (members' scaling · Bᵀ) of one layer, every slot. */
+    public static String loraB(int layer, LoraGroup g) { return "lora." + layer + "." + g.key() + ".B"; }
 }

@@ -8,12 +8,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Collects the nodes, initializers, inputs and outputs of one ONNX graph (default domain only).
- * Intermediate values get generated names under the current scope; constants are shared.
+ * Collects the nodes, initializers, inputs and outputs of one ONNX graph. Nodes are in the
+ * default domain (opset {@link #OPSET}) unless built with {@link #opIn} (ONNX Runtime's contrib
+ * ops: {@link #MICROSOFT}). Intermediate values get generated names under the current scope;
+ * constants are shared; an empty input name is an omitted optional input.
  */
 public final class OnnxGraphBuilder {
     /** ONNX TensorProto.DataType codes. */
-    public static final int FLOAT = 1, INT64 = 7, BOOL = 9, FLOAT16 = 10;
+    public static final int FLOAT = 1, INT32 = 6, INT64 = 7, BOOL = 9, FLOAT16 = 10;
+    /** The default domain's opset the graphs are written against. */
+    public static final long OPSET = 17;
+    /** ONNX Runtime's contrib operators (GroupQueryAttention, SkipSimplifiedLayerNormalization, QuickGelu). */
+    public static final String MICROSOFT = "com.microsoft";
 
     /** One attribute of a node: INT (2), FLOAT (1) or INTS (7). */
     public record Attr(String name, int type, long i, float f, long[] ints) {
@@ -24,7 +30,8 @@ public final class OnnxGraphBuilder {
         public static Attr ints(String name, long... v) { return new Attr(name, 7, 0, 0, v.clone()); }
     }
 
-    public record Node(String opType, String name, List<String> inputs, List<String> outputs, List<Attr> attrs) {}
+    /** One node; {@code domain} is "" for the default domain. */
+    public record Node(String opType, String domain, String name, List<String> inputs, List<String> outputs, List<Attr> attrs) {}
 
     public record Initializer(String name, int dataType, long[] dims, RawData data) {}
 
@@ -37,6 +44,7 @@ public final class OnnxGraphBuilder {
     private final List<ValueInfo> inputs = new ArrayList<>();
     private final List<ValueInfo> outputs = new ArrayList<>();
     private final Map<String, String> constants = new HashMap<>();
+    private final java.util.Set<String> domains = new java.util.TreeSet<>();
     private String scope = "";
     private int counter;
 
@@ -47,21 +55,48 @@ public final class OnnxGraphBuilder {
 
     /** Adds a node with one generated output and returns the output's name. */
     public String op(String opType, List<String> in, Attr... attrs) {
-        String out = scope + opType + "_" + counter;
-        return op(opType, out, in, attrs);
+        return opIn("", opType, in, 1, attrs).getFirst();
     }
 
     public String op(String opType, String... in) { return op(opType, List.of(in)); }
 
     /** Adds a node whose single output has the given name. */
     public String op(String opType, String output, List<String> in, Attr... attrs) {
-        nodes.add(new Node(opType, scope + opType + "#" + counter++, List.copyOf(in), List.of(output), List.of(attrs)));
-        return output;
+        return opIn("", opType, in, List.of(output), attrs).getFirst();
+    }
+
+    /**
+     * Adds a node of {@code domain} with {@code outputs} outputs of generated names (an output
+     * given as null gets one; an empty name leaves that output out) and returns their names.
+     */
+    public List<String> opIn(String domain, String opType, List<String> in, List<String> outputs, Attr... attrs) {
+        int id = counter++;
+        List<String> outs = new ArrayList<>(outputs.size());
+        for (int i = 0; i < outputs.size(); i++) {
+            String o = outputs.get(i);
+            outs.add(o != null ? o : scope + opType + "_" + id + (i == 0 ? "" : "_" + i));
+        }
+        domains.add(domain);
+        nodes.add(new Node(opType, domain, scope + opType + "#" + id, List.copyOf(in), List.copyOf(outs), List.of(attrs)));
+        return outs;
+    }
+
+    /** {@link #opIn} with {@code outputs} generated output names. */
+    public List<String> opIn(String domain, String opType, List<String> in, int outputs, Attr... attrs) {
+        return opIn(domain, opType, in, java.util.Collections.nCopies(outputs, null), attrs);
+    }
+
+    /** Domains the nodes use ("" first), for the model's opset imports. */
+    public java.util.Set<String> domains() {
+        java.util.Set<String> d = new java.util.LinkedHashSet<>();
+        d.add("");
+        d.addAll(domains);
+        return d;
     }
 
     public String initializer(String name, int dataType, long[] dims, RawData data) {
         if (initializers.containsKey(name)) throw new IllegalArgumentException("duplicate initializer " + name);
-        long expected = Arrays.stream(dims).reduce(1, Math::multiplyExact) * (dataType == INT64 ? 8 : dataType == BOOL ? 1 : dataType == FLOAT16 ? 2 : 4);
+        long expected = Arrays.stream(dims).reduce(1, Math::multiplyExact) * (dataType == INT64 ? 8 : dataType == BOOL ? 1 : dataType == FLOAT16 ? 2 : 4 /* FLOAT, INT32 */);
         if (expected != data.size()) throw new IllegalArgumentException("initializer " + name + ": " + Arrays.toString(dims) + " needs " + expected + " bytes, data has " + data.size());
         initializers.put(name, new Initializer(name, dataType, dims.clone(), data));
         return name;

@@ -1,146 +1,195 @@
 package dev.lorastream.engine.graph;
 
+import com.google.protobuf.ByteString;
+import dev.lorastream.engine.graph.onnx.Onnx.AttributeProto;
+import dev.lorastream.engine.graph.onnx.Onnx.GraphProto;
+import dev.lorastream.engine.graph.onnx.Onnx.ModelProto;
+import dev.lorastream.engine.graph.onnx.Onnx.NodeProto;
+import dev.lorastream.engine.graph.onnx.Onnx.OperatorSetIdProto;
+import dev.lorastream.engine.graph.onnx.Onnx.StringStringEntryProto;
+import dev.lorastream.engine.graph.onnx.Onnx.TensorProto;
+import dev.lorastream.engine.graph.onnx.Onnx.TensorShapeProto;
+import dev.lorastream.engine.graph.onnx.Onnx.TypeProto;
+import dev.lorastream.engine.graph.onnx.Onnx.ValueInfoProto;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Serializes an {@link OnnxGraphBuilder} as an ONNX ModelProto (field numbers of onnx.proto).
- * Initializers are stored inline, or, when their total exceeds {@code inlineLimitBytes}
- * (protobuf messages stop at 2 GiB), in a side file {@code <model>.data} that the model
- * references by relative location, offset and length (each tensor 4 KiB aligned).
+ * Serializes an {@link OnnxGraphBuilder} as an ONNX ModelProto (the classes generated from
+ * src/main/proto/onnx.proto). Initializers are stored inline, or, when their total exceeds
+ * {@code inlineLimitBytes} (protobuf messages stop at 2 GiB), in a side file {@code <model>.data}
+ * that the model references by relative location, offset and length (each tensor 4 KiB aligned;
+ * tensors under 1 KiB stay inline). External tensors stream from their {@link RawData} into the
+ * side file one at a time; the ModelProto holds only the inline ones.
  */
 public final class OnnxModelWriter {
     public static final long IR_VERSION = 8;
-    public static final long OPSET = 17;
+    public static final long OPSET = OnnxGraphBuilder.OPSET;
+    /** Version of ONNX Runtime's com.microsoft domain. */
+    public static final long MICROSOFT_OPSET = 1;
     public static final long DEFAULT_INLINE_LIMIT = 1L << 30;
     private static final int EXTERNAL_MIN_BYTES = 1024;
     private static final int ALIGN = 4096;
-
-    // ModelProto
-    private static final int MODEL_IR_VERSION = 1, MODEL_PRODUCER_NAME = 2, MODEL_PRODUCER_VERSION = 3, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
-    // OperatorSetIdProto
-    private static final int OPSET_DOMAIN = 1, OPSET_VERSION = 2;
-    // GraphProto
-    private static final int GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12;
-    // NodeProto
-    private static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5;
-    // AttributeProto
-    private static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_TYPE = 20;
-    // TensorProto
-    private static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9,
-            TENSOR_EXTERNAL_DATA = 13, TENSOR_DATA_LOCATION = 14;
-    // StringStringEntryProto
-    private static final int ENTRY_KEY = 1, ENTRY_VALUE = 2;
-    // ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, Dimension
-    private static final int VALUE_NAME = 1, VALUE_TYPE = 2, TYPE_TENSOR = 1, TENSOR_ELEM_TYPE = 1, TENSOR_SHAPE = 2,
-            SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2;
 
     private OnnxModelWriter() {}
 
     /** Writes the model to {@code file} (and {@code file + ".data"} when initializers go external). */
     public static void write(OnnxGraphBuilder g, Path file, long inlineLimitBytes) throws IOException {
         long total = g.initializers().stream().mapToLong(i -> i.data().size()).sum();
-        boolean external = total > inlineLimitBytes;
-        List<Proto> tensors = new ArrayList<>();
-        if (external) {
+        List<TensorProto> tensors = new ArrayList<>();
+        if (total > inlineLimitBytes) {
             String location = file.getFileName() + ".data";
-            try (OutputStream data = new BufferedOutputStream(Files.newOutputStream(file.resolveSibling(location)), 1 << 20)) {
-                long offset = 0;
+            try (CountingOutputStream data = new CountingOutputStream(
+                    new BufferedOutputStream(Files.newOutputStream(file.resolveSibling(location)), 1 << 20))) {
                 for (OnnxGraphBuilder.Initializer init : g.initializers()) {
                     if (init.data().size() < EXTERNAL_MIN_BYTES) {
                         tensors.add(inlineTensor(init));
                         continue;
                     }
-                    long pad = (ALIGN - offset % ALIGN) % ALIGN;
-                    for (long i = 0; i < pad; i++) data.write(0);
-                    offset += pad;
+                    data.write(new byte[(int) ((ALIGN - data.count() % ALIGN) % ALIGN)]);
+                    long offset = data.count();
                     init.data().writeTo(data);
+                    checkSize(init, data.count() - offset);
                     tensors.add(externalTensor(init, location, offset));
-                    offset += init.data().size();
                 }
             }
         } else {
             for (OnnxGraphBuilder.Initializer init : g.initializers()) tensors.add(inlineTensor(init));
         }
-        Proto model = model(g, tensors);
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
-            model.writeTo(out);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            model(g, tensors).writeTo(out);
         }
     }
 
     /** The whole model as bytes, initializers inline. */
     public static byte[] toBytes(OnnxGraphBuilder g) {
-        List<Proto> tensors = g.initializers().stream().map(OnnxModelWriter::inlineTensor).toList();
-        return model(g, tensors).toByteArray();
+        return model(g, g.initializers().stream().map(OnnxModelWriter::inlineTensor).toList()).toByteArray();
     }
 
-    private static Proto model(OnnxGraphBuilder g, List<Proto> tensors) {
-        Proto graph = new Proto();
-        for (OnnxGraphBuilder.Node n : g.nodes()) graph.message(GRAPH_NODE, node(n));
-        graph.string(GRAPH_NAME, g.graphName());
-        for (Proto t : tensors) graph.message(GRAPH_INITIALIZER, t);
-        for (OnnxGraphBuilder.ValueInfo v : g.inputs()) graph.message(GRAPH_INPUT, valueInfo(v));
-        for (OnnxGraphBuilder.ValueInfo v : g.outputs()) graph.message(GRAPH_OUTPUT, valueInfo(v));
-        return new Proto()
-                .varint(MODEL_IR_VERSION, IR_VERSION)
-                .string(MODEL_PRODUCER_NAME, "lorastream")
-                .string(MODEL_PRODUCER_VERSION, "0.1")
-                .message(MODEL_OPSET_IMPORT, new Proto().string(OPSET_DOMAIN, "").varint(OPSET_VERSION, OPSET))
-                .message(MODEL_GRAPH, graph);
+    private static ModelProto model(OnnxGraphBuilder g, List<TensorProto> tensors) {
+        GraphProto.Builder graph = GraphProto.newBuilder().setName(g.graphName()).addAllInitializer(tensors);
+        for (OnnxGraphBuilder.Node n : g.nodes()) graph.addNode(node(n));
+        for (OnnxGraphBuilder.ValueInfo v : g.inputs()) graph.addInput(valueInfo(v));
+        for (OnnxGraphBuilder.ValueInfo v : g.outputs()) graph.addOutput(valueInfo(v));
+        ModelProto.Builder model = ModelProto.newBuilder()
+                .setIrVersion(IR_VERSION)
+                .setProducerName("lorastream")
+                .setProducerVersion("0.1")
+                .setGraph(graph);
+        for (String domain : g.domains()) {
+            model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(domain.isEmpty() ? OPSET : MICROSOFT_OPSET));
+        }
+        return model.build();
     }
 
-    private static Proto node(OnnxGraphBuilder.Node n) {
-        Proto p = new Proto();
-        for (String in : n.inputs()) p.string(NODE_INPUT, in);
-        for (String out : n.outputs()) p.string(NODE_OUTPUT, out);
-        p.string(NODE_NAME, n.name()).string(NODE_OP_TYPE, n.opType());
+    private static NodeProto node(OnnxGraphBuilder.Node n) {
+        NodeProto.Builder p = NodeProto.newBuilder()
+                .addAllInput(n.inputs())
+                .addAllOutput(n.outputs())
+                .setName(n.name())
+                .setOpType(n.opType());
+        if (!n.domain().isEmpty()) p.setDomain(n.domain());
         for (OnnxGraphBuilder.Attr a : n.attrs()) {
-            Proto attr = new Proto().string(ATTR_NAME, a.name()).varint(ATTR_TYPE, a.type());
+            AttributeProto.Builder attr = AttributeProto.newBuilder().setName(a.name());
             switch (a.type()) {
-                case 1 -> attr.float32(ATTR_F, a.f());
-                case 2 -> attr.varint(ATTR_I, a.i());
+                case 1 -> attr.setType(AttributeProto.AttributeType.FLOAT).setF(a.f());
+                case 2 -> attr.setType(AttributeProto.AttributeType.INT).setI(a.i());
                 case 7 -> {
-                    for (long v : a.ints()) attr.varint(ATTR_INTS, v);
+                    attr.setType(AttributeProto.AttributeType.INTS);
+                    for (long v : a.ints()) attr.addInts(v);
                 }
                 default -> throw new IllegalArgumentException("attribute type " + a.type());
             }
-            p.message(NODE_ATTRIBUTE, attr);
+            p.addAttribute(attr);
         }
-        return p;
+        return p.build();
     }
 
-    private static Proto tensorHeader(OnnxGraphBuilder.Initializer init) {
-        Proto t = new Proto();
-        for (long d : init.dims()) t.varint(TENSOR_DIMS, d);
-        return t.varint(TENSOR_DATA_TYPE, init.dataType()).string(TENSOR_NAME, init.name());
+    private static TensorProto.Builder tensorHeader(OnnxGraphBuilder.Initializer init) {
+        TensorProto.Builder t = TensorProto.newBuilder();
+        for (long d : init.dims()) t.addDims(d);
+        return t.setDataType(init.dataType()).setName(init.name());
     }
 
-    private static Proto inlineTensor(OnnxGraphBuilder.Initializer init) {
-        return tensorHeader(init).raw(TENSOR_RAW_DATA, init.data());
+    private static TensorProto inlineTensor(OnnxGraphBuilder.Initializer init) {
+        return tensorHeader(init).setRawData(bytes(init)).build();
     }
 
-    private static Proto externalTensor(OnnxGraphBuilder.Initializer init, String location, long offset) {
-        Proto t = tensorHeader(init);
-        t.message(TENSOR_EXTERNAL_DATA, new Proto().string(ENTRY_KEY, "location").string(ENTRY_VALUE, location));
-        t.message(TENSOR_EXTERNAL_DATA, new Proto().string(ENTRY_KEY, "offset").string(ENTRY_VALUE, Long.toString(offset)));
-        t.message(TENSOR_EXTERNAL_DATA, new Proto().string(ENTRY_KEY, "length").string(ENTRY_VALUE, Long.toString(init.data().size())));
-        return t.varint(TENSOR_DATA_LOCATION, 1);
+    private static TensorProto externalTensor(OnnxGraphBuilder.Initializer init, String location, long offset) {
+        return tensorHeader(init)
+                .addExternalData(entry("location", location))
+                .addExternalData(entry("offset", Long.toString(offset)))
+                .addExternalData(entry("length", Long.toString(init.data().size())))
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .build();
     }
 
-    private static Proto valueInfo(OnnxGraphBuilder.ValueInfo v) {
-        Proto shape = new Proto();
+    private static StringStringEntryProto entry(String key, String value) {
+        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+    }
+
+    /** The initializer's bytes, written into a buffer of their declared size (which becomes the ByteString without a copy). */
+    private static ByteString bytes(OnnxGraphBuilder.Initializer init) {
+        ByteString.Output out = ByteString.newOutput(Math.toIntExact(init.data().size()));
+        try {
+            init.data().writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        checkSize(init, out.size());
+        return out.toByteString();
+    }
+
+    private static void checkSize(OnnxGraphBuilder.Initializer init, long written) {
+        if (written != init.data().size()) {
+            throw new IllegalStateException("initializer " + init.name() + " wrote " + written + " bytes, declared " + init.data().size());
+        }
+    }
+
+    private static ValueInfoProto valueInfo(OnnxGraphBuilder.ValueInfo v) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object d : v.dims()) {
-            Proto dim = new Proto();
-            if (d instanceof Number n) dim.varint(DIM_VALUE, n.longValue());
-            else dim.string(DIM_PARAM, d.toString());
-            shape.message(SHAPE_DIM, dim);
+            TensorShapeProto.Dimension.Builder dim = TensorShapeProto.Dimension.newBuilder();
+            if (d instanceof Number n) dim.setDimValue(n.longValue());
+            else dim.setDimParam(d.toString());
+            shape.addDim(dim);
         }
-        Proto tensorType = new Proto().varint(TENSOR_ELEM_TYPE, v.elemType()).message(TENSOR_SHAPE, shape);
-        return new Proto().string(VALUE_NAME, v.name()).message(VALUE_TYPE, new Proto().message(TYPE_TENSOR, tensorType));
+        TypeProto.Tensor tensorType = TypeProto.Tensor.newBuilder().setElemType(v.elemType()).setShape(shape).build();
+        return ValueInfoProto.newBuilder().setName(v.name()).setType(TypeProto.newBuilder().setTensorType(tensorType)).build();
+    }
+
+    /** Counts the bytes written through it, for the offsets of external tensors. */
+    private static final class CountingOutputStream extends OutputStream {
+        private final OutputStream out;
+        private long count;
+
+        CountingOutputStream(OutputStream out) { this.out = out; }
+
+        long count() { return count; }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void flush() throws IOException { out.flush(); }
+
+        @Override
+        public void close() throws IOException { out.close(); }
     }
 }

@@ -1,5 +1,10 @@
 package dev.lorastream.engine.onnx;
 
+import dev.lorastream.engine.graph.BankLayout;
+import dev.lorastream.engine.graph.GraphSpec;
+import dev.lorastream.engine.runtime.FusedForwardPass;
+import dev.lorastream.engine.runtime.ReferenceForwardPass;
+import dev.lorastream.engine.scheduler.ForwardPass;
 import dev.lorastream.engine.runtime.DecoderSession;
 import dev.lorastream.engine.runtime.ExecutionProvider;
 import dev.lorastream.engine.scheduler.ContinuousBatcher;
@@ -80,13 +85,17 @@ public final class OnnxLoraEngine implements InferenceEngine {
     private final AdapterCache cache;
     private final TaskValidator validator;
     private final ContinuousBatcher batcher;
+    private final ForwardPass pass;
+    private final GraphChoice choice;
     private final Map<String, AdapterDescriptor> descriptors = new ConcurrentHashMap<>();
     private Set<String> scannedIds = Set.of();
     private volatile boolean closed;
 
     private OnnxLoraEngine(EngineConfig config, CacheConfig cacheConfig, CacheConfig.Capacities capacities, ModelConfig model, Tokenizer tokenizer,
-                           String backboneHash, Path graphPath, DecoderSession session, AdapterBank bank, ExecutionProvider provider) {
+                           String backboneHash, Path graphPath, DecoderSession session, AdapterBank bank, ExecutionProvider provider,
+                           AdapterStore store, GraphChoice choice) {
         this.config = config;
+        this.choice = choice;
         this.model = model;
         this.tokenizer = tokenizer;
         this.backboneHash = backboneHash;
@@ -99,33 +108,43 @@ public final class OnnxLoraEngine implements InferenceEngine {
         eos.removeIf(id -> id < 0 || id >= model.vocabSize());
         Set<Integer> eosIds = Collections.unmodifiableSet(eos);
         this.info = new ModelInfo(model.name(), model.maxSequenceLength(), model.vocabSize(), eos.isEmpty() ? -1 : eos.iterator().next(), provider.name());
-        this.store = new FileAdapterStore(config.adapterDir());
-        Set<String> names = Set.of(model.name(), config.modelDir().toAbsolutePath().normalize().getFileName().toString());
+        this.store = store;
+        // an adapter names its base model by the backbone's name or its directory's; both may be the same string
+        Set<String> names = new LinkedHashSet<>(List.of(model.name(), config.modelDir().toAbsolutePath().normalize().getFileName().toString()));
         this.loader = new AdapterLoader(model, names, config.maxLoraRank());
         this.loads = Executors.newFixedThreadPool(Math.min(2, Runtime.getRuntime().availableProcessors()), daemonThreads("lorastream-adapter-loader"));
         this.cache = new AdapterCache(capacities, cacheConfig, this::loadFromStore, bank::write, loads, metrics);
-        int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : model.maxSequenceLength();
-        this.validator = new TaskValidator(model.vocabSize(), model.maxSequenceLength(), limit, this::checkAdapter);
-        this.batcher = new ContinuousBatcher(OrtEnvironment.getEnvironment(), session, bank, cache, metrics, validator::validate,
-                model.numHiddenLayers(), config.maxBatchSize(), tokenizer.padId(), eosIds);
+        this.pass = choice.fused()
+                ? new FusedForwardPass(session, bank::inputs, config.maxBatchSize(), choice.capacity(), tokenizer.padId(), session.cudaGraphs())
+                : new ReferenceForwardPass(session, bank::inputs, config.maxBatchSize(), choice.capacity(), tokenizer.padId());
+        int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : choice.capacity();
+        this.validator = new TaskValidator(model.vocabSize(), choice.capacity(), limit, this::checkAdapter);
+        this.batcher = new ContinuousBatcher(pass, cache, metrics, validator::validate, eosIds);
     }
 
     public static OnnxLoraEngine open(EngineConfig config) {
         return open(config, CacheConfig.DEFAULT);
     }
 
-    /**
-     * Builds (or finds cached) the decoder graph, opens its session, sizes the adapter cache
-     * and loads adapters into host memory while it has room.
-     *
-     * @throws IllegalArgumentException naming the keys when the cache's capacities contradict each other or the backbone
-     */
+    /** {@link #open(EngineConfig, CacheConfig, AdapterStore)} on the directory store of {@code config.adapterDir()}. */
     public static OnnxLoraEngine open(EngineConfig config, CacheConfig cacheConfig) {
-        ExecutionProvider provider = ExecutionProvider.parse(config.executionProvider());
-        provider.checkAvailable();
         if (config.adapterDir() != null && !Files.isDirectory(config.adapterDir())) {
             throw new IllegalArgumentException("adapter directory " + config.adapterDir() + " does not exist or is not a directory");
         }
+        return open(config, cacheConfig, new FileAdapterStore(config.adapterDir()));
+    }
+
+    /**
+     * Chooses the decoder graph (fused where the model, provider and precision allow, said at
+     * start-up), builds it (or finds it cached), opens its session, sizes the LoRA bank once from
+     * the configuration and the store's adapters, captures the decode CUDA graphs (CUDA, fused),
+     * sizes the adapter cache and loads adapters into host memory while it has room.
+     *
+     * @throws IllegalArgumentException naming the keys when the settings contradict each other or the backbone
+     */
+    public static OnnxLoraEngine open(EngineConfig config, CacheConfig cacheConfig, AdapterStore store) {
+        ExecutionProvider provider = ExecutionProvider.parse(config.executionProvider());
+        provider.checkAvailable();
         long t0 = System.nanoTime();
         ModelConfig model = ModelConfig.read(config.modelDir());
         Precision precision = Precision.parse(config.precision());
@@ -133,25 +152,37 @@ public final class OnnxLoraEngine implements InferenceEngine {
         CacheConfig.Capacities capacities = cacheConfig.resolve(AdapterBank.slotBytes(model, config.maxLoraRank()), config.maxLoraRank());
         Tokenizer tokenizer = Tokenizers.forModel(config.modelDir(), model);
         String hash = GraphCache.contentHash(config.modelDir());
-        Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, precision);
+        BankLayout layout = bankLayout(store, model, config, capacities.deviceSlots() + 1, precision);
+        GraphChoice choice = GraphChoice.of(config, model, provider, precision);
+        log.info("Decoder graph: {}", choice.reason());
+        GraphSpec spec = new GraphSpec(choice.fused() ? GraphSpec.Kind.FUSED : GraphSpec.Kind.REFERENCE, precision, layout.groups(), choice.capacity());
+        Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, spec);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;
         try {
             session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads(), config.tf32(), precision,
-                    config.effectiveDeviceTensors());
+                    config.effectiveDeviceTensors(choice.fused()), choice.cudaGraphs());
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
         }
-        Map<Projection, Integer> ranks = bankRanks(new FileAdapterStore(config.adapterDir()), model, config.maxLoraRank());
         AdapterBank bank;
         try {
-            bank = AdapterBank.allocate(session.memory(), model, capacities.deviceSlots(), ranks, config.maxLoraRank(), precision);
+            bank = AdapterBank.allocate(session.memory(), model, layout);
         } catch (RuntimeException e) {
             session.close();
             throw new IllegalStateException("cannot allocate the LoRA bank of " + capacities.deviceSlots() + " slots: " + e.getMessage(), e);
         }
-        OnnxLoraEngine engine = new OnnxLoraEngine(config, cacheConfig, capacities, model, tokenizer, hash, graph, session, bank, provider);
+        OnnxLoraEngine engine;
         try {
+            engine = new OnnxLoraEngine(config, cacheConfig, capacities, model, tokenizer, hash, graph, session, bank, provider, store, choice);
+        } catch (RuntimeException e) {
+            bank.close();
+            session.close();
+            throw e;
+        }
+        try {
+            // a thread-bound pass (CUDA graphs) warms up on the batcher's own thread, before any adapter load touches the device
+            if (engine.pass.threadBound()) engine.batcher.start();
             engine.reloadAdapters();
         } catch (RuntimeException e) {
             engine.close();
@@ -159,42 +190,40 @@ public final class OnnxLoraEngine implements InferenceEngine {
         }
         log.info("Engine ready in {} ms: backbone {} ({} layers, hidden {}), {} adapters in {}, {} in host memory, {} refused; "
                         + "device tier {} slots x {} KiB (rank {}), host tier {} KiB; provider {}{}, {}, bank and KV cache in {} memory "
-                        + "(bank ranks {}, {} KiB)",
+                        + "(bank ranks {}, {} KiB); {}",
                 (System.nanoTime() - t0) / 1_000_000, model.name(), model.numHiddenLayers(), model.hiddenSize(),
                 engine.scannedIds.size(), engine.store, engine.cache.hostResident().size(), engine.cache.failures().size(),
                 capacities.deviceSlots(), capacities.slotBytes() / 1024, config.maxLoraRank(), capacities.hostBytes() / 1024, provider,
                 provider == ExecutionProvider.CUDA ? (config.tf32() ? " (TF32 on)" : " (TF32 off)") : "", precision.label(),
-                session.memory().kind(), compactRanks(bank), bank.sizeBytes() / 1024);
+                session.memory().kind(), layout.describeRanks(), bank.sizeBytes() / 1024, engine.pass.description());
         return engine;
     }
 
     /**
-     * The bank's starting rank per projection: the largest rank the store's adapters declare for
-     * it (at least 1, at most {@code maxRank}); it grows later if an adapter needs more.
+     * The bank's fixed shape: per projection, the configured rank ({@code bankRank}) or else the
+     * largest rank the store's adapters use for it at start-up (adapters above {@code maxLoraRank}
+     * are left out: they are refused when loaded), for the projections they target plus the
+     * configured {@code bankTargets}; {@code slots} slots including slot 0.
      */
-    static Map<Projection, Integer> bankRanks(AdapterStore store, ModelConfig model, int maxRank) {
-        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
-        for (Projection p : Projection.values()) ranks.put(p, 1);
+    static BankLayout bankLayout(AdapterStore store, ModelConfig model, EngineConfig config, int slots, Precision precision) {
+        Map<Projection, Integer> found = new EnumMap<>(Projection.class);
         for (String id : store.ids()) {
             try {
                 AdapterConfig c = AdapterConfig.read(store.directory(id));
                 for (int l = 0; l < model.numHiddenLayers(); l++) {
                     for (Projection p : c.targetsIn(l)) {
                         int r = c.rankFor(p.modulePath(l));
-                        if (r <= maxRank) ranks.merge(p, r, Math::max);
+                        if (r <= config.maxLoraRank()) found.merge(p, r, Math::max);
                     }
                 }
             } catch (RuntimeException e) {
                 // refused with its reason when it is loaded
             }
         }
-        return ranks;
-    }
-
-    private static String compactRanks(AdapterBank bank) {
-        StringBuilder b = new StringBuilder();
-        for (Projection p : Projection.values()) b.append(b.isEmpty() ? "" : " ").append(p.moduleName()).append('=').append(bank.rank(p));
-        return b.toString();
+        for (String t : config.bankTargets()) found.putIfAbsent(Projection.byModuleName(t).orElseThrow(), 1);
+        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
+        found.forEach((p, r) -> ranks.put(p, config.bankRank() > 0 ? config.bankRank() : r));
+        return new BankLayout(ranks, slots, precision);
     }
 
     private static Path cacheDir(EngineConfig config) {
@@ -212,7 +241,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
     private LoraAdapter loadFromStore(String id) {
         LoraAdapter a = loader.load(id, store.directory(id));
         descriptors.put(id, AdapterDescriptor.of(a));
-        bank.pack(a); // laid out as a bank slot now, so that placing it on the device is copies only
+        bank.pack(a); // refused here when it does not fit the bank's fixed shape; laid out as a slot now, so placing it on the device is copies only
         return a;
     }
 
@@ -288,6 +317,9 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     /** The scheduler: submit tasks and step it, or start its loop. */
     public ContinuousBatcher batcher() { return batcher; }
+
+    /** Which decoder graph runs, and why. */
+    public GraphChoice graphChoice() { return choice; }
 
     public AdapterMetrics metrics() { return metrics; }
 
@@ -420,6 +452,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
         batcher.close();
         cache.close();
         loads.shutdownNow();
+        pass.close();
         bank.close();
         session.close();
     }

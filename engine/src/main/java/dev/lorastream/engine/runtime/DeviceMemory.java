@@ -34,20 +34,23 @@ public final class DeviceMemory implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtNative ort;
     private final MemorySegment allocator;
+    /** Describes the allocator's memory for views over it (native kinds). */
+    private final MemorySegment memoryInfo;
     private final Cuda cuda;
     private volatile boolean closed;
 
-    private DeviceMemory(Kind kind, OrtEnvironment env, OrtNative ort, MemorySegment allocator, Cuda cuda) {
+    private DeviceMemory(Kind kind, OrtEnvironment env, OrtNative ort, MemorySegment allocator, MemorySegment memoryInfo, Cuda cuda) {
         this.kind = kind;
         this.env = env;
         this.ort = ort;
         this.allocator = allocator;
+        this.memoryInfo = memoryInfo;
         this.cuda = cuda;
     }
 
     /** Java direct buffers (no session needed). */
     public static DeviceMemory host(OrtEnvironment env) {
-        return new DeviceMemory(Kind.HOST, env, null, null, null);
+        return new DeviceMemory(Kind.HOST, env, null, null, null, null);
     }
 
     /** Memory of {@code session}'s allocator on CUDA or on the CPU; close it before the session. */
@@ -55,7 +58,9 @@ public final class DeviceMemory implements AutoCloseable {
         if (kind == Kind.HOST) return host(env);
         Cuda cuda = kind == Kind.CUDA ? Cuda.get() : null;
         OrtNative ort = OrtNative.get();
-        return new DeviceMemory(kind, env, ort, ort.allocator(session, kind == Kind.CUDA ? "Cuda" : "Cpu"), cuda);
+        String device = kind == Kind.CUDA ? "Cuda" : "Cpu";
+        MemorySegment allocator = ort.allocator(session, device);
+        return new DeviceMemory(kind, env, ort, allocator, ort.memoryInfo(device), cuda);
     }
 
     public Kind kind() { return kind; }
@@ -66,8 +71,13 @@ public final class DeviceMemory implements AutoCloseable {
     /** Whether the data lives in GPU memory (not addressable from Java). */
     public boolean onGpu() { return kind == Kind.CUDA; }
 
-    /** A tensor of undefined contents. */
+    /** A tensor of undefined contents in the graph's activation type. */
     public DeviceTensor allocate(Precision type, long... shape) {
+        return allocate(TensorType.of(type), shape);
+    }
+
+    /** A tensor of undefined contents. */
+    public DeviceTensor allocate(TensorType type, long... shape) {
         if (closed) throw new IllegalStateException("device memory is closed");
         if (kind != Kind.HOST) return ort.tensor(allocator, type, shape);
         long elements = 1;
@@ -75,18 +85,60 @@ public final class DeviceMemory implements AutoCloseable {
         long bytes = elements * type.bytes();
         if (bytes > Integer.MAX_VALUE) throw new IllegalStateException("a host tensor of " + bytes + " bytes exceeds 2 GiB");
         ByteBuffer buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        return new DeviceTensor(hostTensor(buf, type, shape), MemorySegment.ofBuffer(buf), type, shape.clone());
+    }
+
+    private OnnxTensor hostTensor(ByteBuffer buf, TensorType type, long[] shape) {
         try {
-            OnnxTensor t = type == Precision.FP32
-                    ? OnnxTensor.createTensor(env, buf.asFloatBuffer(), shape)
-                    : OnnxTensor.createTensor(env, buf.asShortBuffer(), shape, OnnxJavaType.FLOAT16);
-            return new DeviceTensor(t, MemorySegment.ofBuffer(buf), type, shape.clone());
+            return switch (type) {
+                case FLOAT -> OnnxTensor.createTensor(env, buf.asFloatBuffer(), shape);
+                case FLOAT16 -> OnnxTensor.createTensor(env, buf.asShortBuffer(), shape, OnnxJavaType.FLOAT16);
+                case INT32 -> OnnxTensor.createTensor(env, buf.asIntBuffer(), shape);
+                case INT64 -> OnnxTensor.createTensor(env, buf.asLongBuffer(), shape);
+            };
         } catch (OrtException e) {
             throw new IllegalStateException("cannot create a host tensor: " + e.getMessage(), e);
         }
     }
 
-    /** A zero-filled tensor. */
+    /**
+     * A tensor of {@code shape} over {@code parent}'s memory from byte {@code offset} (no copy):
+     * a slice of a bank or of a KV buffer that a run reads and writes in place. Close it before
+     * the parent; closing it frees nothing of the parent's.
+     */
+    public DeviceTensor view(DeviceTensor parent, long offset, long... shape) {
+        if (closed) throw new IllegalStateException("device memory is closed");
+        long bytes = parent.type().bytes();
+        for (long d : shape) bytes = Math.multiplyExact(bytes, d);
+        if (offset < 0 || offset + bytes > parent.bytes()) {
+            throw new IllegalArgumentException("a view of " + bytes + " bytes at " + offset + " does not fit in a tensor of " + parent.bytes());
+        }
+        MemorySegment data = bytes == 0 ? parent.data() : parent.data().asSlice(offset, bytes);
+        if (kind != Kind.HOST) return ort.view(memoryInfo, allocator, data, parent.type(), shape);
+        ByteBuffer buf = data.asByteBuffer().order(ByteOrder.nativeOrder());
+        return new DeviceTensor(hostTensor(buf, parent.type(), shape), data, parent.type(), shape.clone());
+    }
+
+    /** Copies {@code src} (host memory) into the start of {@code dst}, and waits until it is there. */
+    public void upload(DeviceTensor dst, MemorySegment src) {
+        if (src.byteSize() > dst.bytes()) throw new IllegalArgumentException(src.byteSize() + " bytes do not fit in a tensor of " + dst.bytes());
+        copy(dst.data(), 0, src, 0, src.byteSize());
+        sync();
+    }
+
+    /** Copies the first {@code bytes} of {@code src} into host memory {@code dst}, and waits until they are there. */
+    public void download(MemorySegment dst, DeviceTensor src, long bytes) {
+        copy(dst, 0, src.data(), 0, bytes);
+        sync();
+    }
+
+    /** A zero-filled tensor in the graph's activation type. */
     public DeviceTensor zeros(Precision type, long... shape) {
+        return zeros(TensorType.of(type), shape);
+    }
+
+    /** A zero-filled tensor. */
+    public DeviceTensor zeros(TensorType type, long... shape) {
         DeviceTensor t = allocate(type, shape);
         zero(t.data(), 0, t.bytes());
         return t;
@@ -136,6 +188,7 @@ public final class DeviceMemory implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        if (memoryInfo != null) ort.releaseMemoryInfo(memoryInfo);
         if (allocator != null) ort.releaseAllocator(allocator);
     }
 

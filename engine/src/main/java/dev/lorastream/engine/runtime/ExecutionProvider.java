@@ -50,15 +50,17 @@ public enum ExecutionProvider {
 
     /**
      * Adds the provider to the options. CUDA runs with {@code use_tf32} as asked (off: float32
-     * matmuls in full float32, so greedy tokens match the CPU's).
+     * matmuls in full float32, so greedy tokens match the CPU's), and {@code enable_cuda_graph}
+     * when asked (runs with a {@code gpu_graph_id} are captured once, then replayed).
      *
      * @throws IllegalStateException naming what is missing when the CUDA provider cannot be loaded
      */
-    void configure(OrtSession.SessionOptions options, boolean tf32) throws OrtException {
+    void configure(OrtSession.SessionOptions options, boolean tf32, boolean cudaGraphs) throws OrtException {
         checkAvailable();
         if (this != CUDA) return;
         try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(0)) {
             cuda.add("use_tf32", tf32 ? "1" : "0");
+            if (cudaGraphs) cuda.add("enable_cuda_graph", "1");
             options.addCUDA(cuda);
         } catch (OrtException | RuntimeException e) {
             throw new IllegalStateException("the CUDA execution provider could not be loaded: " + e.getMessage() + cudaDiagnosis(), e);

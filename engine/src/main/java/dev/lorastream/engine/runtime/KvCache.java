@@ -182,6 +182,12 @@ public final class KvCache implements AutoCloseable {
     /** Tensors by past_key_values.* input name. */
     Map<String, OnnxTensor> pastInputs() { return pastInputs; }
 
+    /** Rows (the batch dimension). */
+    int rows() {
+        if (!managed.isEmpty()) return (int) managed.values().iterator().next().shape()[0];
+        return (int) pastInputs.values().iterator().next().getInfo().getShape()[0];
+    }
+
     /** Positions per row. */
     public int length() {
         if (!managed.isEmpty()) return (int) managed.values().iterator().next().shape()[2];

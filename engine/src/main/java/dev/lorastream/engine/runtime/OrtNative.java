@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import dev.lorastream.engine.graph.Precision;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -28,12 +27,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * counted on ONNX Runtime 1.28 (and checked at start by a CreateStatus/GetErrorMessage round trip).
  */
 final class OrtNative {
-    static final int CREATE_STATUS = 0, GET_ERROR_MESSAGE = 2, CREATE_TENSOR_AS_ORT_VALUE = 48, GET_TENSOR_MUTABLE_DATA = 51,
+    static final int CREATE_STATUS = 0, GET_ERROR_MESSAGE = 2, CREATE_TENSOR_AS_ORT_VALUE = 48, CREATE_TENSOR_WITH_DATA_AS_ORT_VALUE = 49,
+            GET_TENSOR_MUTABLE_DATA = 51,
             CREATE_MEMORY_INFO = 68, RELEASE_STATUS = 93, RELEASE_MEMORY_INFO = 94, CREATE_ALLOCATOR = 131, RELEASE_ALLOCATOR = 132;
     private static final int ORT_DEVICE_ALLOCATOR = 0, ORT_ARENA_ALLOCATOR = 1, ORT_MEM_TYPE_DEFAULT = 0;
     private static volatile OrtNative instance;
 
-    private final MethodHandle getErrorMessage, releaseStatus, createTensor, tensorData, createMemoryInfo, releaseMemoryInfo,
+    private final MethodHandle getErrorMessage, releaseStatus, createTensor, createTensorWithData, tensorData, createMemoryInfo, releaseMemoryInfo,
             createAllocator, releaseAllocator;
     private final Field sessionHandle;
     private final Constructor<TensorInfo> tensorInfo;
@@ -45,6 +45,8 @@ final class OrtNative {
         getErrorMessage = fn(linker, api, GET_ERROR_MESSAGE, FunctionDescriptor.of(ADDRESS, ADDRESS));
         releaseStatus = fn(linker, api, RELEASE_STATUS, FunctionDescriptor.ofVoid(ADDRESS));
         createTensor = fn(linker, api, CREATE_TENSOR_AS_ORT_VALUE, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
+        createTensorWithData = fn(linker, api, CREATE_TENSOR_WITH_DATA_AS_ORT_VALUE,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
         tensorData = fn(linker, api, GET_TENSOR_MUTABLE_DATA, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
         createMemoryInfo = fn(linker, api, CREATE_MEMORY_INFO, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
         releaseMemoryInfo = fn(linker, api, RELEASE_MEMORY_INFO, FunctionDescriptor.ofVoid(ADDRESS));
@@ -137,6 +139,59 @@ final class OrtNative {
         throw last;
     }
 
+    /** A memory info of {@code device} ("Cuda" or "Cpu"), for tensors over memory the engine already holds; release it with {@link #releaseMemoryInfo}. */
+    MemorySegment memoryInfo(String device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check((MemorySegment) createMemoryInfo.invokeExact(a.allocateFrom(device), ORT_DEVICE_ALLOCATOR, 0, ORT_MEM_TYPE_DEFAULT, out), "CreateMemoryInfo(" + device + ")");
+            return out.get(ADDRESS, 0);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("CreateMemoryInfo(" + device + "): " + t, t);
+        }
+    }
+
+    void releaseMemoryInfo(MemorySegment info) {
+        try {
+            releaseMemoryInfo.invokeExact(info);
+        } catch (Throwable t) {
+            throw new IllegalStateException("ReleaseMemoryInfo: " + t, t);
+        }
+    }
+
+    /**
+     * A tensor over {@code bytes} of memory the engine owns at {@code data} (no copy; the memory
+     * must outlive it), described by {@code info}; {@code allocator} is only recorded in the wrapper.
+     */
+    DeviceTensor view(MemorySegment info, MemorySegment allocator, MemorySegment data, TensorType type, long[] shape) {
+        long bytes = type.bytes();
+        for (long d : shape) bytes = Math.multiplyExact(bytes, d);
+        if (bytes > data.byteSize()) throw new IllegalArgumentException("a view of " + bytes + " bytes over " + data.byteSize());
+        MemorySegment value;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dims = a.allocateFrom(JAVA_LONG, shape);
+            MemorySegment out = a.allocate(ADDRESS);
+            check((MemorySegment) createTensorWithData.invokeExact(info, data, bytes, dims, (long) shape.length, type.onnxType(), out),
+                    "CreateTensorWithDataAsOrtValue");
+            value = out.get(ADDRESS, 0);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("CreateTensorWithDataAsOrtValue: " + t, t);
+        }
+        return new DeviceTensor(wrap(value, allocator, type, shape), bytes == 0 ? data : data.asSlice(0, bytes), type, shape.clone());
+    }
+
+    private OnnxTensor wrap(MemorySegment value, MemorySegment allocator, TensorType type, long[] shape) {
+        try {
+            TensorInfo info = tensorInfo.newInstance(shape.clone(), type.javaType(), type.tensorType());
+            return onnxTensor.newInstance(value.address(), allocator.address(), info);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot wrap an OrtValue as an OnnxTensor: " + e, e);
+        }
+    }
+
     void releaseAllocator(MemorySegment allocator) {
         try {
             releaseAllocator.invokeExact(allocator);
@@ -146,7 +201,7 @@ final class OrtNative {
     }
 
     /** A tensor allocated by {@code allocator} (contents undefined), wrapped as an OnnxTensor; and its data pointer. */
-    DeviceTensor tensor(MemorySegment allocator, Precision type, long[] shape) {
+    DeviceTensor tensor(MemorySegment allocator, TensorType type, long[] shape) {
         long elements = 1;
         for (long d : shape) elements = Math.multiplyExact(elements, d);
         long bytes = elements * type.bytes();
@@ -161,15 +216,7 @@ final class OrtNative {
         } catch (Throwable t) {
             throw new IllegalStateException("CreateTensorAsOrtValue: " + t, t);
         }
-        OnnxTensor tensor;
-        try {
-            boolean half = type == Precision.FP16;
-            TensorInfo info = tensorInfo.newInstance(shape.clone(), half ? OnnxJavaType.FLOAT16 : OnnxJavaType.FLOAT,
-                    half ? TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 : TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
-            tensor = onnxTensor.newInstance(value.address(), allocator.address(), info);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot wrap an OrtValue as an OnnxTensor: " + e, e);
-        }
+        OnnxTensor tensor = wrap(value, allocator, type, shape);
         MemorySegment data;
         if (bytes == 0) {
             data = MemorySegment.NULL;

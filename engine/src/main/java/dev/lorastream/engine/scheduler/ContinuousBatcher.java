@@ -1,22 +1,18 @@
 package dev.lorastream.engine.scheduler;
 
-import dev.lorastream.engine.runtime.DecoderSession;
-import dev.lorastream.engine.runtime.KvCache;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InvalidTaskException;
-import dev.lorastream.engine.adapters.cache.AdapterCache;
-import dev.lorastream.engine.adapters.cache.AdapterMetrics;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.adapters.LoraAdapter;
+import dev.lorastream.engine.adapters.cache.AdapterCache;
+import dev.lorastream.engine.adapters.cache.AdapterMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -26,16 +22,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Iteration-level (continuous) batching: requests join and leave the running batch between
  * forward passes. Each {@link #step} admits waiting requests whose adapter has (or gets) a
- * device slot, prefills them together, runs one decode step for the rows already running, and
- * retires finished rows.
- *
- * <p>The KV cache is kept per sequence inside one batch cache: row r holds its sequence's
- * {@code kvLength} tokens right-aligned, positions before them masked. While the batch does not
- * change, each step's present tensors are fed back as they are. When rows join, the staying rows
- * and the joiners' prefill rows are copied into a new cache of the longest length
- * ({@link KvCache#compose}); a row that leaves stays behind as a masked dead row until then, or
- * until dead rows are as many as live ones. Every row thus sees exactly its own tokens at its
- * own positions, so each gets the tokens it gets alone.
+ * device slot, prefills them into free rows of the {@link ForwardPass}, runs one decode step for
+ * the rows already running, and retires finished rows (their rows are free for the next joiner).
+ * Joiners take the lowest free rows, so the rows in use stay packed at the front. How a row's
+ * keys and values are kept is the forward pass's business; every row sees exactly its own tokens
+ * at its own positions, so each gets the tokens it gets alone.
  *
  * <p>Admission is first come, first served: a request whose adapter finds every device slot held
  * by running rows waits (it does not fail), and adapter requests behind it wait too so that it is
@@ -43,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * not block others. A request whose adapter fails to load fails with the load's reason.
  *
  * <p>{@link #submit} is thread-safe. {@link #step} runs under a lock; call it from one driving
- * thread, or {@link #start} the batcher's own loop.
+ * thread, or {@link #start} the batcher's own loop (required when the forward pass is
+ * {@link ForwardPass#threadBound thread-bound}: then every step runs on the loop's thread).
  */
 public final class ContinuousBatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContinuousBatcher.class);
@@ -54,15 +46,10 @@ public final class ContinuousBatcher implements AutoCloseable {
         void check(GenerationTask task) throws InvalidTaskException;
     }
 
-    private final OrtEnvironment env;
-    private final DecoderSession session;
-    private final AdapterBank bank;
+    private final ForwardPass pass;
     private final AdapterCache cache;
     private final AdapterMetrics metrics;
     private final Admission admission;
-    private final int layers;
-    private final int maxBatch;
-    private final int padId;
     private final Set<Integer> eosIds;
 
     private final ReentrantLock stepLock = new ReentrantLock();
@@ -71,32 +58,28 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     /** Guarded by queueLock: something happened since the last {@link #awaitWork}. */
     private boolean signalled;
-    /** The rows of the batch cache in order, null for a dead row; touched under stepLock only. */
-    private List<Sequence> running = List.of();
-    private KvCache batchCache;
+    /** Running sequences by row (null: free); touched under stepLock only. */
+    private final Sequence[] rows;
+    private final BitSet used = new BitSet();
     private Thread loop;
+    private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private volatile boolean closed;
     /** Guarded by stepLock. */
-    private long passes, forwardNanos, composes, composeNanos;
+    private long passes, forwardNanos;
 
     /**
-     * What the batcher has spent its time on: forward passes (prefill and decode) and rebuilding
-     * the batch's KV cache when rows joined or left.
+     * What the batcher has spent its time on: forward passes (prefill and decode), and the
+     * forward pass's housekeeping (rebuilding or moving rows' caches).
      */
     public record Stats(long passes, long forwardNanos, long composes, long composeNanos) {}
 
-    public ContinuousBatcher(OrtEnvironment env, DecoderSession session, AdapterBank bank, AdapterCache cache, AdapterMetrics metrics,
-                      Admission admission, int layers, int maxBatch, int padId, Set<Integer> eosIds) {
-        this.env = env;
-        this.session = session;
-        this.bank = bank;
+    public ContinuousBatcher(ForwardPass pass, AdapterCache cache, AdapterMetrics metrics, Admission admission, Set<Integer> eosIds) {
+        this.pass = pass;
         this.cache = cache;
         this.metrics = metrics;
         this.admission = admission;
-        this.layers = layers;
-        this.maxBatch = maxBatch;
-        this.padId = padId;
         this.eosIds = eosIds;
+        this.rows = new Sequence[pass.maxRows()];
     }
 
     /**
@@ -139,7 +122,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     /**
-     * One iteration: admit, prefill the joiners, decode the running rows, retire the finished.
+     * One iteration: admit, prefill the joiners, decode the rows that were running, retire the finished.
      *
      * @return whether a forward pass ran (false: nothing to run, or every waiting request waits for a load)
      */
@@ -147,38 +130,39 @@ public final class ContinuousBatcher implements AutoCloseable {
         stepLock.lock();
         try {
             if (closed) return false;
+            List<Sequence> decoding = liveRows();
             List<Sequence> joiners = admit();
-            KvCache joined = null;
             boolean ran = false;
             if (!joiners.isEmpty()) {
                 ran = true;
                 try {
-                    joined = prefill(joiners);
-                } catch (OrtException | RuntimeException e) {
+                    prefill(joiners);
+                } catch (RuntimeException e) {
                     fail(joiners, new IllegalStateException("prefill failed: " + e.getMessage(), e));
                     joiners = List.of();
                 }
             }
-            if (live() > 0) {
+            if (!decoding.isEmpty()) {
                 ran = true;
                 try {
-                    decode();
-                } catch (OrtException | RuntimeException e) {
-                    fail(liveRows(), new IllegalStateException("decode step failed: " + e.getMessage(), e));
-                    running = List.of();
-                    closeBatchCache();
+                    decode(decoding);
+                } catch (RuntimeException e) {
+                    fail(decoding, new IllegalStateException("decode step failed: " + e.getMessage(), e));
+                    decoding = List.of();
                 }
             }
-            regroup(joiners, joined);
+            for (Sequence s : decoding) retire(s);
+            for (Sequence s : joiners) retire(s);
             return ran;
         } finally {
             stepLock.unlock();
         }
     }
 
+    /** Waiting requests that get a row and a device slot now, each given the lowest free row. */
     private List<Sequence> admit() {
         List<Sequence> joiners = new ArrayList<>();
-        int room = maxBatch - live();
+        int room = rows.length - used.cardinality();
         synchronized (queueLock) {
             boolean blocked = false;
             for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && joiners.size() < room; ) {
@@ -211,167 +195,70 @@ public final class ContinuousBatcher implements AutoCloseable {
                 it.remove();
                 metrics.waitingChanged(id, -1);
                 metrics.runningChanged(id, 1);
+                s.row = used.nextClearBit(0);
+                used.set(s.row);
+                rows[s.row] = s;
                 joiners.add(s);
             }
         }
         return joiners;
     }
 
-    /** One pass over the joiners' left-padded prompts with an empty cache; returns their cache. */
-    private KvCache prefill(List<Sequence> joiners) throws OrtException {
-        int n = joiners.size();
-        int longest = joiners.stream().mapToInt(Sequence::promptLength).max().orElseThrow();
-        long[][] ids = new long[n][longest], positions = new long[n][longest], mask = new long[n][longest];
-        long[] slots = new long[n];
+    /** The joiners' prompts into their rows; each gets its first token. */
+    private void prefill(List<Sequence> joiners) {
+        List<ForwardPass.Prefill> in = new ArrayList<>(joiners.size());
         long promptTokens = 0;
-        for (int b = 0; b < n; b++) {
-            Sequence s = joiners.get(b);
-            int[] prompt = s.task.promptIds();
-            int offset = longest - prompt.length;
-            Arrays.fill(ids[b], padId);
-            for (int k = 0; k < prompt.length; k++) {
-                ids[b][offset + k] = prompt[k];
-                positions[b][offset + k] = k;
-                mask[b][offset + k] = 1;
-            }
-            slots[b] = s.slot;
-            promptTokens += prompt.length;
-        }
-        boolean withLogits = joiners.stream().anyMatch(Sequence::needsLogits);
-        long t0 = System.nanoTime();
-        DecoderSession.Step step;
-        try (KvCache empty = session.emptyCache(n)) {
-            step = session.run(ids, positions, mask, slots, empty, bank, withLogits);
-        }
-        long ns = System.nanoTime() - t0;
-        passes++;
-        forwardNanos += ns;
-        try {
-            for (int b = 0; b < n; b++) {
-                Sequence s = joiners.get(b);
-                s.prefillNs = ns;
-                s.computeNs += (double) ns * s.promptLength() / promptTokens;
-                s.kvLength = s.promptLength();
-                accept(s, step, b);
-            }
-        } catch (RuntimeException e) {
-            step.cache().close();
-            throw e;
-        }
-        return step.cache();
-    }
-
-    /**
-     * One token for every live row, each at its own position, attending to its own tokens only;
-     * dead rows get a pad token with nothing to attend to, and their output is dropped.
-     */
-    private void decode() throws OrtException {
-        int n = running.size(), live = live();
-        int past = batchCache.length();
-        long[][] ids = new long[n][1], positions = new long[n][1], mask = new long[n][past + 1];
-        long[] slots = new long[n];
-        for (int b = 0; b < n; b++) {
-            Sequence s = running.get(b);
-            if (s == null) {
-                ids[b][0] = padId;
-                continue;
-            }
-            ids[b][0] = s.lastToken();
-            positions[b][0] = s.kvLength;
-            Arrays.fill(mask[b], past - s.kvLength, past + 1, 1L);
-            slots[b] = s.slot;
-        }
         boolean withLogits = false;
-        for (Sequence s : running) withLogits |= s != null && s.needsLogits();
-        long t0 = System.nanoTime();
-        DecoderSession.Step step = session.run(ids, positions, mask, slots, batchCache, bank, withLogits);
-        long ns = System.nanoTime() - t0;
+        for (Sequence s : joiners) {
+            in.add(new ForwardPass.Prefill(s.row, s.task.promptIds(), s.slot));
+            promptTokens += s.promptLength();
+            withLogits |= s.needsLogits();
+        }
+        ForwardPass.Output out = pass.prefill(in, withLogits);
         passes++;
-        forwardNanos += ns;
-        batchCache.close();
-        batchCache = step.cache();
-        for (int b = 0; b < n; b++) {
-            Sequence s = running.get(b);
-            if (s == null) continue;
-            s.kvLength++;
-            s.decodeNs += ns;
-            s.computeNs += (double) ns / live;
-            accept(s, step, b);
-        }
-    }
-
-    /** The row's next token: sampled (or observed) from its logits, else the step's greedy token. */
-    private void accept(Sequence s, DecoderSession.Step step, int row) {
-        if (s.needsLogits()) s.accept(step.logits()[row], eosIds);
-        else s.acceptGreedy((int) step.greedy()[row], eosIds);
-    }
-
-    /**
-     * Retires finished (or cancelled) rows, leaving dead rows behind; when rows join, or dead
-     * rows are as many as live ones, composes the batch's new cache without the dead rows.
-     */
-    private void regroup(List<Sequence> joiners, KvCache joined) {
-        if (!running.isEmpty()) {
-            List<Sequence> marked = new ArrayList<>(running);
-            for (int i = 0; i < marked.size(); i++) {
-                if (marked.get(i) != null && retire(marked.get(i))) marked.set(i, null);
-            }
-            running = marked;
-        }
-        List<Sequence> joining = new ArrayList<>();
-        List<KvCache.Row> joinRows = new ArrayList<>();
+        forwardNanos += out.nanos();
         for (int i = 0; i < joiners.size(); i++) {
             Sequence s = joiners.get(i);
-            if (retire(s)) continue;
-            joining.add(s);
-            joinRows.add(new KvCache.Row(joined, i, s.kvLength));
+            s.prefillNs = out.nanos();
+            s.computeNs += (double) out.nanos() * s.promptLength() / promptTokens;
+            s.kvLength = s.promptLength();
+            accept(s, out, i);
         }
-        int live = live(), dead = running.size() - live;
-        if (joining.isEmpty() && (dead == 0 || dead < live)) {
-            if (joined != null) joined.close();
-            return;
-        }
-        List<Sequence> next = new ArrayList<>();
-        List<KvCache.Row> rows = new ArrayList<>();
-        for (int i = 0; i < running.size(); i++) {
-            Sequence s = running.get(i);
-            if (s == null) continue;
-            next.add(s);
-            rows.add(new KvCache.Row(batchCache, i, s.kvLength));
-        }
-        boolean onlyJoiners = next.isEmpty() && joining.size() == joiners.size();
-        next.addAll(joining);
-        rows.addAll(joinRows);
-        KvCache composed = null;
-        try {
-            if (onlyJoiners && joined != null) composed = joined;
-            else if (!rows.isEmpty()) {
-                long t0 = System.nanoTime();
-                composed = session.compose(rows);
-                composes++;
-                composeNanos += System.nanoTime() - t0;
-            }
-        } catch (OrtException | RuntimeException e) {
-            fail(next, new IllegalStateException("cannot rebuild the batch's KV cache: " + e.getMessage(), e));
-            next = List.of();
-        }
-        if (joined != null && joined != composed) joined.close();
-        closeBatchCache();
-        batchCache = composed;
-        running = next;
     }
 
-    private int live() {
-        int n = 0;
-        for (Sequence s : running) if (s != null) n++;
-        return n;
+    /** One token for every row that was running, each at its own position, attending to its own tokens only. */
+    private void decode(List<Sequence> running) {
+        List<ForwardPass.Decode> in = new ArrayList<>(running.size());
+        boolean withLogits = false;
+        for (Sequence s : running) {
+            in.add(new ForwardPass.Decode(s.row, s.lastToken(), s.kvLength, s.slot));
+            withLogits |= s.needsLogits();
+        }
+        ForwardPass.Output out = pass.decode(in, withLogits);
+        passes++;
+        forwardNanos += out.nanos();
+        for (int i = 0; i < running.size(); i++) {
+            Sequence s = running.get(i);
+            s.kvLength++;
+            s.decodeNs += out.nanos();
+            s.computeNs += (double) out.nanos() / running.size();
+            accept(s, out, i);
+        }
+    }
+
+    /** The row's next token: sampled (or observed) from its logits, else the pass's greedy token. */
+    private void accept(Sequence s, ForwardPass.Output out, int i) {
+        if (s.needsLogits()) s.accept(out.logits()[i], eosIds);
+        else s.acceptGreedy((int) out.tokens()[i], eosIds);
     }
 
     private List<Sequence> liveRows() {
-        return running.stream().filter(java.util.Objects::nonNull).toList();
+        List<Sequence> live = new ArrayList<>();
+        for (int r = used.nextSetBit(0); r >= 0; r = used.nextSetBit(r + 1)) live.add(rows[r]);
+        return live;
     }
 
-    /** Completes a finished or cancelled sequence and releases its slot; false when it keeps running. */
+    /** Completes a finished (or cancelled) sequence and frees its row and slot; false when it keeps running. */
     private boolean retire(Sequence s) {
         if (!s.finished() && !s.result.isDone()) return false;
         release(s);
@@ -380,6 +267,16 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     private void release(Sequence s) {
+        if (s.row >= 0 && rows[s.row] == s) {
+            rows[s.row] = null;
+            used.clear(s.row);
+            try {
+                pass.release(s.row);
+            } catch (RuntimeException e) {
+                log.warn("releasing row {} failed: {}", s.row, e.getMessage());
+            }
+        }
+        s.row = -1;
         if (s.holdsSlot) {
             s.holdsSlot = false;
             cache.release(s.adapterId());
@@ -394,11 +291,6 @@ public final class ContinuousBatcher implements AutoCloseable {
             release(s);
             s.result.completeExceptionally(cause);
         }
-    }
-
-    private void closeBatchCache() {
-        if (batchCache != null) batchCache.close();
-        batchCache = null;
     }
 
     /** Waits until a task is submitted or an adapter load ends (at most {@code millis}). */
@@ -440,15 +332,37 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
-    /** Starts the batcher's own loop thread (idempotent). */
-    public synchronized void start() {
-        if (loop != null || closed) return;
-        loop = Thread.ofPlatform().daemon().name("lorastream-batcher").start(this::loop);
+    /**
+     * Starts the batcher's own loop thread (idempotent) and waits until the forward pass has
+     * warmed up on it (CUDA graphs captured).
+     *
+     * @throws IllegalStateException when the warm-up failed
+     */
+    public void start() {
+        synchronized (this) {
+            if (loop == null && !closed) loop = Thread.ofPlatform().daemon().name("lorastream-batcher").start(this::loop);
+        }
+        try {
+            warm.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new IllegalStateException("the forward pass could not warm up: " + e.getCause().getMessage(), e.getCause());
+        }
     }
 
-    private synchronized boolean looping() { return loop != null; }
+    /** Whether the loop thread runs (then every step runs on it). */
+    public synchronized boolean looping() { return loop != null; }
 
     private void loop() {
+        stepLock.lock();
+        try {
+            pass.warmUp();
+            warm.complete(null);
+        } catch (RuntimeException | Error e) {
+            warm.completeExceptionally(e);
+            return;
+        } finally {
+            stepLock.unlock();
+        }
         while (!closed) {
             try {
                 if (!step()) awaitWork(200);
@@ -463,7 +377,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     public Stats stats() {
         stepLock.lock();
         try {
-            return new Stats(passes, forwardNanos, composes, composeNanos);
+            ForwardPass.Housekeeping h = pass.housekeeping();
+            return new Stats(passes, forwardNanos, h.count(), h.nanos());
         } finally {
             stepLock.unlock();
         }
@@ -480,7 +395,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     public int runningCount() {
         stepLock.lock();
         try {
-            return live();
+            return used.cardinality();
         } finally {
             stepLock.unlock();
         }
@@ -495,6 +410,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             closed = true;
             t = loop;
         }
+        warm.complete(null);
         signal();
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -516,8 +432,6 @@ public final class ContinuousBatcher implements AutoCloseable {
                 s.result.completeExceptionally(closedError);
             }
             fail(liveRows(), closedError);
-            running = List.of();
-            closeBatchCache();
         } finally {
             stepLock.unlock();
         }

@@ -29,6 +29,8 @@ final class Sequence {
     CompletableFuture<LoraAdapter> hostCopy;
     /** Its adapter's bank slot (0: the plain backbone) and whether it holds that slot in the cache. */
     int slot;
+    /** Its row in the forward pass (-1: none). */
+    int row = -1;
     boolean holdsSlot;
     /** Tokens of this sequence in the KV cache. */
     int kvLength;

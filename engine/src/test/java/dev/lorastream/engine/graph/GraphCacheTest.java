@@ -4,16 +4,21 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.lorastream.engine.TestModels;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.model.ModelConfig;
+import dev.lorastream.engine.model.Projection;
 import dev.lorastream.engine.runtime.DecoderSession;
+import dev.lorastream.engine.runtime.DeviceMemory;
 import dev.lorastream.engine.runtime.ExecutionProvider;
-import dev.lorastream.engine.runtime.KvCache;
+import dev.lorastream.engine.runtime.ReferenceForwardPass;
+import dev.lorastream.engine.scheduler.ForwardPass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,13 +65,12 @@ class GraphCacheTest {
 
     private static float[] logits(Path graph, ModelConfig config) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<Projection, Integer> ranks = new EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) ranks.put(p, 1);
         try (DecoderSession s = DecoderSession.open(env, graph, config, ExecutionProvider.CPU, 1);
-             AdapterBank bank = AdapterBank.build(env, config, List.of());
-             KvCache empty = s.emptyCache(1)) {
-            DecoderSession.Step step = s.run(new long[][] {{1, 40, 41, 42}}, new long[][] {{0, 1, 2, 3}}, new long[][] {{1, 1, 1, 1}},
-                    new long[] {0}, empty, bank);
-            step.cache().close();
-            return step.logits()[0];
+             AdapterBank bank = AdapterBank.allocate(DeviceMemory.host(env), config, new BankLayout(ranks, 1, Precision.FP32));
+             ReferenceForwardPass pass = new ReferenceForwardPass(s, bank::inputs, 1, config.maxSequenceLength(), 0)) {
+            return pass.prefill(List.of(new ForwardPass.Prefill(0, new int[] {1, 40, 41, 42}, 0)), true).logits()[0];
         }
     }
 }

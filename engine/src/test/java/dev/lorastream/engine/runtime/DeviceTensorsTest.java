@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -125,44 +126,39 @@ class DeviceTensorsTest {
     }
 
     @Test
-    void theBankStartsAtTheStoresLargestRanksAndGrowsForALargerAdapter() throws Exception {
+    void theBankIsSizedOnceFromTheStoresAdaptersAndRefusesAnAdapterItCannotHoldWithTheReason() throws Exception {
         Models m = models(TestModels.llama());
         EngineConfig config = new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 4).withMaxLoraRank(16).withDeviceTensors("on");
-        List<GenerationTask> tasks = new ArrayList<>(workload());
-        tasks.add(TestModels.greedy("wide", "wide", prompt(8, 6), NEW_TOKENS));
         try (OnnxLoraEngine e = OnnxLoraEngine.open(config)) {
             AdapterBank bank = e.bank();
             assertThat(bank.rank(Projection.Q_PROJ)).isEqualTo(8);
             assertThat(bank.rank(Projection.V_PROJ)).isEqualTo(8);
             assertThat(bank.rank(Projection.GATE_PROJ)).isEqualTo(2);
             assertThat(bank.rank(Projection.DOWN_PROJ)).isEqualTo(6);
-            assertThat(bank.maxRank()).isEqualTo(16);
-            long before = bank.sizeBytes();
-            assertThat(before).isLessThan((long) bank.slotCount() * AdapterBank.slotBytes(ModelConfig.read(m.backbone().dir()), 16));
-            run(e, workload()); // slots filled at the starting ranks
+            assertThat(bank.sizeBytes()).isLessThan((long) bank.slotCount() * AdapterBank.slotBytes(ModelConfig.read(m.backbone().dir()), 16));
+            run(e, workload());
 
             TestModels.writeAdapter(m.adapters(), "wide", m.backbone(), TestModels.lora(List.of("q_proj", "gate_proj"), 12, 12, false, m.backbone(), 0.3), 104);
             e.reloadAdapters();
-            Run grown = run(e, tasks);
-            assertThat(bank.rank(Projection.Q_PROJ)).isEqualTo(12);
-            assertThat(bank.rank(Projection.GATE_PROJ)).isEqualTo(12);
-            assertThat(bank.rank(Projection.K_PROJ)).isEqualTo(8);
-            assertThat(bank.sizeBytes()).isGreaterThan(before);
-
-            try (OnnxLoraEngine fresh = OnnxLoraEngine.open(new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 4).withMaxLoraRank(16))) {
-                Run expected = run(fresh, tasks);
-                for (int i = 0; i < tasks.size(); i++) {
-                    assertThat(grown.out().get(i).tokenIds()).as(tasks.get(i).requestId()).isEqualTo(expected.out().get(i).tokenIds());
-                }
-            }
+            assertThat(e.failedAdapters()).containsKey("wide");
+            assertThat(e.failedAdapters().get("wide")).contains("uses rank 12 on q_proj; this engine's bank holds at most rank 8 there");
+            CompletableFuture<Generation> refused = e.submit(TestModels.greedy("wide", "wide", prompt(8, 6), NEW_TOKENS));
+            assertThatThrownBy(refused::join).hasCauseInstanceOf(dev.lorastream.engine.InvalidTaskException.class)
+                    .hasMessageContaining("rank 12 on q_proj");
+        }
+        try (OnnxLoraEngine wider = OnnxLoraEngine.open(config.withBank(12, List.of("gate_proj", "up_proj")))) {
+            assertThat(wider.bank().rank(Projection.Q_PROJ)).isEqualTo(12);
+            assertThat(wider.bank().rank(Projection.UP_PROJ)).isEqualTo(12);
+            assertThat(wider.failedAdapters()).isEmpty();
         }
     }
 
     @Test
-    void aBankWithoutAdaptersHasRankOneEverywhere() throws Exception {
+    void aStoreWithoutAdaptersGivesABankWithoutLoraAndTheGraphNoLoraNodes() throws Exception {
         TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 7);
         try (OnnxLoraEngine e = OnnxLoraEngine.open(new EngineConfig(b.dir(), null, "cpu", 2).withDeviceTensors("on"), CacheConfig.DEFAULT)) {
-            for (Projection p : Projection.values()) assertThat(e.bank().rank(p)).isEqualTo(1);
+            for (Projection p : Projection.values()) assertThat(e.bank().rank(p)).isZero();
+            assertThat(e.bank().inputs()).isEmpty();
             Generation g = e.generate(List.of(TestModels.greedy("r", null, prompt(3, 4), 3))).getFirst();
             assertThat(g.tokenIds()).hasSize(3);
         }
@@ -174,9 +170,10 @@ class DeviceTensorsTest {
         EngineConfig c = new EngineConfig(dir, null, "cpu", 1);
         assertThat(c.tf32()).isFalse();
         assertThat(c.precision()).isEqualTo("fp32");
-        assertThat(c.effectiveDeviceTensors()).isFalse();
-        assertThat(new EngineConfig(dir, null, "cuda", 1).effectiveDeviceTensors()).isTrue();
-        assertThat(new EngineConfig(dir, null, "cuda", 1).withDeviceTensors("off").effectiveDeviceTensors()).isFalse();
+        assertThat(c.effectiveDeviceTensors(false)).isFalse();
+        assertThat(c.effectiveDeviceTensors(true)).as("the fused graph keeps its cache in the session's memory").isTrue();
+        assertThat(new EngineConfig(dir, null, "cuda", 1).effectiveDeviceTensors(false)).isTrue();
+        assertThat(new EngineConfig(dir, null, "cuda", 1).withDeviceTensors("off").effectiveDeviceTensors(false)).isFalse();
         assertThat(c.withDeviceTensors("ON").deviceTensors()).isEqualTo("on");
         assertThatThrownBy(() -> c.withPrecision("bf16")).hasMessageContaining("precision 'bf16' is not supported");
         assertThatThrownBy(() -> c.withDeviceTensors("maybe")).hasMessageContaining("(auto, on, off)");

@@ -1,0 +1,354 @@
+package dev.lorastream.engine.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.lorastream.engine.graph.GraphNames;
+import dev.lorastream.engine.graph.Precision;
+import dev.lorastream.engine.model.ModelConfig;
+import dev.lorastream.engine.scheduler.ForwardPass;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Forward passes of the fused graph ({@code FusedDecoderGraph}) over a {@link StaticKvCache}:
+ * row r of the scheduler is row r of the cache.
+ *
+ * <p>Decode runs over the first {@code bucket} rows, the smallest bucket that holds every running
+ * row; each bucket has its own step input, logits and next-token outputs and cache views, all at
+ * fixed addresses, so that with CUDA graphs on its step is captured once (when the pass warms up)
+ * and then replayed: per step one host-to-device copy of {@code [bucket, 4]} int32 (token,
+ * seqlens_k, slot, row), the replay, and one device-to-host copy of the bucket's next tokens (and
+ * of its fp16 logits when a row samples). Prefill runs eagerly, one pass per run of consecutive
+ * joining rows, written straight into their rows of the cache.
+ */
+public final class FusedForwardPass implements ForwardPass {
+    /** Decode buckets with CUDA graphs: one captured graph each. */
+    static final int[] GRAPH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+
+    private final DecoderSession session;
+    private final ModelConfig config;
+    private final DeviceMemory mem;
+    private final Precision precision;
+    private final StaticKvCache kv;
+    private final Map<String, OnnxTensor> bank;
+    private final int maxRows;
+    private final int padId;
+    private final boolean cudaGraphs;
+    private final int[] bucketSizes;
+    private final Map<Integer, Bucket> buckets = new TreeMap<>();
+    private final OnnxTensor totalCapacity;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment hostStep, hostTokens;
+    private MemorySegment hostLogits;
+    private int nextGraphId = 1;
+    private long replays, eagerRuns;
+
+    /** One decode batch size: its tensors at fixed addresses, and (CUDA graphs) its graph id. */
+    private final class Bucket implements AutoCloseable {
+        final int size;
+        final DeviceTensor step, logits, next;
+        final List<DeviceTensor> views = new ArrayList<>();
+        final Map<String, OnnxTensor> inputs = new HashMap<>();
+        final Map<String, OnnxTensor> outputs = new HashMap<>();
+        final OrtSession.RunOptions options;
+
+        Bucket(int size) throws OrtException {
+            this.size = size;
+            step = mem.zeros(TensorType.INT32, size, 4);
+            logits = mem.allocate(precision, size, config.vocabSize());
+            next = mem.allocate(TensorType.INT64, size);
+            inputs.putAll(bank);
+            inputs.put(GraphNames.STEP, step.tensor());
+            inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, totalCapacity);
+            kv.views(0, size, inputs, outputs, views);
+            outputs.put(GraphNames.LOGITS, logits.tensor());
+            outputs.put(GraphNames.NEXT_TOKEN, next.tensor());
+            options = new OrtSession.RunOptions();
+            if (cudaGraphs) options.addRunConfigEntry("gpu_graph_id", Integer.toString(nextGraphId++));
+        }
+
+        @Override
+        public void close() {
+            views.forEach(DeviceTensor::close);
+            step.close();
+            logits.close();
+            next.close();
+            options.close();
+        }
+    }
+
+    /**
+     * @param bank       the bank's per-layer tensors (fixed addresses for the pass's life)
+     * @param cudaGraphs capture each decode bucket's step as a CUDA graph at {@link #warmUp} and replay it
+     */
+    public FusedForwardPass(DecoderSession session, Supplier<Map<String, OnnxTensor>> bank, int maxRows, int capacity, int padId, boolean cudaGraphs) {
+        if (cudaGraphs && !session.cudaGraphs()) throw new IllegalArgumentException("the session was opened without CUDA graphs");
+        this.session = session;
+        this.config = session.config();
+        this.mem = session.memory();
+        if (!mem.usesCApi()) throw new IllegalArgumentException("the fused graph keeps its KV cache in the session allocator's memory (device tensors on)");
+        this.precision = session.precision();
+        this.bank = Map.copyOf(bank.get());
+        this.maxRows = maxRows;
+        this.padId = padId;
+        this.cudaGraphs = cudaGraphs;
+        this.bucketSizes = cudaGraphs ? graphBuckets(maxRows) : null;
+        this.kv = new StaticKvCache(mem, config, precision, maxRows, capacity);
+        try {
+            this.totalCapacity = OnnxTensor.createTensor(session.env(), IntBuffer.wrap(new int[] {capacity}), new long[] {1});
+        } catch (OrtException e) {
+            kv.close();
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        this.hostStep = arena.allocate(4L * Math.max(maxRows * 4L, 1), 8);
+        this.hostTokens = arena.allocate(8L * maxRows, 8);
+    }
+
+    /** Powers of two up to the first that holds {@code maxRows}, that one being {@code maxRows} itself. */
+    static int[] graphBuckets(int maxRows) {
+        List<Integer> sizes = new ArrayList<>();
+        for (int b : GRAPH_BUCKETS) {
+            if (b >= maxRows) break;
+            sizes.add(b);
+        }
+        sizes.add(maxRows);
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public int maxRows() { return maxRows; }
+
+    @Override
+    public int capacity() { return kv.capacity(); }
+
+    @Override
+    public boolean threadBound() { return cudaGraphs; }
+
+    @Override
+    public String description() {
+        return "fused graph (GroupQueryAttention, static KV cache of " + maxRows + " rows x " + kv.capacity() + " tokens, "
+                + kv.bytes() / (1 << 20) + " MiB, in " + mem.kind() + " memory); "
+                + (cudaGraphs ? "decode replayed as CUDA graphs for batch buckets " + java.util.Arrays.toString(bucketSizes) + ", prefill eager"
+                              : "every pass eager");
+    }
+
+    /** With CUDA graphs: captures every bucket's decode step (ONNX Runtime runs a new graph id twice, then captures it on the third run). */
+    @Override
+    public void warmUp() {
+        if (!cudaGraphs) return;
+        long t0 = System.nanoTime();
+        for (int size : bucketSizes) {
+            Bucket b = bucket(size);
+            fillIdle(b.size, 0);
+            mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
+            run(b);
+        }
+        org.slf4j.LoggerFactory.getLogger(FusedForwardPass.class).info("Captured {} decode CUDA graphs (batch buckets {}) in {} ms",
+                bucketSizes.length, java.util.Arrays.toString(bucketSizes), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private Bucket bucket(int size) {
+        Bucket b = buckets.get(size);
+        if (b != null) return b;
+        try {
+            b = new Bucket(size);
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot set up the decode bucket of " + size + " rows: " + e.getMessage(), e);
+        }
+        buckets.put(size, b);
+        return b;
+    }
+
+    private int bucketFor(int span) {
+        if (!cudaGraphs) return span;
+        for (int s : bucketSizes) if (s >= span) return s;
+        throw new IllegalArgumentException(span + " rows exceed the largest bucket " + bucketSizes[bucketSizes.length - 1]);
+    }
+
+    /**
+     * Rows {@code [from, size)} of the host step as idle rows: a pad token written at the last
+     * position of their own row, slot 0. No sequence ever uses that position (a row holds a prompt
+     * and its generated tokens, at most {@code capacity}, and the last generated token is never
+     * fed back), so an idle row in a bucket cannot disturb a row that just joined there.
+     */
+    private void fillIdle(int size, int from) {
+        for (int r = from; r < size; r++) putStep(r, padId, kv.capacity() - 1, 0, r);
+    }
+
+    private void putStep(int r, int token, int seqlen, int slot, int index) {
+        long base = 16L * r;
+        hostStep.set(ValueLayout.JAVA_INT, base, token);
+        hostStep.set(ValueLayout.JAVA_INT, base + 4, seqlen);
+        hostStep.set(ValueLayout.JAVA_INT, base + 8, slot);
+        hostStep.set(ValueLayout.JAVA_INT, base + 12, index);
+    }
+
+    @Override
+    public Output decode(List<Decode> rows, boolean withLogits) {
+        int span = 0;
+        for (Decode d : rows) span = Math.max(span, d.row() + 1);
+        Bucket b = bucket(bucketFor(span));
+        fillIdle(b.size, 0);
+        for (Decode d : rows) {
+            if (d.cached() >= kv.capacity()) throw new IllegalArgumentException("row " + d.row() + " is full (" + kv.capacity() + " tokens)");
+            putStep(d.row(), d.token(), d.cached(), d.slot(), d.row());
+        }
+        long t0 = System.nanoTime();
+        mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
+        run(b);
+        mem.download(hostTokens, b.next, 8L * b.size);
+        long[] tokens = new long[rows.size()];
+        for (int i = 0; i < rows.size(); i++) tokens[i] = hostTokens.getAtIndex(ValueLayout.JAVA_LONG, rows.get(i).row());
+        float[][] logits = null;
+        if (withLogits) {
+            long bytes = (long) b.size * config.vocabSize() * precision.bytes();
+            if (hostLogits == null || hostLogits.byteSize() < bytes) hostLogits = Arena.ofAuto().allocate(bytes, 8);
+            mem.download(hostLogits, b.logits, bytes);
+            logits = new float[rows.size()][];
+            for (int i = 0; i < rows.size(); i++) logits[i] = row(hostLogits, rows.get(i).row());
+        }
+        return new Output(tokens, logits, System.nanoTime() - t0);
+    }
+
+    private void run(Bucket b) {
+        try (OrtSession.Result ignored = session.ortSession().run(b.inputs, Set.of(), b.outputs, b.options)) {
+            if (cudaGraphs) replays++;
+            else eagerRuns++;
+        } catch (OrtException e) {
+            throw new IllegalStateException("decode step of bucket " + b.size + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private float[] row(MemorySegment logits, int r) {
+        int v = config.vocabSize();
+        float[] out = new float[v];
+        long base = (long) r * v;
+        if (precision == Precision.FP16) {
+            for (int i = 0; i < v; i++) out[i] = Float.float16ToFloat(logits.getAtIndex(ValueLayout.JAVA_SHORT, base + i));
+        } else {
+            MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, base * 4, out, 0, v);
+        }
+        return out;
+    }
+
+    /** One eager pass per run of consecutive rows, each row's prompt right-padded to the run's longest. */
+    @Override
+    public Output prefill(List<Prefill> rows, boolean withLogits) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) order.add(i);
+        order.sort(Comparator.comparingInt(i -> rows.get(i).row()));
+        long[] tokens = new long[rows.size()];
+        float[][] logits = withLogits ? new float[rows.size()][] : null;
+        long t0 = System.nanoTime();
+        int from = 0;
+        while (from < order.size()) {
+            int to = from + 1;
+            while (to < order.size() && rows.get(order.get(to)).row() == rows.get(order.get(to - 1)).row() + 1) to++;
+            prefillRun(rows, order.subList(from, to), withLogits, tokens, logits);
+            from = to;
+        }
+        return new Output(tokens, logits, System.nanoTime() - t0);
+    }
+
+    private void prefillRun(List<Prefill> rows, List<Integer> run, boolean withLogits, long[] tokens, float[][] logits) {
+        int n = run.size(), first = rows.get(run.getFirst()).row();
+        int longest = 0;
+        for (int i : run) longest = Math.max(longest, rows.get(i).prompt().length);
+        if (longest > kv.capacity()) throw new IllegalArgumentException("a prompt of " + longest + " tokens exceeds the cache's " + kv.capacity());
+        int width = longest + 3;
+        int[] step = new int[n * width];
+        for (int j = 0; j < n; j++) {
+            Prefill p = rows.get(run.get(j));
+            int[] prompt = p.prompt();
+            int base = j * width;
+            java.util.Arrays.fill(step, base, base + longest, padId);
+            System.arraycopy(prompt, 0, step, base, prompt.length);
+            step[base + longest] = prompt.length - 1;
+            step[base + longest + 1] = p.slot();
+            step[base + longest + 2] = j * longest + prompt.length - 1;
+        }
+        List<DeviceTensor> made = new ArrayList<>();
+        OnnxTensor total = null;
+        try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+            if (cudaGraphs) options.addRunConfigEntry("gpu_graph_id", "-1");
+            DeviceTensor stepTensor = mem.allocate(TensorType.INT32, n, width);
+            made.add(stepTensor);
+            MemorySegment host = Arena.ofAuto().allocate(4L * step.length, 8);
+            MemorySegment.copy(step, 0, host, ValueLayout.JAVA_INT, 0, step.length);
+            mem.upload(stepTensor, host);
+            total = OnnxTensor.createTensor(session.env(), IntBuffer.wrap(new int[] {longest}), new long[] {1});
+            Map<String, OnnxTensor> inputs = new HashMap<>(bank);
+            Map<String, OnnxTensor> presents = new HashMap<>();
+            inputs.put(GraphNames.STEP, stepTensor.tensor());
+            inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, total);
+            kv.views(first, n, inputs, presents, made);
+            Set<String> wanted = withLogits ? Set.of(GraphNames.NEXT_TOKEN, GraphNames.LOGITS) : Set.of(GraphNames.NEXT_TOKEN);
+            try (OrtSession.Result result = session.ortSession().run(inputs, wanted, presents, options)) {
+                eagerRuns++;
+                LongBuffer next = tensor(result, GraphNames.NEXT_TOKEN).getLongBuffer();
+                for (int j = 0; j < n; j++) tokens[run.get(j)] = next.get(j);
+                if (withLogits) {
+                    float[][] rowsLogits = hostLogits(tensor(result, GraphNames.LOGITS), n);
+                    for (int j = 0; j < n; j++) logits[run.get(j)] = rowsLogits[j];
+                }
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("prefill of rows " + first + ".." + (first + n - 1) + " failed: " + e.getMessage(), e);
+        } finally {
+            made.forEach(DeviceTensor::close);
+            if (total != null) total.close();
+        }
+    }
+
+    private static OnnxTensor tensor(OrtSession.Result result, String name) {
+        OnnxValue v = result.get(name).orElseThrow(() -> new IllegalStateException("decoder output " + name + " is missing"));
+        return (OnnxTensor) v;
+    }
+
+    private float[][] hostLogits(OnnxTensor t, int n) {
+        int v = config.vocabSize();
+        float[][] out = new float[n][v];
+        if (precision == Precision.FP16) {
+            ShortBuffer sb = t.getShortBuffer();
+            for (int j = 0; j < n; j++) for (int i = 0; i < v; i++) out[j][i] = Float.float16ToFloat(sb.get());
+        } else {
+            java.nio.FloatBuffer fb = t.getFloatBuffer();
+            for (int j = 0; j < n; j++) fb.get(out[j]);
+        }
+        return out;
+    }
+
+    @Override
+    public void release(int row) {
+        // nothing to free: the row's cache is overwritten from position 0 by its next prefill
+    }
+
+    /** Decode steps replayed as CUDA graphs, and passes run eagerly. */
+    public long replays() { return replays; }
+
+    public long eagerRuns() { return eagerRuns; }
+
+    @Override
+    public void close() {
+        buckets.values().forEach(Bucket::close);
+        buckets.clear();
+        totalCapacity.close();
+        kv.close();
+        arena.close();
+    }
+}
