@@ -14,6 +14,8 @@
 #                                   (SKIP_CHECKS=1: doctor and the benchmark only; BENCH_ARGS: extra gpu-check bench options)
 #   bench/on-host.sh bench NAME       the benchmark again (BENCH_ARGS) on the bundle measure assembled on this lease; results
 #                                   and a GC log in $OUT/bench-NAME
+#   bench/on-host.sh peers N          receive N, then the PyTorch peers (bench/peers/hf_peers.py, PEERS_ARGS) on this GPU: $OUT/hf_peers.json,
+#                                   also kept as $STAGE/hf_peers.json for a later measure on the same lease (BENCH_ARGS --peers ...)
 # Every step has its own time limit; a failing step is reported and the next one still runs.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,5 +113,15 @@ case "$cmd" in
       | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
     say "done"
     ;;
-  *) echo "usage: on-host.sh receive|check|fatbin-check|measure|bench N" >&2; exit 2 ;;
+  peers)
+    receive "$n"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -2
+    say "peers: python3 bench/peers/hf_peers.py ${PEERS_ARGS:-}"
+    PYTHONUNBUFFERED=1 timeout "${LIMIT_PEERS:-540}" python3 "$root/bench/peers/hf_peers.py" --out "$OUT/hf_peers.json" ${PEERS_ARGS:-} \
+      2>"$OUT/peers.log"; say "peers: rc $?"
+    tail -25 "$OUT/peers.log"
+    cp "$OUT/hf_peers.json" "$STAGE/hf_peers.json" 2>/dev/null || say "peers: no hf_peers.json"
+    say "done"
+    ;;
+  *) echo "usage: on-host.sh receive|check|fatbin-check|measure|bench|peers N" >&2; exit 2 ;;
 esac

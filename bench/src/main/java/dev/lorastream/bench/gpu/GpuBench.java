@@ -82,7 +82,16 @@ final class GpuBench {
         int profileSteps = Integer.parseInt(o.getOrDefault("profile-steps", "8"));
         int many = Integer.parseInt(o.getOrDefault("many", "1000"));
         int few = Integer.parseInt(o.getOrDefault("few", "5"));
-        int slots = Math.max(Integer.parseInt(o.getOrDefault("slots", "48")), batch + cold + 2);
+        int[] batches = java.util.Arrays.stream(o.getOrDefault("batches", String.valueOf(batch)).split(",")).filter(x -> !x.isBlank())
+                .mapToInt(Integer::parseInt).toArray();
+        int maxBatch = Math.max(batch, java.util.Arrays.stream(batches).max().orElse(batch));
+        int slots = Math.max(Integer.parseInt(o.getOrDefault("slots", "48")), maxBatch + cold + 2);
+        int kvCapacity = Integer.parseInt(o.getOrDefault("kv-capacity", String.valueOf(Math.max(64, promptLen + newTokens + 16))));
+        String graphKind = o.getOrDefault("graph", "auto");
+        boolean cudaGraphs = !o.getOrDefault("cuda-graphs", "on").equals("off");
+        Path peersJson = o.containsKey("peers") ? Path.of(o.get("peers")) : null;
+        int decodeStreamRequests = Integer.parseInt(o.getOrDefault("decode-stream-requests", String.valueOf(5 * batch)));
+        int decodeStreamRounds = Integer.parseInt(o.getOrDefault("decode-stream-rounds", "3"));
         int hostSlots = Integer.parseInt(o.getOrDefault("host-slots", "256"));
         int streamRequests = Integer.parseInt(o.getOrDefault("stream-requests", "160"));
         int streamRounds = Integer.parseInt(o.getOrDefault("stream-rounds", "1"));
@@ -95,7 +104,7 @@ final class GpuBench {
         int kafkaPartitions = Integer.parseInt(o.getOrDefault("kafka-partitions", "4"));
         int kafkaRounds = Integer.parseInt(o.getOrDefault("kafka-rounds", "2"));
         String eviction = o.getOrDefault("eviction", CacheConfig.DEFAULT_POLICY);
-        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,2,3,4,5").split(","));
+        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,agree,stream,nolora,2,3,4,5").split(","));
         Files.createDirectories(out);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("runtime", GpuCheck.runtimeFacts());
@@ -104,7 +113,9 @@ final class GpuBench {
         setup.put("provider", provider);
         setup.put("precision", precision);
         setup.put("shape", shape(spec));
-        setup.put("adapters", batch + " distinct (+" + cold + " for cold loads), rank " + rank + " on " + String.join(",", TARGETS));
+        setup.put("adapters", maxBatch + " distinct (+" + cold + " for cold loads), rank " + rank + " on " + String.join(",", TARGETS));
+        setup.put("batches", batches);
+        setup.put("kv_capacity", kvCapacity);
         setup.put("batch", batch);
         setup.put("prompt_tokens", promptLen);
         setup.put("new_tokens", newTokens);
@@ -113,10 +124,11 @@ final class GpuBench {
         List<String> errors = new ArrayList<>();
         r.put("errors", errors);
         int code = 0;
+        int[][][] agreeTokens = new int[1][][];
         try {
             if (provider.equals("cuda")) r.put("h2d_bandwidth", bandwidth());
             List<String> ids = new ArrayList<>(), coldIds = new ArrayList<>();
-            for (int i = 0; i < batch; i++) ids.add(String.format(Locale.ROOT, "a%02d", i));
+            for (int i = 0; i < maxBatch; i++) ids.add(String.format(Locale.ROOT, "a%03d", i));
             for (int i = 0; i < cold; i++) ids.add("cold" + i);
             for (int i = 0; i < cold; i++) coldIds.add("cold" + i);
             List<String> manyIds = new ArrayList<>();
@@ -137,42 +149,39 @@ final class GpuBench {
             long slot32 = AdapterBank.slotBytes(model, rank);
             CacheConfig cache = CacheConfig.ofBytes(slot32 * slots, slot32 * Math.max(hostSlots, slots)).withPolicy(eviction);
             setup.put("cache", Map.of("device_slots", slots, "host_slots", Math.max(hostSlots, slots), "eviction", eviction));
-            EngineConfig config = new EngineConfig(backbone, adapters, provider, batch).withMaxLoraRank(rank).withPrecision(precision)
-                    .withMaxNewTokensLimit(Math.max(newTokens, profileSteps + 1));
+            EngineConfig config = new EngineConfig(backbone, adapters, provider, maxBatch).withMaxLoraRank(rank).withPrecision(precision)
+                    .withMaxNewTokensLimit(Math.max(newTokens, profileSteps + 1)).withGraph(graphKind).withKvCapacity(kvCapacity).withCudaGraphs(cudaGraphs);
             if (provider.startsWith("cpu")) config = config.withIntraOpThreads(Runtime.getRuntime().availableProcessors());
             t0 = System.nanoTime();
-            try (OnnxLoraEngine engine = OnnxLoraEngine.open(config, cache)) {
+            OnnxLoraEngine opened = openWithFallback(config, cache, setup, errors);
+            config = opened.config();
+            try (OnnxLoraEngine engine = opened) {
                 setup.put("engine_open_ms", GpuCheck.ms(System.nanoTime() - t0));
+                setup.put("graph", engine.graphChoice().reason());
                 setup.put("bank", Map.of("memory", engine.bank().memory().kind().name(), "slots", engine.bank().slotCount(),
                         "ranks", ranks(engine.bank()), "bytes", engine.bank().sizeBytes(), "slot_bytes", engine.bank().layout().slotBytes(model)));
-                System.out.println("bench: engine open in " + setup.get("engine_open_ms") + " ms, bank " + setup.get("bank"));
-                Random rnd = new Random(42);
-                List<int[]> prompts = new ArrayList<>();
-                for (int i = 0; i < batch; i++) prompts.add(prompt(rnd, spec, promptLen));
-                // warm-up: every distinct adapter placed in the bank, kernels chosen
-                long w0 = System.nanoTime();
-                engine.generate(tasks("warm", prompts, ids.subList(0, batch), 4));
-                setup.put("warmup_ms", GpuCheck.ms(System.nanoTime() - w0));
-
+                System.out.println("bench: engine open in " + setup.get("engine_open_ms") + " ms, " + setup.get("graph") + ", bank " + setup.get("bank"));
                 setup.put("device_bytes_used_after_open", DeviceMemoryInfo.usedBytes(provider));
-                Map<String, Object> cases = new LinkedHashMap<>();
-                if (items.contains("1")) r.put("decode_batch" + batch, cases);
-                List<String> none = new ArrayList<>(), one = new ArrayList<>();
-                for (int i = 0; i < batch; i++) {
-                    none.add(null);
-                    one.add(ids.getFirst());
-                }
-                Map<String, List<String>> variants = new LinkedHashMap<>();
-                variants.put("backbone_only", none);
-                variants.put("one_adapter", one);
-                variants.put("distinct_adapters", ids.subList(0, batch));
+                List<String> distinctIds = ids.subList(0, maxBatch);
                 if (items.contains("1")) {
-                    for (Map.Entry<String, List<String>> v : variants.entrySet()) {
-                        cases.put(v.getKey(), decodeCase(engine, v.getKey(), prompts, v.getValue(), newTokens, repeats));
+                    long s0 = System.nanoTime();
+                    r.put("decode_sweep", DecodeBench.sweep(engine, "ours", spec, batches, promptLen, newTokens, repeats, distinctIds, errors));
+                    setup.put("sweep_ms", GpuCheck.ms(System.nanoTime() - s0));
+                }
+                if (items.contains("stream")) {
+                    try {
+                        r.put("decode_stream", DecodeBench.stream(engine, spec, batch, decodeStreamRequests, decodeStreamRounds, promptLen, newTokens,
+                                distinctIds.subList(0, batch)));
+                    } catch (RuntimeException e) {
+                        errors.add("stream: " + GpuCheck.stack(e));
                     }
-                    double distinct = (double) ((Map<?, ?>) cases.get("distinct_adapters")).get("decode_tokens_per_s");
-                    double base = (double) ((Map<?, ?>) cases.get("backbone_only")).get("decode_tokens_per_s");
-                    r.put("multi_adapter_ratio", GpuCheck.round4(distinct / base));
+                }
+                if (items.contains("agree")) {
+                    try {
+                        agreeTokens[0] = DecodeBench.tokens(engine, "agree-", spec, batch, promptLen, newTokens, distinctIds);
+                    } catch (RuntimeException e) {
+                        errors.add("agree (ours): " + GpuCheck.stack(e));
+                    }
                 }
                 if (items.contains("3")) r.put("cold_load", coldLoads(engine, model, coldIds, r));
                 if (items.contains("2")) {
@@ -204,23 +213,44 @@ final class GpuBench {
                     }
                 }
             }
+            if (items.contains("agree") && agreeTokens[0] != null) {
+                // the same batch through the reference graph in the same precision: how far the fused graph's greedy tokens agree
+                try (OnnxLoraEngine reference = OnnxLoraEngine.open(config.withGraph("reference"), cache)) {
+                    int[][] refTokens = DecodeBench.tokens(reference, "agree-", spec, batch, promptLen, newTokens, ids.subList(0, maxBatch));
+                    Map<String, Object> a = DecodeBench.agreement(agreeTokens[0], refTokens);
+                    a.put("engines", List.of(String.valueOf(setup.get("graph")), reference.graphChoice().reason()));
+                    r.put("fused_vs_reference_tokens", a);
+                    System.out.println("bench: fused vs reference tokens " + a);
+                } catch (RuntimeException e) {
+                    errors.add("agree (reference): " + GpuCheck.stack(e));
+                }
+            }
+            if (items.contains("nolora")) {
+                // the backbone as a deployment without adapters would run it: no LoRA nodes in the graph
+                try (OnnxLoraEngine plain = OnnxLoraEngine.open(config.withBank(0, List.of()), CacheConfig.DEFAULT, emptyStore())) {
+                    r.put("decode_sweep_nolora", DecodeBench.sweep(plain, "nolora", spec, batches, promptLen, newTokens, repeats, List.of(), errors));
+                } catch (RuntimeException e) {
+                    errors.add("nolora: " + GpuCheck.stack(e));
+                }
+            }
             if (profileSteps > 0) {
-                // a second engine with ONNX Runtime's profiler on: where a decode step's time goes
+                // a second engine, eager (no CUDA graphs: a profile sees every node), with ONNX Runtime's profiler on: where a decode step's time goes
                 Path prefix = work.resolve("ort-profile");
                 System.setProperty(DecoderSession.PROFILE_PROPERTY, prefix.toString());
-                try (OnnxLoraEngine engine = OnnxLoraEngine.open(config, cache)) {
-                    Random rnd = new Random(43);
-                    List<int[]> prompts = new ArrayList<>();
-                    for (int i = 0; i < batch; i++) prompts.add(prompt(rnd, spec, promptLen));
+                try (OnnxLoraEngine engine = OnnxLoraEngine.open(config.withCudaGraphs(false), cache)) {
+                    List<int[]> prompts = DecodeBench.prompts(spec, batch, promptLen);
                     engine.generate(tasks("pw", prompts, ids.subList(0, batch), 2));
-                    engine.generate(tasks("pr", prompts, ids.subList(0, batch), profileSteps + 1));
+                    List<Generation> g = engine.generate(tasks("pr", prompts, ids.subList(0, batch), profileSteps + 1));
                     Path file = Path.of(engine.session().endProfiling());
-                    r.put("profile", profile(file, profileSteps));
+                    Map<String, Object> prof = profile(file, profileSteps);
+                    prof.put("engine", engine.graphChoice().reason());
+                    r.put("profile", prof);
                     Files.deleteIfExists(file);
                 } finally {
                     System.clearProperty(DecoderSession.PROFILE_PROPERTY);
                 }
             }
+            DecodeBench.table(r, peersJson);
         } catch (Throwable t) {
             errors.add(GpuCheck.stack(t));
             System.out.println("bench FAILED: " + t);
@@ -231,9 +261,36 @@ final class GpuBench {
         return code;
     }
 
+    /**
+     * The engine as configured; when it cannot open with CUDA graphs, again without them; when the
+     * fused graph cannot open, the reference graph; each failure recorded.
+     */
+    static OnnxLoraEngine openWithFallback(EngineConfig config, CacheConfig cache, Map<String, Object> setup, List<String> errors) {
+        List<EngineConfig> tries = new ArrayList<>(List.of(config));
+        if (config.cudaGraphs() && config.executionProvider().equals("cuda")) tries.add(config.withCudaGraphs(false));
+        if (!config.graph().equals("reference")) tries.add(config.withGraph("reference").withCudaGraphs(false));
+        RuntimeException last = null;
+        for (EngineConfig c : tries) {
+            try {
+                return OnnxLoraEngine.open(c, cache);
+            } catch (RuntimeException e) {
+                last = e;
+                errors.add("engine open (graph " + c.graph() + ", CUDA graphs " + c.cudaGraphs() + "): " + GpuCheck.stack(e));
+                setup.put("open_failures", errors.size());
+                System.out.println("bench: engine open FAILED (graph " + c.graph() + ", CUDA graphs " + c.cudaGraphs() + "): " + e.getMessage());
+            }
+        }
+        throw last;
+    }
+
+    private static dev.lorastream.engine.adapters.AdapterStore emptyStore() {
+        return new dev.lorastream.engine.adapters.FileAdapterStore(null);
+    }
+
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String k : List.of("multi_adapter_ratio", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
+        for (String k : List.of("vs_hf_compiled_b32", "vs_hf_compiled_b32_nolora", "ms_per_step_b1", "multi_adapter_ratio", "multi_adapter_ratio_vs_nolora",
+                "vs_peft_mixed", "stream_vs_static_b32", "vs_hbm_bound_b32", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
                 "kafka_overhead_p50_ms_saturated", "kafka_overhead_p50_ms_transport", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
@@ -310,14 +367,14 @@ final class GpuBench {
         return m;
     }
 
-    private static int[] prompt(Random rnd, RandomModels.BackboneSpec spec, int len) {
+    static int[] prompt(Random rnd, RandomModels.BackboneSpec spec, int len) {
         int[] p = new int[len];
         p[0] = spec.bosId();
         for (int i = 1; i < len; i++) p[i] = 3 + rnd.nextInt(Math.min(spec.vocab(), 128000) - 3);
         return p;
     }
 
-    private static List<GenerationTask> tasks(String prefix, List<int[]> prompts, List<String> adapters, int newTokens) {
+    static List<GenerationTask> tasks(String prefix, List<int[]> prompts, List<String> adapters, int newTokens) {
         List<GenerationTask> t = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             t.add(new GenerationTask(prefix + i, adapters.get(i), prompts.get(i), newTokens, 0f, 1f, 0, 1L, true));
@@ -326,7 +383,7 @@ final class GpuBench {
     }
 
     /** One batch of {@code rows} generating {@code newTokens} each, {@code repeats} times; the best repeat's decode rate. */
-    private static Map<String, Object> decodeCase(OnnxLoraEngine engine, String name, List<int[]> prompts, List<String> adapters, int newTokens, int repeats) {
+    static Map<String, Object> decodeCase(OnnxLoraEngine engine, String name, List<int[]> prompts, List<String> adapters, int newTokens, int repeats) {
         Map<String, Object> m = new LinkedHashMap<>();
         List<Double> decodeRates = new ArrayList<>(), walls = new ArrayList<>(), prefills = new ArrayList<>(), steps = new ArrayList<>();
         int[][] firstTokens = null;

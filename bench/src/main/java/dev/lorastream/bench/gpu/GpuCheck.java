@@ -84,6 +84,7 @@ public final class GpuCheck {
             case "device-probe" -> DeviceProbe.run(o);
             case "bench" -> GpuBench.run(o);
             case "plot" -> Plot.run(o);
+            case "fold" -> fold(o);
             default -> {
                 System.err.println("usage: gpu-check [providers | check [--out DIR] [--work DIR] [--providers cuda,cpu] [--max-new-tokens N]"
                         + " [--repeats N] [--bench-mid] [--require-match] | placement --graph FILE [--provider cuda]"
@@ -92,8 +93,11 @@ public final class GpuCheck {
                         + " | bench [--out DIR] [--work DIR] [--provider cuda] [--precision fp16] [--shape llama-3.2-1b|tiny] [--batch 32]"
                         + " [--prompt 128] [--new-tokens 128] [--rank 16] [--repeats 2] [--cold 8] [--profile-steps 8] [--items 1,2,3,4]"
                         + " [--many 1000] [--few 5] [--slots 48] [--host-slots 256] [--stream-requests 160] [--stream-rounds 1]"
-                        + " [--dedicated-counts 3,10,100] [--dedicated-requests 64] [--dedicated-cap-ms 40000]]"
-                        + " | plot --in gpu-bench.json --out FILE.png]");
+                        + " [--dedicated-counts 3,10,100] [--dedicated-requests 64] [--dedicated-cap-ms 40000]"
+                        + " [--batches 1,8,32,64,128] [--kv-capacity N] [--graph auto|fused|reference] [--cuda-graphs on|off] [--peers hf_peers.json]"
+                        + " [--decode-stream-requests N] [--decode-stream-rounds N]]"
+                        + " | fold --in gpu-bench.json --peers hf_peers.json --out FILE.json"
+                        + " | plot [--kind adapters|batch] --in gpu-bench.json --out FILE.png]");
                 yield 2;
             }
         };
@@ -112,6 +116,21 @@ public final class GpuCheck {
     }
 
     /** ONNX Runtime's version, the providers it offers, where its native libraries came from, the JVM. */
+    /** {@code fold}: the decode table and ratios of a benchmark's JSON recomputed with a peers file (measured in another command of the same lease). */
+    @SuppressWarnings("unchecked")
+    static int fold(Map<String, String> o) throws IOException {
+        if (!o.containsKey("in") || !o.containsKey("peers")) {
+            System.err.println("fold: --in gpu-bench.json and --peers hf_peers.json are required");
+            return 2;
+        }
+        Map<String, Object> r = JSON.readValue(Path.of(o.get("in")).toFile(), Map.class);
+        DecodeBench.table(r, Path.of(o.get("peers")));
+        Path out = Path.of(o.getOrDefault("out", o.get("in")));
+        Files.write(out, JSON.writeValueAsBytes(r));
+        System.out.println("fold: wrote " + out);
+        return 0;
+    }
+
     static Map<String, Object> runtimeFacts() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("java", System.getProperty("java.runtime.version"));

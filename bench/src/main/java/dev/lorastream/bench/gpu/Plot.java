@@ -27,6 +27,8 @@ final class Plot {
     static int run(Map<String, String> o) throws Exception {
         System.setProperty("java.awt.headless", "true");
         JsonNode r = GpuCheck.JSON.readTree(Path.of(o.getOrDefault("in", "gpu-bench.json")).toFile());
+        if (o.getOrDefault("kind", "adapters").equals("batch")) return batch(r, Path.of(o.getOrDefault("out", "gpu-decode.png")),
+                o.getOrDefault("title", "Llama-3.2-1B shape, fp16, H200: decode tokens/s vs batch"));
         List<double[]> ours = new ArrayList<>(), dedicated = new ArrayList<>();
         for (JsonNode row : r.path("dedicated").path("by_adapters")) {
             ours.add(new double[] {row.path("adapters").asDouble(), row.path("ours_tokens_per_s").asDouble()});
@@ -41,7 +43,17 @@ final class Plot {
         return 0;
     }
 
+    /** A named line of (x, y) points. */
+    record Series(String name, Color color, List<double[]> points) {}
+
     static void write(List<double[]> ours, List<double[]> dedicated, String title, Path out) throws Exception {
+        lines(List.of(new Series("one backbone + LoRA bank (this engine)", new Color(0, 102, 204), ours),
+                        new Series("dedicated merged model per adapter, on demand", new Color(204, 51, 0), dedicated)),
+                "number of adapters served (log)", "tokens/s, sustained (log)", 1, 2000, title, out);
+    }
+
+    /** Log-log lines of the series, x from {@code xmin} to {@code xmax}, legend top left. */
+    static void lines(List<Series> all, String xLabel, String yLabel, double xmin, double xmax, String title, Path out) throws Exception {
         int w = 900, h = 560, left = 90, right = 30, top = 60, bottom = 70;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -49,9 +61,8 @@ final class Plot {
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
-        double xmin = 1, xmax = 2000;
         double ymin = Double.MAX_VALUE, ymax = 0;
-        for (List<double[]> s : List.of(ours, dedicated)) for (double[] p : s) {
+        for (Series s : all) for (double[] p : s.points()) {
             ymin = Math.min(ymin, p[1]);
             ymax = Math.max(ymax, p[1]);
         }
@@ -62,8 +73,8 @@ final class Plot {
         java.util.function.DoubleUnaryOperator X = x -> left + (Math.log10(x) - fxmin) / (fxmax - fxmin) * pw;
         java.util.function.DoubleUnaryOperator Y = y -> top + ph - (Math.log10(y) - fymin) / (fymax - fymin) * ph;
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        // grid and ticks
-        for (double x = 1; x <= xmax; x *= 10) {
+        for (double x = Math.pow(10, Math.floor(fxmin)); x <= xmax; x *= 10) {
+            if (x < xmin) continue;
             int px = (int) X.applyAsDouble(x);
             g.setColor(new Color(225, 225, 225));
             g.drawLine(px, top, px, top + ph);
@@ -80,21 +91,45 @@ final class Plot {
         }
         g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
-        g.drawString("number of adapters served (log)", left + pw / 2 - 100, h - 25);
+        g.drawString(xLabel, left + pw / 2 - 100, h - 25);
         Graphics2D gy = (Graphics2D) g.create();
         gy.rotate(-Math.PI / 2);
-        gy.drawString("tokens/s, sustained (log)", -(top + ph / 2 + 80), 25);
+        gy.drawString(yLabel, -(top + ph / 2 + 80), 25);
         gy.dispose();
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
         g.drawString(title, left, 30);
-        series(g, ours, new Color(0, 102, 204), X, Y);
-        series(g, dedicated, new Color(204, 51, 0), X, Y);
+        for (Series s : all) series(g, s.points(), s.color(), X, Y);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        legend(g, left + pw - 370, top + 20, new Color(0, 102, 204), "one backbone + LoRA bank (this engine)");
-        legend(g, left + pw - 370, top + 42, new Color(204, 51, 0), "dedicated merged model per adapter, on demand");
+        int ly = top + 20;
+        for (Series s : all) {
+            legend(g, left + 20, ly, s.color(), s.name());
+            ly += 22;
+        }
         g.dispose();
         Files.createDirectories(out.toAbsolutePath().getParent());
         ImageIO.write(img, "png", out.toFile());
+    }
+
+    /** Decode tokens/s against batch: ours (backbone, distinct adapters), the peers and the HBM bound, from {@code decode_sweep} and {@code peers}. */
+    static int batch(JsonNode r, Path out, String title) throws Exception {
+        List<Series> all = new ArrayList<>();
+        JsonNode table = r.path("decode_table");
+        if (!table.isArray() || table.isEmpty()) throw new IllegalArgumentException("no decode_table in the input");
+        String[][] columns = {
+                {"ours_backbone_tok_s", "ours, backbone only", "0,102,204"},
+                {"ours_distinct_tok_s", "ours, every row its own adapter", "0,160,120"},
+                {"hf_static_compiled_tok_s", "transformers, static cache, compiled", "204,51,0"},
+                {"hf_eager_tok_s", "transformers, eager", "230,150,0"},
+                {"hbm_bound_tok_s", "HBM bound (weights + KV once per step)", "120,120,120"}};
+        for (String[] c : columns) {
+            List<double[]> pts = new ArrayList<>();
+            for (JsonNode row : table) if (row.path(c[0]).isNumber()) pts.add(new double[] {row.path("batch").asDouble(), row.path(c[0]).asDouble()});
+            String[] rgb = c[2].split(",");
+            if (!pts.isEmpty()) all.add(new Series(c[1], new Color(Integer.parseInt(rgb[0]), Integer.parseInt(rgb[1]), Integer.parseInt(rgb[2])), pts));
+        }
+        lines(all, "batch (rows decoding together, log)", "decode tokens/s (log)", 1, 200, title, out);
+        System.out.println("plot: " + out);
+        return 0;
     }
 
     private static void series(Graphics2D g, List<double[]> s, Color c, java.util.function.DoubleUnaryOperator X, java.util.function.DoubleUnaryOperator Y) {

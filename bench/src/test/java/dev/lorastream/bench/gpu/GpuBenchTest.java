@@ -15,7 +15,7 @@ class GpuBenchTest {
     /** The benchmark's code on the CPU, a tiny model: every case runs, the ratios are computed, the cold loads place adapters. */
     @Test
     void theBenchmarkRunsEndToEndOnATinyModel(@TempDir Path dir) throws Exception {
-        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4",
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp16", "--shape", "tiny", "--batch", "4", "--batches", "1,4",
                 "--items", "1,2,3,4", "--prompt", "8", "--new-tokens", "5", "--repeats", "1", "--cold", "2", "--many", "12", "--few", "2", "--slots", "8", "--host-slots", "8",
                 "--stream-requests", "12", "--dedicated-counts", "3,10", "--dedicated-requests", "8", "--out", dir.resolve("out").toString(),
                 "--work", dir.resolve("work").toString()});
@@ -26,10 +26,16 @@ class GpuBenchTest {
         assertThat(r.path("setup").path("bank").path("memory").asText()).isEqualTo("ORT_CPU");
         assertThat(r.path("setup").path("bank").path("ranks").path("q_proj").asInt()).isEqualTo(16);
         assertThat(r.path("setup").path("bank").path("ranks").path("gate_proj").asInt()).as("no adapter targets gate_proj: no LoRA there").isZero();
-        for (String c : new String[] {"backbone_only", "one_adapter", "distinct_adapters"}) {
-            assertThat(r.path("decode_batch4").path(c).path("decode_tokens_per_s").asDouble()).as(c).isPositive();
+        assertThat(r.path("setup").path("graph").asText()).as("fp16 on the CPU: the reference graph").startsWith("reference graph");
+        JsonNode sweep = r.path("decode_sweep").path("by_batch");
+        assertThat(sweep).hasSize(2);
+        for (JsonNode row : sweep) {
+            for (String c : new String[] {"backbone_only", "distinct_adapters"}) {
+                assertThat(row.path(c).path("decode_tokens_per_s").asDouble()).as("batch %s %s", row.path("batch"), c).isPositive();
+            }
         }
-        assertThat(r.path("multi_adapter_ratio").asDouble()).isPositive();
+        assertThat(r.path("multi_adapter_ratio").isMissingNode()).as("no batch 32 in this sweep").isTrue();
+        assertThat(r.path("decode_table")).hasSize(2);
         assertThat(r.path("cold_load").path("from_host_ms")).hasSize(1);
         assertThat(r.path("cold_load").path("from_store_ms")).hasSize(1);
         // the qkv group (A' 64 x 48, block-diagonal B' 48 x 128) and o (64 x 16, 16 x 64) of 2 layers in fp16
@@ -57,6 +63,53 @@ class GpuBenchTest {
         assertThat(r.path("profile").path("decode_runs").asInt()).isEqualTo(8);
         assertThat(r.path("profile").path("nodes_per_run").asInt()).isPositive();
         assertThat(r.path("profile").path("top_ops").size()).isPositive();
+    }
+
+    /**
+     * Item 1 on the CPU in fp32 (the fused graph): the sweep, the continuous stream, the fused vs
+     * reference agreement, the LoRA-free engine, the eager profile; folded with a peers file into
+     * the table, the ratios and the plot of tokens/s against batch.
+     */
+    @Test
+    void theDecodeItemsRunOnTheFusedGraphAndFoldInThePeers(@TempDir Path dir) throws Exception {
+        Path peers = dir.resolve("hf_peers.json");
+        java.nio.file.Files.writeString(peers, """
+                {"peers_version": 1, "device": "test", "versions": {"torch": "x"}, "bandwidth_gbps": 4000.0, "weight_bytes": 1000,
+                 "results": [
+                   {"peer": "hf_eager", "batch": 32, "ms_per_step": 10.0, "tok_s": 3200.0, "status": "ok"},
+                   {"peer": "hf_static_compiled", "batch": 32, "ms_per_step": 4.0, "tok_s": 8000.0, "status": "ok"},
+                   {"peer": "hf_static_compiled", "batch": 1, "ms_per_step": 3.0, "tok_s": 333.0, "status": "ok"},
+                   {"peer": "peft_mixed", "batch": 32, "ms_per_step": 300.0, "tok_s": 106.0, "status": "ok"},
+                   {"peer": "hf_static_compiled", "batch": 2, "ms_per_step": 3.0, "tok_s": 666.0, "status": "error"}],
+                 "hbm_bound": [{"batch": 32, "ms_per_step": 0.6, "tok_s": 53000.0}, {"batch": 1, "ms_per_step": 0.6, "tok_s": 1600.0}]}
+                """);
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp32", "--shape", "tiny", "--batch", "32", "--batches", "1,32",
+                "--items", "1,agree,stream,nolora", "--prompt", "8", "--new-tokens", "4", "--repeats", "1", "--cold", "0", "--slots", "34",
+                "--decode-stream-requests", "40", "--decode-stream-rounds", "1", "--profile-steps", "2", "--peers", peers.toString(),
+                "--out", dir.resolve("out").toString(), "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        assertThat(r.path("setup").path("graph").asText()).startsWith("fused graph");
+        assertThat(r.path("fused_vs_reference_tokens").path("rows").asInt()).isEqualTo(32);
+        assertThat(r.path("fused_vs_reference_tokens").path("token_agreement").asDouble()).as("fp32 on the CPU: the same greedy tokens").isEqualTo(1.0);
+        assertThat(r.path("decode_stream").path("tokens_per_s").asDouble()).isPositive();
+        assertThat(r.path("stream_vs_static_b32").asDouble()).isPositive();
+        assertThat(r.path("decode_sweep_nolora").path("by_batch")).hasSize(2);
+        JsonNode b32 = r.path("decode_table").get(1);
+        assertThat(b32.path("batch").asInt()).isEqualTo(32);
+        assertThat(b32.path("hf_static_compiled_tok_s").asDouble()).isEqualTo(8000.0);
+        assertThat(b32.path("ours_nolora_tok_s").asDouble()).isPositive();
+        assertThat(r.path("vs_hf_compiled_b32").asDouble()).isEqualTo(Math.round(b32.path("ours_backbone_tok_s").asDouble() / 8000.0 * 1e4) / 1e4);
+        assertThat(r.path("vs_peft_mixed").isNumber()).isTrue();
+        assertThat(r.path("multi_adapter_ratio").isNumber()).isTrue();
+        assertThat(r.path("ms_per_step_b1").path("hf_static_compiled").asDouble()).isEqualTo(3.0);
+        assertThat(r.path("decode_table").get(0).has("hf_static_compiled_ms_per_step")).as("an errored peer row is left out").isTrue();
+        assertThat(r.path("profile").path("engine").asText()).startsWith("fused graph").doesNotContain("CUDA graphs");
+        assertThat(GpuCheck.run(new String[] {"plot", "--kind", "batch", "--in", dir.resolve("out/gpu-bench.json").toString(), "--out", dir.resolve("d.png").toString()}))
+                .isZero();
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("d.png").toFile()).getWidth()).isEqualTo(900);
     }
 
     @Test
