@@ -55,6 +55,25 @@ class EngineLifecycleTest {
         }
     }
 
+    /** A checkpoint as a new user finds one: config.json without _name_or_path, so the backbone's name is its directory's. */
+    @Test
+    void aCheckpointWithoutNameOrPathLoadsAndTakesAdaptersNamingItsDirectory() throws Exception {
+        Path dir = tmp.resolve("plain-llama");
+        TestModels.Backbone b = TestModels.writeBackbone(dir, TestModels.llama(), 5);
+        Map<String, Object> config = new LinkedHashMap<>(b.spec().configJson());
+        config.remove("_name_or_path");
+        TestModels.writeJson(dir.resolve("config.json"), config);
+        Path store = tmp.resolve("plain-adapters");
+        RandomModels.LoraSpec spec = new RandomModels.LoraSpec(List.of("q_proj"), 4, 8, false, "plain-llama", 0.3);
+        TestModels.writeAdapter(store, "mine", b, spec, 9);
+
+        try (OnnxLoraEngine engine = OnnxLoraEngine.open(new EngineConfig(dir, store, "cpu", 2))) {
+            assertThat(engine.modelConfig().name()).isEqualTo("plain-llama");
+            assertThat(engine.failedAdapters()).isEmpty();
+            assertThat(engine.generate(List.of(TestModels.greedy("r", "mine", new int[] {1, 5, 7}, 3))).getFirst().tokenIds()).hasSize(3);
+        }
+    }
+
     @Test
     void reloadReportsAChangeOnlyWhenTheStoresAdaptersChange() throws Exception {
         try (OnnxLoraEngine engine = open(4)) {
