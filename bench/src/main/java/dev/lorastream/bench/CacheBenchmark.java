@@ -1,7 +1,6 @@
 package dev.lorastream.bench;
 
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import dev.lorastream.bench.BenchReport.CacheFigures;
 import dev.lorastream.bench.BenchReport.MissCosts;
 import dev.lorastream.bench.BenchReport.Ratio;

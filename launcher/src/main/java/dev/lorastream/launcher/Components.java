@@ -9,7 +9,6 @@ import dev.lorastream.router.RouterConfig;
 import dev.lorastream.sink.AttributionSink;
 import dev.lorastream.sink.SinkConfig;
 import dev.lorastream.worker.ConfigKey;
-import dev.lorastream.worker.Worker;
 import dev.lorastream.worker.WorkerConfig;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;

@@ -1,6 +1,5 @@
 package dev.lorastream.launcher;
 
-import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.Requests;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;

@@ -16,8 +16,6 @@ import dev.lorastream.engine.runtime.DecoderSession;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;

@@ -1,23 +1,12 @@
 package dev.lorastream.engine.runtime;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.lorastream.engine.graph.GraphNames;
 import dev.lorastream.engine.graph.Precision;
-import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.model.ModelConfig;
 
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * The resident ONNX Runtime session of a decoder graph and the memory its persistent tensors live

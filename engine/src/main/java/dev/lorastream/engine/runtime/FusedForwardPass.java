@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtSession;
 import dev.lorastream.engine.graph.GraphNames;
 import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.model.ModelConfig;
-import dev.lorastream.engine.scheduler.ForwardPass;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

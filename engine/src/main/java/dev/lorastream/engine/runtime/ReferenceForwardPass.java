@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.lorastream.engine.graph.GraphNames;
 import dev.lorastream.engine.model.ModelConfig;
-import dev.lorastream.engine.scheduler.ForwardPass;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;

@@ -7,6 +7,7 @@ import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.adapters.LoraAdapter;
 import dev.lorastream.engine.adapters.cache.AdapterCache;
 import dev.lorastream.engine.adapters.cache.AdapterMetrics;
+import dev.lorastream.engine.runtime.ForwardPass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,8 +8,8 @@ import dev.lorastream.engine.model.Projection;
 import dev.lorastream.engine.runtime.DecoderSession;
 import dev.lorastream.engine.runtime.DeviceMemory;
 import dev.lorastream.engine.runtime.ExecutionProvider;
+import dev.lorastream.engine.runtime.ForwardPass;
 import dev.lorastream.engine.runtime.ReferenceForwardPass;
-import dev.lorastream.engine.scheduler.ForwardPass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.lorastream.engine.scheduler;
+package dev.lorastream.engine.runtime;
 
 import java.util.List;
 
