@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * The worker's command line: {@code --bootstrap-servers HOST:PORT --schema-registry URL --model DIR
- * --adapters DIR [--worker-id ID] [--group-id ID] [--max-batch N] [--provider cpu|cuda]}, plus
+ * --adapters DIR [--worker-id ID] [--group-id ID] [--max-batch N] [--provider cpu|cuda] [--precision P] [--graph G]}, plus
  * {@code --set key=value} for any other {@link WorkerConfig} key.
  */
 public final class WorkerArgs {
@@ -19,11 +19,14 @@ public final class WorkerArgs {
             "--worker-id", WorkerConfig.WORKER_ID,
             "--group-id", WorkerConfig.GROUP_ID,
             "--max-batch", WorkerConfig.MAX_BATCH_SIZE,
-            "--provider", WorkerConfig.EXECUTION_PROVIDER);
+            "--provider", WorkerConfig.EXECUTION_PROVIDER,
+            "--precision", WorkerConfig.PRECISION,
+            "--graph", WorkerConfig.GRAPH);
 
     public static final String USAGE = """
             usage: worker --bootstrap-servers HOST:PORT --schema-registry URL --model DIR --adapters DIR
-                          [--worker-id ID] [--group-id ID] [--max-batch N] [--provider cpu|cuda] [--set key=value ...]
+                          [--worker-id ID] [--group-id ID] [--max-batch N] [--provider cpu|cuda] [--precision auto|fp32|fp16]
+                          [--graph auto|fused|reference] [--set key=value ...]
             keys:
             """ + WorkerConfig.help();
 

@@ -44,8 +44,22 @@ public final class WorkerConfig {
     public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
     public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),
             "ONNX Runtime execution provider");
-    public static final ConfigKey<String> PRECISION = ConfigKey.oneOf("engine.precision", "fp32", Set.of("fp32", "fp16"),
-            "weights and activations of the backbone graph (fp16 is for GPUs; logits stay fp32)");
+    public static final ConfigKey<String> PRECISION = ConfigKey.oneOf("engine.precision", "auto", Set.of("auto", "fp32", "fp16"),
+            "weights, activations, KV cache and LoRA bank of the decoder graph: auto = fp16 on cuda (the fused graph), fp32 on cpu");
+    public static final ConfigKey<String> GRAPH = ConfigKey.oneOf("engine.graph", "auto", Set.of("auto", "fused", "reference"),
+            "decoder graph: auto = the fused graph (GroupQueryAttention, static KV cache, CUDA-graph decode) where the model, provider and "
+                    + "precision allow it, else the reference graph; the choice and its reason are logged at start-up");
+    public static final ConfigKey<Integer> KV_CAPACITY = ConfigKey.integer("engine.kv.capacity", 0, 0, 1 << 20,
+            "tokens per row (prompt + generated) of the fused graph's static KV cache; 0 = the model's limit, at most "
+                    + dev.lorastream.engine.EngineConfig.DEFAULT_KV_CAPACITY);
+    public static final ConfigKey<String> CUDA_GRAPHS = ConfigKey.oneOf("engine.cuda.graphs", "on", Set.of("on", "off"),
+            "cuda with the fused graph: capture each decode batch bucket as a CUDA graph at start-up and replay it");
+    public static final ConfigKey<Integer> BANK_RANK = ConfigKey.integer("adapter.bank.rank", 0, 0, 1024,
+            "LoRA rank the bank reserves per projection it covers; 0 = the largest rank the store's adapters use at start-up "
+                    + "(the bank's shape is fixed once the worker starts; adapters needing more are refused with the reason)");
+    public static final ConfigKey<String> BANK_TARGETS = ConfigKey.string("adapter.bank.targets", () -> "",
+            Pattern.compile("^$|(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)(,(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj))*"),
+            "projections the bank covers besides those the store's adapters target at start-up, comma-separated (e.g. q_proj,k_proj,v_proj,o_proj)");
     public static final ConfigKey<String> TF32 = ConfigKey.oneOf("engine.tf32", "off", Set.of("off", "on"),
             "TF32 matmuls on CUDA: faster, but fp32 results then differ from the CPU's");
     public static final ConfigKey<Long> ADAPTER_DEVICE_BYTES = ConfigKey.bytes(CacheConfig.DEVICE_BYTES, 0,
@@ -66,7 +80,7 @@ public final class WorkerConfig {
     /** Every key, in the order of the help text. */
     public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
             MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, HEARTBEAT_INTERVAL, MODEL_DIR, ADAPTER_DIR,
-            EXECUTION_PROVIDER, PRECISION, TF32, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
+            EXECUTION_PROVIDER, PRECISION, TF32, GRAPH, KV_CAPACITY, CUDA_GRAPHS, BANK_RANK, BANK_TARGETS, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
 
     private final Map<ConfigKey<?>, Object> values;
 
@@ -151,8 +165,12 @@ public final class WorkerConfig {
 
     /** The engine's settings from this configuration. */
     public EngineConfig engineConfig() {
+        String precision = get(PRECISION).equals("auto") ? (executionProvider().equals("cuda") ? "fp16" : "fp32") : get(PRECISION);
+        String targets = get(BANK_TARGETS);
         return new EngineConfig(modelDir(), adapterDir(), executionProvider(), maxBatchSize())
-                .withPrecision(get(PRECISION)).withTf32(get(TF32).equals("on"));
+                .withPrecision(precision).withTf32(get(TF32).equals("on")).withGraph(get(GRAPH)).withKvCapacity(get(KV_CAPACITY))
+                .withCudaGraphs(get(CUDA_GRAPHS).equals("on"))
+                .withBank(get(BANK_RANK), targets.isEmpty() ? List.of() : List.of(targets.split(",")));
     }
 
     /** The adapter cache's tiers (capacities are checked against the backbone when the engine opens). */

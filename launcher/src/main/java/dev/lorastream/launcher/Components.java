@@ -32,7 +32,7 @@ final class Components {
     /**
      * The worker's configuration from the command's options: {@code --provider}, {@code --max-batch},
      * {@code --precision}, {@code --tf32}, {@code --adapter-device-bytes}, {@code --adapter-host-bytes},
-     * {@code --adapter-eviction-policy};
+     * {@code --adapter-eviction-policy}, {@code --graph}, {@code --kv-capacity}, {@code --cuda-graphs}, {@code --bank-rank}, {@code --bank-targets};
      * values are checked by {@link WorkerConfig}, whose errors name the key.
      */
     static WorkerConfig workerConfig(Connection c, Path model, Path adapters, String workerId, Options o) {
@@ -42,11 +42,19 @@ final class Components {
         props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
         props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
         if (workerId != null) props.put(WorkerConfig.WORKER_ID.name(), workerId);
-        Map<String, ConfigKey<?>> fromOptions = Map.of(
-                "provider", WorkerConfig.EXECUTION_PROVIDER, "max-batch", WorkerConfig.MAX_BATCH_SIZE,
-                "precision", WorkerConfig.PRECISION, "tf32", WorkerConfig.TF32,
-                "adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES, "adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES,
-                "adapter-eviction-policy", WorkerConfig.ADAPTER_EVICTION_POLICY);
+        Map<String, ConfigKey<?>> fromOptions = Map.ofEntries(
+                Map.entry("provider", WorkerConfig.EXECUTION_PROVIDER),
+                Map.entry("max-batch", WorkerConfig.MAX_BATCH_SIZE),
+                Map.entry("precision", WorkerConfig.PRECISION),
+                Map.entry("tf32", WorkerConfig.TF32),
+                Map.entry("adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES),
+                Map.entry("adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES),
+                Map.entry("adapter-eviction-policy", WorkerConfig.ADAPTER_EVICTION_POLICY),
+                Map.entry("graph", WorkerConfig.GRAPH),
+                Map.entry("kv-capacity", WorkerConfig.KV_CAPACITY),
+                Map.entry("cuda-graphs", WorkerConfig.CUDA_GRAPHS),
+                Map.entry("bank-rank", WorkerConfig.BANK_RANK),
+                Map.entry("bank-targets", WorkerConfig.BANK_TARGETS));
         fromOptions.forEach((option, key) -> {
             if (o.has(option)) props.put(key.name(), o.get(option));
         });

@@ -10,10 +10,10 @@ public final class Pipeline {
 
     /** Commands and the valued options each accepts (flags: see {@link #FLAGS}). */
     static final Map<String, Set<String>> COMMANDS = Map.of(
-            "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32")),
-            "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32")),
+            "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
+            "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "router", union(CONNECTION, Set.of("state-dir")),
-            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32")),
+            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "sink", union(CONNECTION, Set.of("data-dir")),
             "http", union(CONNECTION, Set.of("http-port")),
             "report", Set.of("data-dir", "work-dir"));
