@@ -4,7 +4,7 @@
 #   bench/on-host.sh receive N        copy gpu-parts/N/* into $STAGE (default /tmp/stage) and verify what has arrived
 #   bench/on-host.sh check N          receive N, assemble into $DEST (default /tmp/lorastream), then run the checks:
 #                                   doctor, gpu-check check (demo: CUDA vs CPU), the node placement on CUDA,
-#                                   device-probe, and gpu-check check --bench-mid; results to $OUT (default ./gpu-out)
+#                                   and gpu-check check --bench-mid; results to $OUT (default ./gpu-out)
 #   bench/on-host.sh fatbin-check N   receive N (part 1 of a bundle built with --sm: it holds the CUDA provider), unpack
 #                                   the provider alone and load each of its fatbins on this GPU (bench/fatbin-check.py)
 #   bench/on-host.sh measure N        receive N, assemble, then: doctor; CUDA fp32 vs CPU tokens (demo and 182M
@@ -57,8 +57,6 @@ case "$cmd" in
       rm -f "$OUT/placement-full.log"
       head -20 "$OUT/placement.txt"
     fi
-    say "device-probe"
-    timeout 90 "$b/bin/gpu-check" device-probe --provider cuda --out "$OUT" 2>&1 | tee -a "$OUT/console.log"; say "device-probe: rc ${PIPESTATUS[0]}"
     say "gpu-check check --bench-mid"
     mkdir -p "$OUT/bench"
     JAVA_OPTS="${JAVA_OPTS:--Xmx24g}" timeout "${BENCH_LIMIT:-240}" "$b/bin/gpu-check" check --out "$OUT/bench" --work "$work" --repeats 1 --bench-mid \

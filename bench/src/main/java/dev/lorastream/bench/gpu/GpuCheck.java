@@ -43,7 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       verbose log on, which names the provider of every node (read it from stderr);</li>
  *   <li>{@code generate}: one greedy generation on a chosen provider (the GPU twin of
  *       {@code ./pipeline generate});</li>
- *   <li>{@code device-probe}: tensors kept in device memory through the C API (see {@link DeviceProbe});</li>
+ *   <li>{@code fold}: the decode table and ratios of a benchmark's JSON with the PyTorch peers' JSON;</li>
  *   <li>{@code bench}: the issue's benchmark on a random Llama-3.2-1B-shaped backbone (see {@link GpuBench}).</li>
  * </ul>
  * A provider label is {@code cuda} or {@code cpu}, optionally {@code cpu@N} (N intra-op threads),
@@ -81,7 +81,6 @@ public final class GpuCheck {
             case "check" -> check(o);
             case "placement" -> placement(o);
             case "generate" -> generate(o);
-            case "device-probe" -> DeviceProbe.run(o);
             case "bench" -> GpuBench.run(o);
             case "plot" -> Plot.run(o);
             case "fold" -> fold(o);
@@ -89,7 +88,6 @@ public final class GpuCheck {
                 System.err.println("usage: gpu-check [providers | check [--out DIR] [--work DIR] [--providers cuda,cpu] [--max-new-tokens N]"
                         + " [--repeats N] [--bench-mid] [--require-match] | placement --graph FILE [--provider cuda]"
                         + " | generate --model DIR [--adapters DIR --adapter ID] --prompt TEXT --max-new-tokens N [--provider cuda]"
-                        + " | device-probe [--provider cuda] [--k 4096] [--n 4096] [--runs 20] [--out DIR]"
                         + " | bench [--out DIR] [--work DIR] [--provider cuda] [--precision fp16] [--shape llama-3.2-1b|tiny] [--batch 32]"
                         + " [--prompt 128] [--new-tokens 128] [--rank 16] [--repeats 2] [--cold 8] [--profile-steps 8] [--items 1,2,3,4]"
                         + " [--many 1000] [--few 5] [--slots 48] [--host-slots 256] [--stream-requests 160] [--stream-rounds 1]"

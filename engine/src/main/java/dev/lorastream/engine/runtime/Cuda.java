@@ -12,19 +12,27 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The CUDA runtime calls the engine makes itself (through FFM, from the host's libcudart, the one
- * ONNX Runtime's CUDA provider uses): copies into, out of and within device memory, on the legacy
- * default stream, then one device synchronize before the next run; pinned host buffers.
+ * The project's one binding of the CUDA runtime (through FFM, from the host's libcudart, the one
+ * ONNX Runtime's CUDA provider uses): copies into, out of and within device memory on the legacy
+ * default stream, then one device synchronize before the next run; pinned host buffers (pooled);
+ * and, for tools and status reports, plain device allocations and the device's free memory.
  */
-final class Cuda {
+public final class Cuda {
     /** cudaMemcpyDefault: the direction follows from the pointers (unified addressing). */
     private static final int DEFAULT_KIND = 4;
     private static volatile Cuda instance;
 
-    private final MethodHandle memcpyAsync, memcpy2DAsync, memsetAsync, deviceSynchronize, mallocHost, freeHost, errorString;
+    /** cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost. */
+    public static final int HOST_TO_DEVICE = 1, DEVICE_TO_HOST = 2;
+    private final MethodHandle memcpy, memcpyAsync, memcpy2DAsync, memsetAsync, deviceSynchronize, mallocHost, freeHost, malloc, free, memGetInfo,
+            errorString;
 
     private Cuda(SymbolLookup lib) {
         Linker linker = Linker.nativeLinker();
+        memcpy = linker.downcallHandle(find(lib, "cudaMemcpy"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+        malloc = linker.downcallHandle(find(lib, "cudaMalloc"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+        free = linker.downcallHandle(find(lib, "cudaFree"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        memGetInfo = linker.downcallHandle(find(lib, "cudaMemGetInfo"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         memcpyAsync = linker.downcallHandle(find(lib, "cudaMemcpyAsync"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
         memcpy2DAsync = linker.downcallHandle(find(lib, "cudaMemcpy2DAsync"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
@@ -35,7 +43,8 @@ final class Cuda {
         errorString = linker.downcallHandle(find(lib, "cudaGetErrorString"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
-    static Cuda get() {
+    /** The binding, made once; fails when libcudart is not on the library path. */
+    public static Cuda get() {
         Cuda c = instance;
         if (c != null) return c;
         synchronized (Cuda.class) {
@@ -85,7 +94,7 @@ final class Cuda {
         }
     }
 
-    void synchronize() {
+    public void synchronize() {
         try {
             ok((int) deviceSynchronize.invokeExact(), "cudaDeviceSynchronize");
         } catch (IllegalStateException e) {
@@ -119,6 +128,68 @@ final class Cuda {
             int ignored = (int) freeHost.invokeExact(MemorySegment.ofAddress(address));
         } catch (Throwable ignored) {
             // called from a cleaner: nothing to do
+        }
+    }
+
+    /** A synchronous copy ({@code cudaMemcpy}) in the given direction. */
+    public void memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        try {
+            ok((int) memcpy.invokeExact(dst, src, bytes, kind), "cudaMemcpy");
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Device memory outside ONNX Runtime's allocators (tools: bandwidth probes); free it with {@link #free}. */
+    public MemorySegment malloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            ok((int) malloc.invokeExact(out, bytes), "cudaMalloc(" + bytes + ")");
+            return out.get(ADDRESS, 0);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public void free(MemorySegment device) {
+        try {
+            ok((int) free.invokeExact(device), "cudaFree");
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Page-locked host memory outside the pool (tools); free it with {@link #freeHost(MemorySegment)}. */
+    public MemorySegment mallocHostUnpooled(long bytes) {
+        return MemorySegment.ofAddress(mallocHost(bytes)).reinterpret(bytes);
+    }
+
+    public void freeHost(MemorySegment host) {
+        try {
+            ok((int) freeHost.invokeExact(host), "cudaFreeHost");
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@code {free, total}} bytes of the current device ({@code cudaMemGetInfo}). */
+    public long[] memInfo() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment f = a.allocate(JAVA_LONG), t = a.allocate(JAVA_LONG);
+            ok((int) memGetInfo.invokeExact(f, t), "cudaMemGetInfo");
+            return new long[] {f.get(JAVA_LONG, 0), t.get(JAVA_LONG, 0)};
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 
