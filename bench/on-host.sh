@@ -83,18 +83,25 @@ case "$cmd" in
     work=/tmp/lorastream-check
     mkdir -p "$OUT/cpu" "$OUT/fp16" "$OUT/host" "$OUT/bench"
     export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench/gc.log}"
+    checks="${CHECKS:-cpu,fp16,host}"   # which correctness checks run before the benchmark
     if [ -z "${SKIP_CHECKS:-}" ]; then   # SKIP_CHECKS=1: the benchmark alone (the correctness checks ran on an earlier lease)
+     if [[ ",$checks," == *",cpu,"* ]]; then
       say "1. CUDA fp32 (TF32 off, device tensors) vs CPU: demo and 182M models"
       timeout "${LIMIT_CPU:-150}" "$b/bin/gpu-check" check --providers cuda,cpu --out "$OUT/cpu" --work "$work" --repeats 2 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check cuda,cpu: rc ${PIPESTATUS[0]}"
+     fi
+     if [[ ",$checks," == *",fp16,"* ]]; then
       say "2. fp16 vs fp32 on CUDA"
       timeout "${LIMIT_FP16:-90}" "$b/bin/gpu-check" check --providers cuda+fp16,cuda --out "$OUT/fp16" --work "$work" --repeats 1 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check fp16: rc ${PIPESTATUS[0]}"
+     fi
+     if [[ ",$checks," == *",host,"* ]]; then
       say "3. the bank and KV cache in Java buffers (copied every step) vs in device memory, CUDA fp32"
       timeout "${LIMIT_HOST:-60}" "$b/bin/gpu-check" check --providers cuda+host,cuda --out "$OUT/host" --work "$work" --repeats 1 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check host: rc ${PIPESTATUS[0]}"
+     fi
     fi
-    say "4. the benchmark: Llama-3.2-1B shape, fp16, batch 32"
+    say "4. the benchmark: Llama-3.2-1B shape, fp16 (BENCH_ARGS: ${BENCH_ARGS:-})"
     timeout "${LIMIT_BENCH:-240}" "$b/bin/gpu-check" bench --out "$OUT/bench" --work /tmp/lorastream-bench ${BENCH_ARGS:-} 2>&1 \
       | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
     nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>&1 | head -2
