@@ -104,6 +104,19 @@ case "$cmd" in
     say "4. the benchmark: Llama-3.2-1B shape, fp16 (BENCH_ARGS: ${BENCH_ARGS:-})"
     timeout "${LIMIT_BENCH:-240}" "$b/bin/gpu-check" bench --out "$OUT/bench" --work /tmp/lorastream-bench ${BENCH_ARGS:-} 2>&1 \
       | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
+    if [ -n "${PEERS_ARGS:-}" ]; then   # the PyTorch peers in the same lease, folded into the benchmark's table
+      say "5. peers: python3 bench/peers/hf_peers.py $PEERS_ARGS"
+      PYTHONUNBUFFERED=1 timeout "${LIMIT_PEERS:-300}" python3 "$root/bench/peers/hf_peers.py" --out "$OUT/hf_peers.json" $PEERS_ARGS 2>"$OUT/peers.log" | tail -25
+      say "peers: rc ${PIPESTATUS[0]}"
+      "$b/bin/gpu-check" fold --in "$OUT/bench/gpu-bench.json" --peers "$OUT/hf_peers.json" --out "$OUT/bench/gpu-bench.json" 2>&1 | tail -3
+    fi
+    if [ -n "${NCU_ARGS:-}" ]; then   # kernel times of a short eager run under Nsight Compute: where a step's GPU time goes
+      ncu="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)"
+      say "6. ncu ($ncu): ${NCU_ARGS}"
+      timeout "${LIMIT_NCU:-200}" "$ncu" --clock-control none --target-processes all --metrics gpu__time_duration.sum --csv ${NCU_LAUNCHES:---launch-count 3000} \
+        "$b/bin/gpu-check" bench --out /tmp/ncu-bench --work /tmp/lorastream-bench $NCU_ARGS >"$OUT/ncu.csv" 2>"$OUT/ncu.err"; say "ncu: rc $?"
+      python3 "$root/bench/ncu-summary.py" "$OUT/ncu.csv" 2>&1 | tail -40
+    fi
     nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>&1 | head -2
     say "done"
     ;;

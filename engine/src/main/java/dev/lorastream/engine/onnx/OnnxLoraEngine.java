@@ -414,11 +414,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
                 throw new IllegalArgumentException("task " + t.requestId() + ": " + e.code() + " " + e.field() + ": " + e.getMessage(), e);
             }
         }
-        List<CompletableFuture<Generation>> futures = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            int row = i;
-            futures.add(batcher.submit(batch.get(i), (step, logits) -> observer.onLogits(row, step, logits), false));
-        }
+        List<CompletableFuture<Generation>> futures = batcher.submitAll(batch, observer, false);
         batcher.runUntilDone(futures);
         List<Generation> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {

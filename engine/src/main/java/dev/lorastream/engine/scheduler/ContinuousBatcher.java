@@ -116,6 +116,43 @@ public final class ContinuousBatcher implements AutoCloseable {
         return s.result;
     }
 
+    /**
+     * Queues the tasks together, so that the batcher admits them in one step (a static batch: one
+     * prefill pass for all of them); the futures in task order. Rows whose observer is
+     * {@link LogitsObserver#NONE} and that decode greedily bring no logits back.
+     */
+    public List<CompletableFuture<Generation>> submitAll(List<GenerationTask> tasks, LogitsObserver observer, boolean countHostLookup) {
+        List<CompletableFuture<Generation>> futures = new ArrayList<>(tasks.size());
+        List<Sequence> ready = new ArrayList<>(tasks.size());
+        for (int i = 0; i < tasks.size(); i++) {
+            GenerationTask task = tasks.get(i);
+            try {
+                admission.check(task);
+            } catch (InvalidTaskException e) {
+                futures.add(CompletableFuture.failedFuture(e));
+                continue;
+            }
+            int row = i;
+            Sequence s = new Sequence(task, observer == LogitsObserver.NONE ? Sequence.Observer.NONE : (step, logits) -> observer.onLogits(row, step, logits));
+            String id = task.adapterId();
+            if (id != null && !cache.onDevice(id)) s.hostCopy = fetch(id, countHostLookup);
+            ready.add(s);
+            futures.add(s.result);
+        }
+        synchronized (queueLock) {
+            for (Sequence s : ready) {
+                if (closed) {
+                    s.result.completeExceptionally(new IllegalStateException("the engine is closed"));
+                    continue;
+                }
+                waiting.addLast(s);
+                metrics.waitingChanged(s.adapterId(), 1);
+            }
+            signalLocked();
+        }
+        return futures;
+    }
+
     private CompletableFuture<LoraAdapter> fetch(String id, boolean counted) {
         CompletableFuture<LoraAdapter> f = counted ? cache.fetch(id) : cache.prefetch(id);
         f.whenComplete((a, e) -> signal());
