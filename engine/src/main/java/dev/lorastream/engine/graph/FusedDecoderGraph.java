@@ -39,11 +39,13 @@ public final class FusedDecoderGraph {
     private final int act;
     private final Set<LoraGroup> groups;
     private final int ropeLength;
+    private final GreedyHead greedyHead;
     private final OnnxGraphBuilder g = new OnnxGraphBuilder("lorastream_fused_decoder");
     private String slot, cos, sin, total, seqlens;
 
-    private FusedDecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength) {
+    private FusedDecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength, GreedyHead greedyHead) {
         this.c = c;
+        this.greedyHead = greedyHead;
         this.ckpt = ckpt;
         this.act = precision.onnxType();
         this.groups = groups;
@@ -62,12 +64,14 @@ public final class FusedDecoderGraph {
     /**
      * @param groups     the LoRA groups that get bank inputs and LoRA nodes
      * @param ropeLength positions the rotary tables cover: at least the KV cache's capacity
+     * @param greedyHead how the graph picks each row's greedy token
      */
-    public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength) {
+    public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength,
+                                         GreedyHead greedyHead) {
         String reason = unsupportedReason(c);
         if (reason != null) throw new IllegalArgumentException("the fused decoder graph cannot take this model: " + reason);
         ckpt.validate(c);
-        FusedDecoderGraph d = new FusedDecoderGraph(c, ckpt, precision, groups, ropeLength);
+        FusedDecoderGraph d = new FusedDecoderGraph(c, ckpt, precision, groups, ropeLength, greedyHead);
         d.declareIo();
         d.body();
         return d.g;
@@ -134,22 +138,9 @@ public final class FusedDecoderGraph {
         greedy();
     }
 
-    /**
-     * The greedy token of each row, the lowest index among equal maxima, as row reductions:
-     * {@code min over i of (logits[i] == max ? i : V)}. Not ArgMax: ONNX Runtime's CUDA ArgMax
-     * walks a row with one thread, about 3 ms per step for a 128k vocabulary on an H200, and its
-     * rows' uncoalesced loads make it grow with the batch (measured: 0.19 ms per row).
-     */
+    /** Each row's greedy token (the lowest index among equal maxima) as {@link GraphNames#NEXT_TOKEN}. */
     private void greedy() {
-        int v = c.vocabSize();
-        float[] index = new float[v]; // exact in float32 up to 2^24
-        for (int i = 0; i < v; i++) index[i] = i;
-        String positions = g.initializer("greedy.index", OnnxGraphBuilder.FLOAT, new long[] {v}, RawData.floats(index));
-        String max = g.op("ReduceMax", List.of(GraphNames.LOGITS), Attr.ints("axes", -1), Attr.i("keepdims", 1));
-        String isMax = g.op("Equal", GraphNames.LOGITS, max);
-        String candidates = g.op("Where", isMax, positions, g.scalarFloat(v - 1));
-        String first = g.op("ReduceMin", List.of(candidates), Attr.ints("axes", -1), Attr.i("keepdims", 0));
-        g.op("Cast", GraphNames.NEXT_TOKEN, List.of(first), Attr.i("to", INT64));
+        greedyHead.build(g, GraphNames.LOGITS, GraphNames.NEXT_TOKEN, c.vocabSize(), act);
     }
 
     /** Column {@code index} (negative: from the end) of the step input, as [batch]. */

@@ -25,6 +25,7 @@ import dev.lorastream.engine.adapters.cache.CacheConfig;
 import dev.lorastream.engine.graph.BankLayout;
 import dev.lorastream.engine.graph.GraphCache;
 import dev.lorastream.engine.graph.GraphSpec;
+import dev.lorastream.engine.graph.GreedyHead;
 import dev.lorastream.engine.graph.OnnxModelWriter;
 import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.model.ModelConfig;
@@ -155,7 +156,8 @@ public final class OnnxLoraEngine implements InferenceEngine {
         BankLayout layout = bankLayout(store, model, config, capacities.deviceSlots() + 1, precision);
         GraphChoice choice = GraphChoice.of(config, model, provider, precision);
         log.info("Decoder graph: {}", choice.reason());
-        GraphSpec spec = new GraphSpec(choice.fused() ? GraphSpec.Kind.FUSED : GraphSpec.Kind.REFERENCE, precision, layout.groups(), choice.capacity());
+        GraphSpec spec = new GraphSpec(choice.fused() ? GraphSpec.Kind.FUSED : GraphSpec.Kind.REFERENCE, precision, layout.groups(), choice.capacity(),
+                GreedyHead.configured());
         Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, spec);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;
