@@ -18,7 +18,7 @@ import java.util.Locale;
 /**
  * Part A: one batch whose rows use different adapters, the same batch on one adapter, and on the
  * plain backbone, each generated in shared forward passes ({@link OnnxLoraEngine#generate}); and
- * the backbone batch once more on an engine whose bank has rank 1, the floor of the LoRA path.
+ * the backbone batch once more on an engine opened without adapters (no LoRA nodes in its graph), the floor of the LoRA path.
  * Every round runs each once, in a rotated order, so drift on a shared machine hits each alike;
  * ratios are taken inside a round, then the median over rounds.
  */
@@ -32,8 +32,8 @@ final class BatchBenchmark {
 
     /**
      * @param engine a bank at the plan's rank holding {@code adapterIds}
-     * @param floor  the same backbone with a bank of rank 1: the backbone batch on it shows what
-     *               the LoRA path (gathering each row's slot, x·A·B on every projection) costs at the plan's rank
+     * @param floor  the same backbone opened without adapters (no LoRA in its graph): the backbone batch on it shows
+     *               what the LoRA path (gathering each row's slot, x·A'·B' on the targeted groups) costs at the plan's rank
      */
     static BatchPart run(OnnxLoraEngine engine, OnnxLoraEngine floor, BenchPlan plan, List<String> adapterIds, PrintStream log) {
         int rows = plan.batchRows();
@@ -42,7 +42,7 @@ final class BatchBenchmark {
                 new Config(MULTI, rows + " rows on " + rows + " different adapters", engine, Workloads.batch(plan, adapterIds.subList(0, rows), MULTI)),
                 new Config(SINGLE, rows + " rows on one adapter", engine, Workloads.batch(plan, Collections.nCopies(rows, adapterIds.getFirst()), SINGLE)),
                 new Config(BACKBONE, rows + " rows on the backbone (slot 0 of the rank-" + plan.rank() + " bank)", engine, Workloads.batch(plan, none, BACKBONE)),
-                new Config(FLOOR, rows + " rows on the backbone, bank of rank 1", floor, Workloads.batch(plan, none, FLOOR)));
+                new Config(FLOOR, rows + " rows on the backbone, no LoRA in the graph", floor, Workloads.batch(plan, none, FLOOR)));
         for (Config c : configs) time(c, 0); // graph optimisation, JIT, first touch of the bank
         List<BatchRun> runs = new ArrayList<>();
         for (int round = 1; round <= plan.batchRounds(); round++) {

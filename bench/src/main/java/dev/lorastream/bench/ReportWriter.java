@@ -87,15 +87,16 @@ public final class ReportWriter {
         sb.append("## Model\n\n");
         sb.append(fmt("%s, hidden %d, %d layers, %d query heads on %d KV heads (GQA, head dim %d), SwiGLU intermediate %d, vocab %d: %.1f M parameters, fp32.",
                 m.type(), m.hidden(), m.layers(), m.heads(), m.kvHeads(), m.headDim(), m.intermediate(), m.vocab(), m.parameters() / 1e6));
-        sb.append(fmt(" Adapters: rank %d on %s, %s of weights each. A device slot holds one adapter at the maximum rank (%d) on all seven projections: %s.\n\n",
+        sb.append(fmt(" Adapters: rank %d on %s, %s of weights each. The adapter cache counts a device slot as one adapter at the maximum rank (%d) on all seven projections: %s.\n\n",
                 m.rank(), String.join(", ", m.targets()), kib(m.adapterBytes()), m.rank(), kib(m.slotBytes())));
 
         BenchReport.BatchPart b = r.batch();
         sb.append("## A. One batch: ").append(b.rows()).append(" adapters vs one adapter vs the backbone\n\n");
         sb.append(fmt("One batch of %d rows, %d-token prompts, %d new tokens each (greedy, EOS ignored), through `OnnxLoraEngine.generate`;"
-                + " %s, each running every batch once in a rotated order. Every row of every batch goes through the same graph: it gathers"
-                + " its slot of the LoRA bank and adds x·A·B on every projection; the backbone's slot 0 is zeros. `%s` runs the backbone batch"
-                + " on a second engine whose bank has rank 1, the floor of that path. Decode tokens/s counts the tokens of the decode passes"
+                + " %s, each running every batch once in a rotated order. Every row of every batch goes through the same graph (the fused graph"
+                + " where the model allows): on each LoRA group the adapters target it gathers its slot of the bank (one gather of A' and one of B'"
+                + " per layer and group) and adds x·A'·B'; the backbone's slot 0 is zeros. `%s` runs the backbone batch on a second engine opened"
+                + " without adapters, whose graph has no LoRA nodes: the floor of that path. Decode tokens/s counts the tokens of the decode passes"
                 + " (%d per row) over their forward time; end to end is all tokens over the wall time of `generate` (prefill, sampling, scheduling).\n\n",
                 b.rows(), b.promptTokens(), b.newTokens(), plural(b.rounds(), "round"), BatchBenchmark.FLOOR, b.newTokens() - 1));
         sb.append("| batch | adapters | decode tok/s | min–max | end-to-end tok/s | prefill ms |\n|---|---|---:|---:|---:|---:|\n");

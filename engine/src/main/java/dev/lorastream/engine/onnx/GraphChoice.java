@@ -37,6 +37,11 @@ public record GraphChoice(boolean fused, boolean cudaGraphs, int capacity, Strin
                 + provider.name().toLowerCase(java.util.Locale.ROOT) + " in " + precision.label());
     }
 
+    /** The same choice without CUDA graphs, saying why. */
+    GraphChoice withoutCudaGraphs(String why) {
+        return new GraphChoice(fused, false, capacity, reason.replace(", decode as CUDA graphs", "") + " (CUDA graphs refused: " + why + ")");
+    }
+
     /** Why the fused graph cannot run with these settings, or null when it can. */
     static String whyNotFused(EngineConfig config, ModelConfig model, ExecutionProvider provider, Precision precision) {
         String model_ = FusedDecoderGraph.unsupportedReason(model);

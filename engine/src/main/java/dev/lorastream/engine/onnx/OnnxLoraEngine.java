@@ -162,10 +162,16 @@ public final class OnnxLoraEngine implements InferenceEngine {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;
         try {
-            session = DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads(), config.tf32(), precision,
-                    config.effectiveDeviceTensors(choice.fused()), choice.cudaGraphs());
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
+            session = openSession(env, graph, model, provider, config, precision, choice);
+        } catch (OrtException | RuntimeException e) {
+            if (!choice.cudaGraphs()) throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + e.getMessage(), e);
+            log.warn("ONNX Runtime refused CUDA graphs for {} ({}); opening it without them", graph, e.getMessage());
+            choice = choice.withoutCudaGraphs(e.getMessage());
+            try {
+                session = openSession(env, graph, model, provider, config, precision, choice);
+            } catch (OrtException again) {
+                throw new IllegalStateException("ONNX Runtime could not load the decoder graph " + graph + ": " + again.getMessage(), again);
+            }
         }
         AdapterBank bank;
         try {
@@ -199,6 +205,12 @@ public final class OnnxLoraEngine implements InferenceEngine {
                 provider == ExecutionProvider.CUDA ? (config.tf32() ? " (TF32 on)" : " (TF32 off)") : "", precision.label(),
                 session.memory().kind(), layout.describeRanks(), bank.sizeBytes() / 1024, engine.pass.description());
         return engine;
+    }
+
+    private static DecoderSession openSession(OrtEnvironment env, Path graph, ModelConfig model, ExecutionProvider provider, EngineConfig config,
+                                              Precision precision, GraphChoice choice) throws OrtException {
+        return DecoderSession.open(env, graph, model, provider, config.effectiveIntraOpThreads(), config.tf32(), precision,
+                config.effectiveDeviceTensors(choice.fused()), choice.cudaGraphs());
     }
 
     /**

@@ -8,6 +8,8 @@ import dev.lorastream.engine.graph.GraphNames;
 import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.model.ModelConfig;
 
+import org.slf4j.LoggerFactory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -47,7 +49,8 @@ public final class FusedForwardPass implements ForwardPass {
     private final Map<String, OnnxTensor> bank;
     private final int maxRows;
     private final int padId;
-    private final boolean cudaGraphs;
+    /** Decode buckets captured as CUDA graphs (off again when a capture fails: then every pass runs eagerly). */
+    private boolean cudaGraphs;
     private final int[] bucketSizes;
     private final Map<Integer, Bucket> buckets = new TreeMap<>();
     private final OnnxTensor totalCapacity;
@@ -79,6 +82,7 @@ public final class FusedForwardPass implements ForwardPass {
             outputs.put(GraphNames.NEXT_TOKEN, next.tensor());
             options = new OrtSession.RunOptions();
             if (cudaGraphs) options.addRunConfigEntry("gpu_graph_id", Integer.toString(nextGraphId++));
+            else if (session.cudaGraphs()) options.addRunConfigEntry("gpu_graph_id", "-1"); // a session that could capture: run eagerly
         }
 
         @Override
@@ -136,7 +140,7 @@ public final class FusedForwardPass implements ForwardPass {
     public int capacity() { return kv.capacity(); }
 
     @Override
-    public boolean threadBound() { return cudaGraphs; }
+    public boolean threadBound() { return session.cudaGraphs(); }
 
     @Override
     public String description() {
@@ -147,17 +151,26 @@ public final class FusedForwardPass implements ForwardPass {
     }
 
     /** With CUDA graphs: captures every bucket's decode step (ONNX Runtime runs a new graph id twice, then captures it on the third run). */
+    /** With CUDA graphs: captures every bucket's decode step; when a capture fails, says why and runs every pass eagerly instead. */
     @Override
     public void warmUp() {
         if (!cudaGraphs) return;
         long t0 = System.nanoTime();
-        for (int size : bucketSizes) {
-            Bucket b = bucket(size);
-            fillIdle(b.size, 0);
-            mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
-            run(b);
+        try {
+            for (int size : bucketSizes) {
+                Bucket b = bucket(size);
+                fillIdle(b.size, 0);
+                mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
+                run(b);
+            }
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(FusedForwardPass.class).warn("Capturing the decode CUDA graphs failed ({}); decode runs eagerly", e.getMessage());
+            buckets.values().forEach(Bucket::close);
+            buckets.clear();
+            cudaGraphs = false;
+            return;
         }
-        org.slf4j.LoggerFactory.getLogger(FusedForwardPass.class).info("Captured {} decode CUDA graphs (batch buckets {}) in {} ms",
+        LoggerFactory.getLogger(FusedForwardPass.class).info("Captured {} decode CUDA graphs (batch buckets {}) in {} ms",
                 bucketSizes.length, java.util.Arrays.toString(bucketSizes), (System.nanoTime() - t0) / 1_000_000);
     }
 
