@@ -106,6 +106,41 @@ public final class TestModels {
         Files.writeString(file, JSON.writeValueAsString(value));
     }
 
+    /** A seeded prompt: BOS (1), then ids in [3, 99). */
+    public static int[] prompt(long seed, int length) {
+        java.util.Random r = new java.util.Random(seed);
+        int[] p = new int[length];
+        p[0] = 1;
+        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
+        return p;
+    }
+
+    /**
+     * The reference cases' three adapters: {@code alpha} (q,v rank 4), {@code beta} (every projection,
+     * rank 2 with down_proj at rank 6 and alpha 3 by pattern), {@code gamma} (q,k,v,o rank 8, rsLoRA).
+     */
+    public static Map<String, Adapter> referenceAdapters(Path adaptersDir, Backbone b) throws IOException {
+        Map<String, Adapter> adapters = new java.util.HashMap<>();
+        adapters.put("alpha", writeAdapter(adaptersDir, "alpha", b, lora(List.of("q_proj", "v_proj"), 4, 8, false, b, 0.3), 101));
+        adapters.put("beta", writeAdapter(adaptersDir, "beta", b,
+                new LoraSpec(ALL, 2, 4, false, Map.of("down_proj", 6), Map.of("down_proj", 3.0), b.spec().name(), 0.3), 102));
+        adapters.put("gamma", writeAdapter(adaptersDir, "gamma", b, lora(List.of("q_proj", "k_proj", "v_proj", "o_proj"), 8, 8, true, b, 0.3), 103));
+        return adapters;
+    }
+
+    public static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    public static double maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
     public static GenerationTask greedy(String requestId, String adapterId, int[] prompt, int maxNew) {
         return new GenerationTask(requestId, adapterId, prompt, maxNew, 0f, 1f, 0, null, true);
     }

@@ -79,13 +79,7 @@ public final class DecoderGraph {
             g.input(GraphNames.pastKey(l), act, "batch", kv, "past", hd);
             g.input(GraphNames.pastValue(l), act, "batch", kv, "past", hd);
         }
-        for (int l = 0; l < layers; l++) {
-            for (LoraGroup lg : groups) {
-                String rank = "rank_" + lg.key();
-                g.input(GraphNames.loraA(l, lg), act, "slots", lg.inFeatures(c), rank);
-                g.input(GraphNames.loraB(l, lg), act, "slots", rank, lg.outFeatures(c));
-            }
-        }
+        LoraGroup.declareBankInputs(g, c, groups, act);
         g.output(GraphNames.LOGITS, FLOAT, "batch", c.vocabSize());
         g.output(GraphNames.NEXT_TOKEN, INT64, "batch");
         for (int l = 0; l < layers; l++) {

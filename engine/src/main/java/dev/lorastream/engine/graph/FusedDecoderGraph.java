@@ -6,7 +6,6 @@ import dev.lorastream.engine.model.Projection;
 import dev.lorastream.engine.model.Rope;
 import dev.lorastream.engine.model.WeightNames;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -85,13 +84,7 @@ public final class FusedDecoderGraph {
             g.input(GraphNames.pastKey(l), act, "batch", kv, "capacity", hd);
             g.input(GraphNames.pastValue(l), act, "batch", kv, "capacity", hd);
         }
-        for (int l = 0; l < layers; l++) {
-            for (LoraGroup lg : groups) {
-                String rank = "rank_" + lg.key();
-                g.input(GraphNames.loraA(l, lg), act, "slots", lg.inFeatures(c), rank);
-                g.input(GraphNames.loraB(l, lg), act, "slots", rank, lg.outFeatures(c));
-            }
-        }
+        LoraGroup.declareBankInputs(g, c, groups, act);
         g.output(GraphNames.LOGITS, act, "batch", c.vocabSize());
         g.output(GraphNames.NEXT_TOKEN, INT64, "batch");
         for (int l = 0; l < layers; l++) {
@@ -262,17 +255,5 @@ public final class FusedDecoderGraph {
 
     private RawData data(long count, Supplier<float[]> values) {
         return act == OnnxGraphBuilder.FLOAT ? RawData.floats(count, values) : RawData.halfs(count, values);
-    }
-
-    /** Names of the LoRA inputs this graph declares, for callers that feed the bank. */
-    public static List<String> loraInputs(ModelConfig c, Set<LoraGroup> groups) {
-        List<String> names = new ArrayList<>();
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            for (LoraGroup lg : groups) {
-                names.add(GraphNames.loraA(l, lg));
-                names.add(GraphNames.loraB(l, lg));
-            }
-        }
-        return names;
     }
 }

@@ -47,6 +47,20 @@ public enum LoraGroup {
         return n;
     }
 
+    /**
+     * Declares the bank's per-layer graph inputs for {@code groups}: {@code lora.<layer>.<group>.A}
+     * [slots, in, rank] and {@code .B} [slots, rank, out] in the activation type {@code act}.
+     */
+    static void declareBankInputs(OnnxGraphBuilder g, ModelConfig c, java.util.Set<LoraGroup> groups, int act) {
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            for (LoraGroup lg : groups) {
+                String rank = "rank_" + lg.key();
+                g.input(GraphNames.loraA(l, lg), act, "slots", lg.inFeatures(c), rank);
+                g.input(GraphNames.loraB(l, lg), act, "slots", rank, lg.outFeatures(c));
+            }
+        }
+    }
+
     /** Where a member's output starts in the group's output. */
     public int outOffset(ModelConfig c, Projection p) {
         int n = 0;

@@ -8,7 +8,6 @@ import dev.lorastream.engine.TestModels;
 import dev.lorastream.engine.TestModels.Adapter;
 import dev.lorastream.engine.TestModels.Backbone;
 import dev.lorastream.engine.demo.RandomModels.BackboneSpec;
-import dev.lorastream.engine.demo.RandomModels.LoraSpec;
 import dev.lorastream.engine.reference.ReferenceDecoder;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +19,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,32 +40,20 @@ class EngineReferenceTest {
     private Setup setup(BackboneSpec spec) throws Exception {
         Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), spec, 7);
         Path adaptersDir = tmp.resolve("adapters");
-        Map<String, Adapter> adapters = new HashMap<>();
-        adapters.put("alpha", TestModels.writeAdapter(adaptersDir, "alpha", b, TestModels.lora(List.of("q_proj", "v_proj"), 4, 8, false, b, 0.3), 101));
-        adapters.put("beta", TestModels.writeAdapter(adaptersDir, "beta", b,
-                new LoraSpec(TestModels.ALL, 2, 4, false, Map.of("down_proj", 6), Map.of("down_proj", 3.0), spec.name(), 0.3), 102));
-        adapters.put("gamma", TestModels.writeAdapter(adaptersDir, "gamma", b, TestModels.lora(List.of("q_proj", "k_proj", "v_proj", "o_proj"), 8, 8, true, b, 0.3), 103));
+        Map<String, Adapter> adapters = TestModels.referenceAdapters(adaptersDir, b);
         OnnxLoraEngine engine = OnnxLoraEngine.open(new EngineConfig(b.dir(), adaptersDir, "cpu", 8));
         assertThat(engine.failedAdapters()).isEmpty();
         assertThat(engine.adapterIds()).containsExactlyInAnyOrder("alpha", "beta", "gamma");
         return new Setup(b, adapters, engine);
     }
 
-    private static int[] prompt(long seed, int length) {
-        Random r = new Random(seed);
-        int[] p = new int[length];
-        p[0] = 1;
-        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
-        return p;
-    }
-
     private static List<GenerationTask> mixedBatch() {
         return List.of(
-                TestModels.greedy("base", null, prompt(1, 7), NEW_TOKENS),
-                TestModels.greedy("alpha-short", "alpha", prompt(2, 3), NEW_TOKENS),
-                TestModels.greedy("beta", "beta", prompt(3, 11), NEW_TOKENS),
-                TestModels.greedy("gamma", "gamma", prompt(4, 5), NEW_TOKENS),
-                TestModels.greedy("alpha-long", "alpha", prompt(5, 9), NEW_TOKENS - 2));
+                TestModels.greedy("base", null, TestModels.prompt(1, 7), NEW_TOKENS),
+                TestModels.greedy("alpha-short", "alpha", TestModels.prompt(2, 3), NEW_TOKENS),
+                TestModels.greedy("beta", "beta", TestModels.prompt(3, 11), NEW_TOKENS),
+                TestModels.greedy("gamma", "gamma", TestModels.prompt(4, 5), NEW_TOKENS),
+                TestModels.greedy("alpha-long", "alpha", TestModels.prompt(5, 9), NEW_TOKENS - 2));
     }
 
     @ParameterizedTest
@@ -92,10 +78,10 @@ class EngineReferenceTest {
                 assertThat(g.finishReason()).isEqualTo("length");
                 ReferenceDecoder ref = s.backbone().reference(task.adapterId() == null ? null : s.adapters().get(task.adapterId()));
                 for (int step = 0; step < task.maxNewTokens(); step++) {
-                    int[] context = concat(task.promptIds(), Arrays.copyOf(g.tokenIds(), step));
+                    int[] context = TestModels.concat(task.promptIds(), Arrays.copyOf(g.tokenIds(), step));
                     float[] expected = ref.lastLogits(context);
                     float[] actual = seen.get(row).get(step);
-                    assertThat(maxAbsDiff(expected, actual)).as("%s row %s step %d", spec.modelType(), task.requestId(), step).isLessThan(TOLERANCE);
+                    assertThat(TestModels.maxAbsDiff(expected, actual)).as("%s row %s step %d", spec.modelType(), task.requestId(), step).isLessThan(TOLERANCE);
                     assertThat(g.tokenIds()[step]).as("%s row %s step %d token", spec.modelType(), task.requestId(), step)
                             .isEqualTo(Sampler.argmax(expected));
                 }
@@ -109,7 +95,7 @@ class EngineReferenceTest {
         Setup s = setup(spec);
         try (OnnxLoraEngine engine = s.engine()) {
             List<GenerationTask> batch = new ArrayList<>(mixedBatch());
-            batch.add(new GenerationTask("sampled", "gamma", prompt(6, 4), 8, 0.9f, 0.95f, 10, 42L, true));
+            batch.add(new GenerationTask("sampled", "gamma", TestModels.prompt(6, 4), 8, 0.9f, 0.95f, 10, 42L, true));
 
             List<Generation> together = engine.generate(batch);
 
@@ -125,7 +111,7 @@ class EngineReferenceTest {
     void adaptersChangeTheLogitsOfTheSamePrompt(BackboneSpec spec) throws Exception {
         Setup s = setup(spec);
         try (OnnxLoraEngine engine = s.engine()) {
-            int[] p = prompt(9, 6);
+            int[] p = TestModels.prompt(9, 6);
             Map<String, float[]> first = new HashMap<>();
             List<GenerationTask> batch = new ArrayList<>();
             for (String id : Arrays.asList(null, "alpha", "beta", "gamma")) batch.add(TestModels.greedy(String.valueOf(id), id, p, 1));
@@ -133,21 +119,8 @@ class EngineReferenceTest {
             engine.generate(batch, (row, step, logits) -> first.put(batch.get(row).requestId(), logits.clone()));
 
             for (String id : List.of("alpha", "beta", "gamma")) {
-                assertThat(maxAbsDiff(first.get("null"), first.get(id))).as(id).isGreaterThan(0.05);
+                assertThat(TestModels.maxAbsDiff(first.get("null"), first.get(id))).as(id).isGreaterThan(0.05);
             }
         }
-    }
-
-    static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
-    static double maxAbsDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double m = 0;
-        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-        return m;
     }
 }

@@ -7,7 +7,6 @@ import dev.lorastream.engine.TestModels;
 import dev.lorastream.engine.TestModels.Adapter;
 import dev.lorastream.engine.TestModels.Backbone;
 import dev.lorastream.engine.demo.RandomModels.BackboneSpec;
-import dev.lorastream.engine.demo.RandomModels.LoraSpec;
 import dev.lorastream.engine.reference.ReferenceDecoder;
 import dev.lorastream.engine.scheduler.Sampler;
 import org.junit.jupiter.api.Test;
@@ -21,7 +20,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,30 +45,17 @@ class FusedGraphTest {
     private Models models(BackboneSpec spec) throws Exception {
         Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), spec, 7);
         Path dir = tmp.resolve("adapters");
-        Map<String, Adapter> byId = new HashMap<>();
-        byId.put("alpha", TestModels.writeAdapter(dir, "alpha", b, TestModels.lora(List.of("q_proj", "v_proj"), 4, 8, false, b, 0.3), 101));
-        byId.put("beta", TestModels.writeAdapter(dir, "beta", b,
-                new LoraSpec(TestModels.ALL, 2, 4, false, Map.of("down_proj", 6), Map.of("down_proj", 3.0), spec.name(), 0.3), 102));
-        byId.put("gamma", TestModels.writeAdapter(dir, "gamma", b, TestModels.lora(List.of("q_proj", "k_proj", "v_proj", "o_proj"), 8, 8, true, b, 0.3), 103));
-        return new Models(b, dir, byId);
-    }
-
-    private static int[] prompt(long seed, int length) {
-        Random r = new Random(seed);
-        int[] p = new int[length];
-        p[0] = 1;
-        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
-        return p;
+        return new Models(b, dir, TestModels.referenceAdapters(dir, b));
     }
 
     /** Mixed adapters and lengths; with max batch 2, rows join while others decode. */
     private static List<GenerationTask> workload() {
         return List.of(
-                TestModels.greedy("base", null, prompt(1, 7), 6),
-                TestModels.greedy("alpha-short", "alpha", prompt(2, 3), 9),
-                TestModels.greedy("beta", "beta", prompt(3, 11), 6),
-                TestModels.greedy("gamma", "gamma", prompt(4, 5), 4),
-                TestModels.greedy("alpha-long", "alpha", prompt(5, 9), 7));
+                TestModels.greedy("base", null, TestModels.prompt(1, 7), 6),
+                TestModels.greedy("alpha-short", "alpha", TestModels.prompt(2, 3), 9),
+                TestModels.greedy("beta", "beta", TestModels.prompt(3, 11), 6),
+                TestModels.greedy("gamma", "gamma", TestModels.prompt(4, 5), 4),
+                TestModels.greedy("alpha-long", "alpha", TestModels.prompt(5, 9), 7));
     }
 
     private record Run(List<Generation> out, Map<Long, float[]> logits) {}
@@ -99,10 +84,10 @@ class FusedGraphTest {
                 assertThat(g.tokenIds()).hasSize(task.maxNewTokens());
                 ReferenceDecoder ref = m.backbone().reference(task.adapterId() == null ? null : m.byId().get(task.adapterId()));
                 for (int step = 0; step < task.maxNewTokens(); step++) {
-                    int[] context = concat(task.promptIds(), Arrays.copyOf(g.tokenIds(), step));
+                    int[] context = TestModels.concat(task.promptIds(), Arrays.copyOf(g.tokenIds(), step));
                     float[] expected = ref.lastLogits(context);
                     float[] actual = r.logits().get(((long) row << 32) | step);
-                    assertThat(maxAbsDiff(expected, actual)).as("%s row %s step %d", spec.modelType(), task.requestId(), step).isLessThan(TOLERANCE);
+                    assertThat(TestModels.maxAbsDiff(expected, actual)).as("%s row %s step %d", spec.modelType(), task.requestId(), step).isLessThan(TOLERANCE);
                     assertThat(g.tokenIds()[step]).as("%s row %s step %d token", spec.modelType(), task.requestId(), step).isEqualTo(Sampler.argmax(expected));
                 }
             }
@@ -130,7 +115,7 @@ class FusedGraphTest {
         }
         assertThat(fused.logits().keySet()).isEqualTo(reference.logits().keySet());
         for (Long k : reference.logits().keySet()) {
-            assertThat(maxAbsDiff(reference.logits().get(k), fused.logits().get(k))).as("row %d step %d", k >> 32, k & 0xffffffffL).isLessThan(TOLERANCE);
+            assertThat(TestModels.maxAbsDiff(reference.logits().get(k), fused.logits().get(k))).as("row %d step %d", k >> 32, k & 0xffffffffL).isLessThan(TOLERANCE);
         }
     }
 
@@ -140,7 +125,7 @@ class FusedGraphTest {
         Models m = models(spec);
         try (OnnxLoraEngine engine = OnnxLoraEngine.open(new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 8))) {
             List<GenerationTask> batch = new ArrayList<>(workload());
-            batch.add(new GenerationTask("sampled", "gamma", prompt(6, 4), 8, 0.9f, 0.95f, 10, 42L, true));
+            batch.add(new GenerationTask("sampled", "gamma", TestModels.prompt(6, 4), 8, 0.9f, 0.95f, 10, 42L, true));
             List<Generation> together = engine.generate(batch);
             for (int row = 0; row < batch.size(); row++) {
                 Generation alone = engine.generate(List.of(batch.get(row))).getFirst();
@@ -165,22 +150,9 @@ class FusedGraphTest {
         Models m = models(TestModels.llama16());
         try (OnnxLoraEngine e = OnnxLoraEngine.open(new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 2).withKvCapacity(16))) {
             assertThat(e.graphChoice().capacity()).isEqualTo(16);
-            assertThat(e.generate(List.of(TestModels.greedy("fits", "alpha", prompt(1, 10), 6))).getFirst().tokenIds()).hasSize(6);
-            assertThatThrownBy(() -> e.generate(List.of(TestModels.greedy("long", "alpha", prompt(1, 10), 7))))
+            assertThat(e.generate(List.of(TestModels.greedy("fits", "alpha", TestModels.prompt(1, 10), 6))).getFirst().tokenIds()).hasSize(6);
+            assertThatThrownBy(() -> e.generate(List.of(TestModels.greedy("long", "alpha", TestModels.prompt(1, 10), 7))))
                     .hasMessageContaining("PROMPT_TOO_LONG");
         }
-    }
-
-    static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
-    static double maxAbsDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double m = 0;
-        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-        return m;
     }
 }

@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
@@ -54,22 +53,14 @@ class DeviceTensorsTest {
         return new Models(b, adapters);
     }
 
-    private static int[] prompt(long seed, int length) {
-        Random r = new Random(seed);
-        int[] p = new int[length];
-        p[0] = 1;
-        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
-        return p;
-    }
-
     /** Rows of different adapters and lengths; with max batch 2 they join and leave, so caches are composed. */
     private static List<GenerationTask> workload() {
         return List.of(
-                TestModels.greedy("base", null, prompt(1, 7), NEW_TOKENS),
-                TestModels.greedy("alpha-short", "alpha", prompt(2, 3), NEW_TOKENS + 3),
-                TestModels.greedy("beta", "beta", prompt(3, 11), NEW_TOKENS),
-                TestModels.greedy("gamma", "gamma", prompt(4, 5), NEW_TOKENS - 2),
-                TestModels.greedy("alpha-long", "alpha", prompt(5, 9), NEW_TOKENS + 1));
+                TestModels.greedy("base", null, TestModels.prompt(1, 7), NEW_TOKENS),
+                TestModels.greedy("alpha-short", "alpha", TestModels.prompt(2, 3), NEW_TOKENS + 3),
+                TestModels.greedy("beta", "beta", TestModels.prompt(3, 11), NEW_TOKENS),
+                TestModels.greedy("gamma", "gamma", TestModels.prompt(4, 5), NEW_TOKENS - 2),
+                TestModels.greedy("alpha-long", "alpha", TestModels.prompt(5, 9), NEW_TOKENS + 1));
     }
 
     private record Run(List<Generation> out, Map<Long, float[]> logits) {}
@@ -141,7 +132,7 @@ class DeviceTensorsTest {
             e.reloadAdapters();
             assertThat(e.failedAdapters()).containsKey("wide");
             assertThat(e.failedAdapters().get("wide")).contains("uses rank 12 on q_proj; this engine's bank holds at most rank 8 there");
-            CompletableFuture<Generation> refused = e.submit(TestModels.greedy("wide", "wide", prompt(8, 6), NEW_TOKENS));
+            CompletableFuture<Generation> refused = e.submit(TestModels.greedy("wide", "wide", TestModels.prompt(8, 6), NEW_TOKENS));
             assertThatThrownBy(refused::join).hasCauseInstanceOf(dev.lorastream.engine.InvalidTaskException.class)
                     .hasMessageContaining("rank 12 on q_proj");
         }
@@ -158,7 +149,7 @@ class DeviceTensorsTest {
         try (OnnxLoraEngine e = OnnxLoraEngine.open(new EngineConfig(b.dir(), null, "cpu", 2).withDeviceTensors("on"), CacheConfig.DEFAULT)) {
             for (Projection p : Projection.values()) assertThat(e.bank().rank(p)).isZero();
             assertThat(e.bank().inputs()).isEmpty();
-            Generation g = e.generate(List.of(TestModels.greedy("r", null, prompt(3, 4), 3))).getFirst();
+            Generation g = e.generate(List.of(TestModels.greedy("r", null, TestModels.prompt(3, 4), 3))).getFirst();
             assertThat(g.tokenIds()).hasSize(3);
         }
     }

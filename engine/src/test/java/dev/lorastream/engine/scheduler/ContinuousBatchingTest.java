@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -59,14 +58,6 @@ class ContinuousBatchingTest {
         return AdapterBank.slotBytes(ModelConfig.read(backbone.dir()), EngineConfig.DEFAULT_MAX_LORA_RANK);
     }
 
-    private static int[] prompt(long seed, int length) {
-        Random r = new Random(seed);
-        int[] p = new int[length];
-        p[0] = 1;
-        for (int i = 1; i < length; i++) p[i] = 3 + r.nextInt(96);
-        return p;
-    }
-
     /** Each task generated alone, on an engine whose device tier holds every adapter. */
     private Map<String, int[]> soloTokens(List<GenerationTask> tasks) {
         Map<String, int[]> solo = new HashMap<>();
@@ -78,10 +69,10 @@ class ContinuousBatchingTest {
 
     @Test
     void requestsThatJoinWhileOthersAreDecodingGetExactlyTheirSoloTokens() {
-        GenerationTask a = TestModels.greedy("a", "a0", prompt(1, 5), 10);
-        GenerationTask b = TestModels.greedy("b", null, prompt(2, 9), 5);
-        GenerationTask c = TestModels.greedy("c", "a1", prompt(3, 3), 6);
-        GenerationTask d = TestModels.greedy("d", "a0", prompt(4, 20), 4);
+        GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 10);
+        GenerationTask b = TestModels.greedy("b", null, TestModels.prompt(2, 9), 5);
+        GenerationTask c = TestModels.greedy("c", "a1", TestModels.prompt(3, 3), 6);
+        GenerationTask d = TestModels.greedy("d", "a0", TestModels.prompt(4, 20), 4);
         Map<String, int[]> solo = soloTokens(List.of(a, b, c, d));
 
         try (OnnxLoraEngine engine = open(8, CacheConfig.DEFAULT)) {
@@ -114,7 +105,7 @@ class ContinuousBatchingTest {
         List<GenerationTask> batch = new ArrayList<>();
         for (int i = 0; i < 11; i++) {
             String adapter = i % 6 == 5 ? null : ADAPTERS.get((i * 3) % 5);
-            batch.add(TestModels.greedy("r" + i, adapter, prompt(10 + i, 3 + (i * 5) % 9), 3 + i % 4));
+            batch.add(TestModels.greedy("r" + i, adapter, TestModels.prompt(10 + i, 3 + (i * 5) % 9), 3 + i % 4));
         }
         Map<String, int[]> solo = soloTokens(batch);
         long slot = slotBytes();
@@ -152,10 +143,10 @@ class ContinuousBatchingTest {
 
         try (OnnxLoraEngine engine = open(4, CacheConfig.ofBytes(slot, slot))) {
             assertThat(engine.failedAdapters()).as("warm-up stopped before it").isEmpty();
-            GenerationTask task = TestModels.greedy("x1", "zz-broken", prompt(1, 4), 3);
+            GenerationTask task = TestModels.greedy("x1", "zz-broken", TestModels.prompt(1, 4), 3);
 
             CompletionException first = catchThrowableOfType(CompletionException.class, () -> engine.submit(task).join());
-            CompletableFuture<Generation> again = engine.submit(TestModels.greedy("x2", "zz-broken", prompt(1, 4), 3));
+            CompletableFuture<Generation> again = engine.submit(TestModels.greedy("x2", "zz-broken", TestModels.prompt(1, 4), 3));
             InvalidTaskException validated = catchThrowableOfType(InvalidTaskException.class, () -> engine.validate(task));
 
             assertThat(first.getCause()).isInstanceOf(AdapterLoadException.class).hasMessageContaining("adapter 'zz-broken' failed to load")
@@ -168,14 +159,14 @@ class ContinuousBatchingTest {
             assertThat(fast.getMessage()).isEqualTo(first.getCause().getMessage());
             assertThat(validated.code()).isEqualTo("ADAPTER_LOAD_FAILED");
             assertThat(engine.metrics().loads("zz-broken")).isEqualTo(1);
-            assertThat(engine.generate(List.of(TestModels.greedy("ok", "a4", prompt(2, 4), 2))).getFirst().tokenIds()).hasSize(2);
+            assertThat(engine.generate(List.of(TestModels.greedy("ok", "a4", TestModels.prompt(2, 4), 2))).getFirst().tokenIds()).hasSize(2);
         }
     }
 
     @Test
     void requestsSubmittedFromManyThreadsToTheBatchersLoopGetTheirSoloTokens() throws Exception {
         List<GenerationTask> tasks = new ArrayList<>();
-        for (int i = 0; i < 8; i++) tasks.add(TestModels.greedy("t" + i, i == 7 ? null : ADAPTERS.get(i % 5), prompt(30 + i, 2 + i), 2 + i % 5));
+        for (int i = 0; i < 8; i++) tasks.add(TestModels.greedy("t" + i, i == 7 ? null : ADAPTERS.get(i % 5), TestModels.prompt(30 + i, 2 + i), 2 + i % 5));
         Map<String, int[]> solo = soloTokens(tasks);
         long slot = slotBytes();
         ExecutorService clients = Executors.newFixedThreadPool(4);
@@ -194,8 +185,8 @@ class ContinuousBatchingTest {
     void aPromptTooLongForTheModelIsRefusedNotTruncated() {
         try (OnnxLoraEngine engine = open(4, CacheConfig.DEFAULT)) {
             int max = engine.model().maxSequenceLength();
-            CompletableFuture<Generation> tooLong = engine.batcher().submit(TestModels.greedy("long", "a0", prompt(1, max), 1));
-            CompletableFuture<Generation> unknown = engine.batcher().submit(TestModels.greedy("who", "nobody", prompt(1, 3), 1));
+            CompletableFuture<Generation> tooLong = engine.batcher().submit(TestModels.greedy("long", "a0", TestModels.prompt(1, max), 1));
+            CompletableFuture<Generation> unknown = engine.batcher().submit(TestModels.greedy("who", "nobody", TestModels.prompt(1, 3), 1));
 
             InvalidTaskException e = (InvalidTaskException) catchThrowableOfType(CompletionException.class, tooLong::join).getCause();
             InvalidTaskException u = (InvalidTaskException) catchThrowableOfType(CompletionException.class, unknown::join).getCause();
@@ -212,7 +203,7 @@ class ContinuousBatchingTest {
     void closingTheEngineFailsWhatIsStillWaiting() {
         CompletableFuture<Generation> pending;
         try (OnnxLoraEngine engine = open(4, CacheConfig.DEFAULT)) {
-            pending = engine.batcher().submit(TestModels.greedy("late", "a1", prompt(1, 3), 2));
+            pending = engine.batcher().submit(TestModels.greedy("late", "a1", TestModels.prompt(1, 3), 2));
         }
 
         assertThat(catchThrowableOfType(CompletionException.class, pending::join).getCause()).hasMessageContaining("closed");
