@@ -9,9 +9,11 @@
 #                                   the provider alone and load each of its fatbins on this GPU (bench/fatbin-check.py)
 #   bench/on-host.sh measure N        receive N, assemble, then: doctor; CUDA fp32 vs CPU tokens (demo and 182M
 #                                   models, mixed batches); fp16 vs fp32 on CUDA; device tensors vs Java buffers on
-#                                   CUDA; the issue's benchmark (gpu-check bench, Llama-3.2-1B shape). Results in $OUT:
-#                                   doctor.txt, console.log, cpu/ fp16/ host/ gpu-check.json, bench/gpu-bench.json
-#                                   (SKIP_CHECKS=1: doctor and the benchmark only; BENCH_ARGS: extra gpu-check bench options)
+#                                   CUDA (CHECKS picks them: cpu,fp16,host); the benchmark (gpu-check bench, Llama-3.2-1B
+#                                   shape, BENCH_ARGS); with PEERS_ARGS the PyTorch peers folded in; with NCU_ARGS an
+#                                   Nsight Compute kernel summary. Results in $OUT (at most 8 files come back): console.log
+#                                   (doctor included), cpu/ fp16/ host/ gpu-check.json, bench/gpu-bench.json, bench/gc.log,
+#                                   hf_peers.json, peers.log, ncu.csv (SKIP_CHECKS=1: doctor and the benchmark only)
 #   bench/on-host.sh bench NAME       the benchmark again (BENCH_ARGS) on the bundle measure assembled on this lease; results
 #                                   and a GC log in $OUT/bench-NAME
 #   bench/on-host.sh peers N          receive N, then the PyTorch peers (bench/peers/hf_peers.py, PEERS_ARGS) on this GPU: $OUT/hf_peers.json,
@@ -79,25 +81,26 @@ case "$cmd" in
     bash "$STAGE/assemble.sh" "$STAGE" "$DEST" >/dev/null || { say "assemble FAILED"; exit 1; }
     b="$DEST/lorastream-gpu"
     say "assembled: $(du -sh "$b" | cut -f1)"
-    timeout 60 "$b/bin/doctor" >"$OUT/doctor.txt" 2>&1; say "doctor: rc $?"; grep -E "GPU|NVIDIA|resolve|providers|cubins" "$OUT/doctor.txt" | head -8
+    # a device run returns at most 8 files: the doctor's report and ncu's log go into console.log
+    timeout 60 "$b/bin/doctor" >>"$OUT/console.log" 2>&1; say "doctor: rc $?"; grep -E "GPU|NVIDIA|resolve|providers|cubins" "$OUT/console.log" | head -8
     work=/tmp/lorastream-check
-    mkdir -p "$OUT/cpu" "$OUT/fp16" "$OUT/host" "$OUT/bench"
-    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench/gc.log}"
+    mkdir -p "$OUT/bench"
+    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench/gc.log::filecount=0}"
     checks="${CHECKS:-cpu,fp16,host}"   # which correctness checks run before the benchmark
     if [ -z "${SKIP_CHECKS:-}" ]; then   # SKIP_CHECKS=1: the benchmark alone (the correctness checks ran on an earlier lease)
      if [[ ",$checks," == *",cpu,"* ]]; then
       say "1. CUDA fp32 (TF32 off, device tensors) vs CPU: demo and 182M models"
-      timeout "${LIMIT_CPU:-150}" "$b/bin/gpu-check" check --providers cuda,cpu --out "$OUT/cpu" --work "$work" --repeats 2 --bench-mid 2>&1 \
+      mkdir -p "$OUT/cpu"; timeout "${LIMIT_CPU:-150}" "$b/bin/gpu-check" check --providers cuda,cpu --out "$OUT/cpu" --work "$work" --repeats 2 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check cuda,cpu: rc ${PIPESTATUS[0]}"
      fi
      if [[ ",$checks," == *",fp16,"* ]]; then
       say "2. fp16 vs fp32 on CUDA"
-      timeout "${LIMIT_FP16:-90}" "$b/bin/gpu-check" check --providers cuda+fp16,cuda --out "$OUT/fp16" --work "$work" --repeats 1 --bench-mid 2>&1 \
+      mkdir -p "$OUT/fp16"; timeout "${LIMIT_FP16:-90}" "$b/bin/gpu-check" check --providers cuda+fp16,cuda --out "$OUT/fp16" --work "$work" --repeats 1 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check fp16: rc ${PIPESTATUS[0]}"
      fi
      if [[ ",$checks," == *",host,"* ]]; then
       say "3. the bank and KV cache in Java buffers (copied every step) vs in device memory, CUDA fp32"
-      timeout "${LIMIT_HOST:-60}" "$b/bin/gpu-check" check --providers cuda+host,cuda --out "$OUT/host" --work "$work" --repeats 1 --bench-mid 2>&1 \
+      mkdir -p "$OUT/host"; timeout "${LIMIT_HOST:-60}" "$b/bin/gpu-check" check --providers cuda+host,cuda --out "$OUT/host" --work "$work" --repeats 1 --bench-mid 2>&1 \
         | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "check host: rc ${PIPESTATUS[0]}"
      fi
     fi
@@ -114,7 +117,7 @@ case "$cmd" in
       ncu="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)"
       say "6. ncu ($ncu): ${NCU_ARGS}"
       timeout "${LIMIT_NCU:-200}" "$ncu" --clock-control none --target-processes all --metrics gpu__time_duration.sum --csv ${NCU_LAUNCHES:---launch-count 3000} \
-        "$b/bin/gpu-check" bench --out /tmp/ncu-bench --work /tmp/lorastream-bench $NCU_ARGS >"$OUT/ncu.csv" 2>"$OUT/ncu.err"; say "ncu: rc $?"
+        "$b/bin/gpu-check" bench --out /tmp/ncu-bench --work /tmp/lorastream-bench $NCU_ARGS >"$OUT/ncu.csv" 2>>"$OUT/console.log"; say "ncu: rc $?"
       python3 "$root/bench/ncu-summary.py" "$OUT/ncu.csv" 2>&1 | tail -40
     fi
     nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>&1 | head -2
@@ -125,7 +128,7 @@ case "$cmd" in
     b="$DEST/lorastream-gpu"
     [ -x "$b/bin/gpu-check" ] || { say "no assembled bundle at $b (run measure first, on this lease)"; exit 1; }
     mkdir -p "$OUT/bench-$n"
-    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench-$n/gc.log}"
+    export JAVA_OPTS="${JAVA_OPTS:--Xmx32g -Xlog:gc:file=$OUT/bench-$n/gc.log::filecount=0}"
     say "benchmark $n: ${BENCH_ARGS:-}"
     timeout "${LIMIT_BENCH:-240}" "$b/bin/gpu-check" bench --out "$OUT/bench-$n" --work /tmp/lorastream-bench ${BENCH_ARGS:-} 2>&1 \
       | grep -vE "^\s+at |onnxruntime:, (transformer_memcpy|session_state)" | tee -a "$OUT/console.log"; say "bench: rc ${PIPESTATUS[0]}"
