@@ -98,7 +98,7 @@ final class CacheBenchmark {
         List<String> ids = models.manyIds();
         double[] load = new double[n], write = new double[n];
         try (AdapterBank bank = AdapterBank.allocate(DeviceMemory.host(OrtEnvironment.getEnvironment()), engine.modelConfig(),
-                new BankLayout(engine.bank().layout().ranks(), plan.deviceAdapters() + 1, Precision.FP32))) {
+                new BankLayout(engine.status().bank().ranks(), plan.deviceAdapters() + 1, Precision.FP32))) {
             for (int i = 0; i < n; i++) {
                 String id = ids.get(ids.size() - 1 - i * (ids.size() / n)); // spread over the store, from its end (the engine warms from its start)
                 long t0 = System.nanoTime();

@@ -28,7 +28,7 @@ public final class ClosedLoop {
     /** @throws IllegalStateException when a request fails or generates other than its max_new_tokens (EOS is ignored) */
     public static Outcome run(OnnxLoraEngine engine, List<GenerationTask> tasks, int inFlight) {
         CacheCounters before = CacheCounters.parse(engine.prometheusText());
-        ContinuousBatcher.Stats stats = engine.batcher().stats();
+        ContinuousBatcher.Stats stats = engine.status().scheduler();
         Semaphore permits = new Semaphore(inFlight);
         List<CompletableFuture<Generation>> futures = new ArrayList<>(tasks.size());
         long t0 = System.nanoTime();
@@ -53,7 +53,7 @@ public final class ClosedLoop {
         }
         double wallMs = (System.nanoTime() - t0) / 1e6;
         CacheCounters delta = CacheCounters.parse(engine.prometheusText()).minus(before);
-        ContinuousBatcher.Stats after = engine.batcher().stats();
+        ContinuousBatcher.Stats after = engine.status().scheduler();
         int distinct = (int) tasks.stream().map(GenerationTask::adapterId).distinct().count();
         return new Outcome(tasks.size(), distinct, tokens, wallMs, after.passes() - stats.passes(),
                 (after.forwardNanos() - stats.forwardNanos()) / 1e6, (after.composeNanos() - stats.composeNanos()) / 1e6, delta);

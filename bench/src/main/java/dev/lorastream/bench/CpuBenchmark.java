@@ -110,7 +110,7 @@ public final class CpuBenchmark {
     }
 
     private static void check(OnnxLoraEngine engine, BenchPlan plan) {
-        int slots = engine.cache().capacities().deviceSlots();
+        int slots = engine.status().cache().capacities().deviceSlots();
         if (slots != plan.deviceAdapters()) throw new IllegalStateException("the engine made " + slots + " device slots, the plan asks for " + plan.deviceAdapters());
     }
 

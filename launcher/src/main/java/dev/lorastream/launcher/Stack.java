@@ -68,7 +68,7 @@ final class Stack implements AutoCloseable {
             started.push(engine);
             AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
             out.println("model       " + model + "   adapters " + engine.adapterIds().stream().sorted().toList()
-                    + " on " + engine.model().executionProvider() + "; adapter cache " + describe(((OnnxLoraEngine) engine).cache().capacities()));
+                    + " on " + engine.model().executionProvider() + "; adapter cache " + describe(((OnnxLoraEngine) engine).status().cache().capacities()));
 
             RouterApp router = Components.router(c, s.workDir().resolve("router-state"));
             router.start();

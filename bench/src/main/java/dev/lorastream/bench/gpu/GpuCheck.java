@@ -265,7 +265,7 @@ public final class GpuCheck {
                 e.put("open_ms", ms(System.nanoTime() - t0));
                 e.put("execution_provider", engine.model().executionProvider());
                 e.put("graph", engine.graphChoice().reason());
-                e.put("device_tensors", engine.bank().memory().usesCApi());
+                e.put("device_tensors", engine.status().bank().deviceTensors());
                 System.out.println(name + ": engine on " + provider + " open in " + e.get("open_ms") + " ms, runs on "
                         + engine.model().executionProvider() + ", adapters " + engine.adapterIds() + "; " + engine.graphChoice().reason());
                 long w0 = System.nanoTime();

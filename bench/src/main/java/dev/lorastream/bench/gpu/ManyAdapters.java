@@ -125,10 +125,10 @@ final class ManyAdapters {
         m.put("popularity", "Zipf(1.0)");
         m.put("in_flight", batch);
         m.put("requests_per_pass", requests);
-        m.put("device_slots", engine.bank().slotCount() - 1);
-        m.put("host_tier_bytes", engine.cache().capacities().hostBytes());
+        m.put("device_slots", engine.status().bank().slots() - 1);
+        m.put("host_tier_bytes", engine.status().cache().capacities().hostBytes());
         ZipfSampler z = new ZipfSampler(many.size(), 1.0, 1);
-        m.put("zipf_head_mass_of_device_slots", GpuCheck.round4(z.headMass(engine.bank().slotCount() - 1)));
+        m.put("zipf_head_mass_of_device_slots", GpuCheck.round4(z.headMass(engine.status().bank().slots() - 1)));
         // warm-up: the few adapters resident; the many-adapter cache filled with the popular ones
         pass(engine, "warm-few", stream("wf", few, 1.0, batch, 11, spec, promptLen, newTokens), batch);
         pass(engine, "warm-many", stream("wm", many, 1.0, 2 * batch, 12, spec, promptLen, newTokens), batch);
@@ -237,10 +237,10 @@ final class ManyAdapters {
         m.put("checkpoint_hash_ms", hashMs);
         // the budget: what the engine holds on the device (backbone weights, bank, KV cache of the batch)
         long kv = 2L * spec.layers() * batch * (promptLen + newTokens) * spec.kvHeads() * (spec.hidden() / spec.heads()) * 2;
-        long oursBytes = modelBytes + engine.bank().sizeBytes() + kv;
+        long oursBytes = modelBytes + engine.status().bank().bytes() + kv;
         int resident = (int) Math.max(1, oursBytes / (modelBytes + kv));
         m.put("budget_bytes", oursBytes);
-        m.put("budget", "the engine's backbone weights (" + modelBytes + " B fp16) + LoRA bank (" + engine.bank().sizeBytes() + " B) + KV cache for "
+        m.put("budget", "the engine's backbone weights (" + modelBytes + " B fp16) + LoRA bank (" + engine.status().bank().bytes() + " B) + KV cache for "
                 + batch + " rows of " + (promptLen + newTokens) + " tokens (" + kv + " B)");
         m.put("dedicated_models_resident", resident);
         List<Map<String, Object>> rows = new ArrayList<>();

@@ -241,9 +241,12 @@ public final class AdapterBank implements AutoCloseable {
         }
         mem.sync();
         slotIds[slot] = adapter.id();
-        writes++;
-        writeNanos += System.nanoTime() - t0;
-        writtenBytes += copied;
+        long nanos = System.nanoTime() - t0;
+        synchronized (this) { // read from other threads by writeStats
+            writes++;
+            writeNanos += nanos;
+            writtenBytes += copied;
+        }
     }
 
     /** Copies one tensor's rows of the slot, every layer (one strided copy), unless they are zero there and in the image; returns the bytes copied. */
@@ -311,7 +314,7 @@ public final class AdapterBank implements AutoCloseable {
 
     public long sizeBytes() { return layout.bytes(config); }
 
-    public WriteStats writeStats() { return new WriteStats(writes, writeNanos, writtenBytes); }
+    public synchronized WriteStats writeStats() { return new WriteStats(writes, writeNanos, writtenBytes); }
 
     @Override
     public void close() {

@@ -314,18 +314,6 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     public Tokenizer tokenizer() { return tokenizer; }
 
-    /** The cached ONNX graph this engine runs. */
-    public Path graphPath() { return graphPath; }
-
-    /** The tiered adapter cache (pin, unpin, residency, failures). */
-    public AdapterCache cache() { return cache; }
-
-    /** The decoder session (its memory, precision, profiling). */
-    public DecoderSession session() { return session; }
-
-    /** The LoRA bank (its layout, where it lives, its write statistics). */
-    public AdapterBank bank() { return bank; }
-
     /** The settings this engine was opened with. */
     public EngineConfig config() { return config; }
 
@@ -334,6 +322,26 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     /** Which decoder graph runs, and why. */
     public GraphChoice graphChoice() { return choice; }
+
+    /** The engine's parts as values: graph, bank, cache tiers, scheduler counters, adapter versions. */
+    public EngineStatus status() {
+        TreeMap<String, String> versions = new TreeMap<>();
+        descriptors.forEach((id, d) -> versions.put(id, d.version()));
+        return new EngineStatus(choice, graphPath, EngineStatus.Bank.of(bank, model), cache.snapshot(), batcher.stats(),
+                Collections.unmodifiableSortedMap(versions));
+    }
+
+    /**
+     * Ends ONNX Runtime's profiling of this engine's session (on when it was opened with the
+     * {@value DecoderSession#PROFILE_PROPERTY} system property) and returns the profile's file.
+     */
+    public Path endProfiling() {
+        try {
+            return Path.of(session.endProfiling());
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not end its profile: " + e.getMessage(), e);
+        }
+    }
 
     public AdapterMetrics metrics() { return metrics; }
 
@@ -353,9 +361,6 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     /** Adapters whose load failed, with the reason (remembered until {@link #reloadAdapters}). */
     public Map<String, String> failedAdapters() { return cache.failures(); }
-
-    /** Adapters in host memory by id. */
-    public Map<String, LoraAdapter> adapters() { return cache.hostResident(); }
 
     @Override
     public List<ContributorShare> contributors(String adapterId) {
@@ -465,12 +470,5 @@ public final class OnnxLoraEngine implements InferenceEngine {
         pass.close();
         bank.close();
         session.close();
-    }
-
-    /** Adapter id to version of the adapters this engine has read, for status reports. */
-    public Map<String, String> adapterVersions() {
-        Map<String, String> m = new TreeMap<>();
-        descriptors.forEach((id, d) -> m.put(id, d.version()));
-        return m;
     }
 }

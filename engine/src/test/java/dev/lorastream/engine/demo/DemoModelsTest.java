@@ -1,5 +1,6 @@
 package dev.lorastream.engine.demo;
 
+import dev.lorastream.engine.adapters.AdapterConfig;
 import dev.lorastream.engine.ContributorShare;
 import dev.lorastream.engine.EngineConfig;
 import dev.lorastream.engine.Generation;
@@ -91,9 +92,10 @@ class DemoModelsTest {
                 assertThat(c.stream().mapToDouble(ContributorShare::share).sum()).as(id).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
                 assertThat(engine.adapterVersion(id)).isEqualTo("1.0.0");
             }
-            assertThat(engine.adapters().get("dermatology").targets()).hasSize(2);
-            assertThat(engine.adapters().get("cardiology").targets()).hasSize(7);
-            assertThat(engine.adapters().get("nutrition").config().useRslora()).isTrue();
+            assertThat(engine.status().cache().hostResident()).containsAll(DemoModels.ADAPTERS);
+            assertThat(AdapterConfig.read(p.adapters().resolve("dermatology")).targetsIn(0)).hasSize(2);
+            assertThat(AdapterConfig.read(p.adapters().resolve("cardiology")).targetsIn(0)).hasSize(7);
+            assertThat(AdapterConfig.read(p.adapters().resolve("nutrition")).useRslora()).isTrue();
         }
     }
 }

@@ -116,11 +116,11 @@ class EngineLifecycleTest {
         Path graphA, graphB;
         try (OnnxLoraEngine engine = open(8)) {
             wide = engine.generate(batch);
-            graphA = engine.graphPath();
+            graphA = engine.status().graphPath();
         }
         try (OnnxLoraEngine engine = open(2)) {
             narrow = engine.generate(batch);
-            graphB = engine.graphPath();
+            graphB = engine.status().graphPath();
         }
 
         assertThat(graphB).isEqualTo(graphA);

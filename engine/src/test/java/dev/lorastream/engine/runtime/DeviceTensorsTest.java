@@ -1,5 +1,8 @@
 package dev.lorastream.engine.runtime;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.lorastream.engine.onnx.EngineStatus;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;
 import dev.lorastream.engine.EngineConfig;
 import dev.lorastream.engine.Generation;
@@ -82,13 +85,13 @@ class DeviceTensorsTest {
         EngineConfig host = new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 2);
         Run expected, actual;
         try (OnnxLoraEngine e = OnnxLoraEngine.open(host)) {
-            assertThat(e.bank().memory().kind()).isEqualTo(DeviceMemory.Kind.HOST);
+            assertThat(e.status().bank().memory()).isEqualTo(DeviceMemory.Kind.HOST);
             expected = run(e, workload());
         }
         try (OnnxLoraEngine e = OnnxLoraEngine.open(host.withDeviceTensors("on"))) {
-            assertThat(e.bank().memory().kind()).isEqualTo(DeviceMemory.Kind.ORT_CPU);
+            assertThat(e.status().bank().memory()).isEqualTo(DeviceMemory.Kind.ORT_CPU);
             actual = run(e, workload());
-            assertThat(e.batcher().stats().composes()).as("rows joined a running batch").isPositive();
+            assertThat(e.status().scheduler().composes()).as("rows joined a running batch").isPositive();
         }
         for (int i = 0; i < workload().size(); i++) {
             assertThat(actual.out().get(i).tokenIds()).as(workload().get(i).requestId()).isEqualTo(expected.out().get(i).tokenIds());
@@ -120,12 +123,11 @@ class DeviceTensorsTest {
         Models m = models(TestModels.llama());
         EngineConfig config = new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 4).withMaxLoraRank(16).withDeviceTensors("on");
         try (OnnxLoraEngine e = OnnxLoraEngine.open(config)) {
-            AdapterBank bank = e.bank();
-            assertThat(bank.rank(Projection.Q_PROJ)).isEqualTo(8);
-            assertThat(bank.rank(Projection.V_PROJ)).isEqualTo(8);
-            assertThat(bank.rank(Projection.GATE_PROJ)).isEqualTo(2);
-            assertThat(bank.rank(Projection.DOWN_PROJ)).isEqualTo(6);
-            assertThat(bank.sizeBytes()).isLessThan((long) bank.slotCount() * AdapterBank.slotBytes(ModelConfig.read(m.backbone().dir()), 16));
+            EngineStatus.Bank bank = e.status().bank();
+            assertThat(bank.ranks()).containsEntry(Projection.Q_PROJ, 8).containsEntry(Projection.V_PROJ, 8)
+                    .containsEntry(Projection.GATE_PROJ, 2).containsEntry(Projection.DOWN_PROJ, 6);
+            assertThat(bank.bytes()).isEqualTo(bank.slots() * bank.slotBytes())
+                    .isLessThan((long) bank.slots() * AdapterBank.slotBytes(ModelConfig.read(m.backbone().dir()), 16));
             run(e, workload());
 
             TestModels.writeAdapter(m.adapters(), "wide", m.backbone(), TestModels.lora(List.of("q_proj", "gate_proj"), 12, 12, false, m.backbone(), 0.3), 104);
@@ -137,8 +139,7 @@ class DeviceTensorsTest {
                     .hasMessageContaining("rank 12 on q_proj");
         }
         try (OnnxLoraEngine wider = OnnxLoraEngine.open(config.withBank(12, List.of("gate_proj", "up_proj")))) {
-            assertThat(wider.bank().rank(Projection.Q_PROJ)).isEqualTo(12);
-            assertThat(wider.bank().rank(Projection.UP_PROJ)).isEqualTo(12);
+            assertThat(wider.status().bank().ranks()).containsEntry(Projection.Q_PROJ, 12).containsEntry(Projection.UP_PROJ, 12);
             assertThat(wider.failedAdapters()).isEmpty();
         }
     }
@@ -147,8 +148,12 @@ class DeviceTensorsTest {
     void aStoreWithoutAdaptersGivesABankWithoutLoraAndTheGraphNoLoraNodes() throws Exception {
         TestModels.Backbone b = TestModels.writeBackbone(tmp.resolve("backbone"), TestModels.llama(), 7);
         try (OnnxLoraEngine e = OnnxLoraEngine.open(new EngineConfig(b.dir(), null, "cpu", 2).withDeviceTensors("on"), CacheConfig.DEFAULT)) {
-            for (Projection p : Projection.values()) assertThat(e.bank().rank(p)).isZero();
-            assertThat(e.bank().inputs()).isEmpty();
+            EngineStatus status = e.status();
+            assertThat(status.bank().ranks()).isEmpty();
+            assertThat(status.bank().bytes()).isZero();
+            try (OrtSession graph = OrtEnvironment.getEnvironment().createSession(status.graphPath().toString())) {
+                assertThat(graph.getInputNames()).noneMatch(n -> n.startsWith("lora."));
+            }
             Generation g = e.generate(List.of(TestModels.greedy("r", null, TestModels.prompt(3, 4), 3))).getFirst();
             assertThat(g.tokenIds()).hasSize(3);
         }

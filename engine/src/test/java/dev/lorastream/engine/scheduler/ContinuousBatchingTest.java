@@ -113,7 +113,7 @@ class ContinuousBatchingTest {
         try (OnnxLoraEngine engine = open(8, CacheConfig.ofBytes(2 * slot, 3 * slot))) {
             AtomicInteger mostAdaptersAtOnce = new AtomicInteger();
             List<Generation> out = engine.generate(batch, (row, step, logits) -> {
-                int inUse = (int) ADAPTERS.stream().filter(id -> engine.cache().inUse(id) > 0).count();
+                int inUse = engine.status().cache().inUse().size();
                 mostAdaptersAtOnce.accumulateAndGet(inUse, Math::max);
             });
 
@@ -123,7 +123,7 @@ class ContinuousBatchingTest {
             AdapterMetrics m = engine.metrics();
             assertThat(mostAdaptersAtOnce.get()).isEqualTo(2);
             assertThat(ADAPTERS.stream().mapToLong(id -> m.evictions(Tier.DEVICE, id)).sum()).isGreaterThanOrEqualTo(3);
-            assertThat(engine.cache().deviceResident()).hasSize(2);
+            assertThat(engine.status().cache().deviceResident()).hasSize(2);
             for (String id : ADAPTERS) {
                 assertThat(m.running(id)).isZero();
                 assertThat(m.waiting(id)).isZero();

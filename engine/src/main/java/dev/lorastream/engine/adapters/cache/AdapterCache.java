@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -454,6 +455,29 @@ public final class AdapterCache {
     }
 
     public synchronized long hostBytesUsed() { return hostUsed; }
+
+    /**
+     * The tiers at one moment.
+     *
+     * @param capacities      the tiers' sizes
+     * @param deviceSlotsUsed device slots holding an adapter
+     * @param hostBytesUsed   bytes of adapters in host memory
+     * @param deviceResident  adapters in a device slot
+     * @param hostResident    adapters in host memory
+     * @param inUse           adapters held by running requests, with how many
+     */
+    public record Snapshot(Capacities capacities, int deviceSlotsUsed, long hostBytesUsed, SortedSet<String> deviceResident,
+                           SortedSet<String> hostResident, SortedMap<String, Integer> inUse) {}
+
+    public synchronized Snapshot snapshot() {
+        TreeSet<String> host = new TreeSet<>();
+        TreeMap<String, Integer> inUse = new TreeMap<>();
+        entries.values().forEach(e -> {
+            if (e.host != null) host.add(e.id);
+            if (e.inUse > 0) inUse.put(e.id, e.inUse);
+        });
+        return new Snapshot(capacities, slotsUsed, hostUsed, deviceResident(), Collections.unmodifiableSortedSet(host), Collections.unmodifiableSortedMap(inUse));
+    }
 
     public synchronized int deviceSlotsUsed() { return slotsUsed; }
 
