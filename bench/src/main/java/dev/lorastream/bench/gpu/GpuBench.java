@@ -106,7 +106,7 @@ final class GpuBench {
         int kafkaPartitions = Integer.parseInt(o.getOrDefault("kafka-partitions", "4"));
         int kafkaRounds = Integer.parseInt(o.getOrDefault("kafka-rounds", "2"));
         String eviction = o.getOrDefault("eviction", CacheConfig.DEFAULT_POLICY);
-        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,agree,stream,nolora,2,3,4,5").split(","));
+        java.util.Set<String> items = java.util.Set.of(o.getOrDefault("items", "1,agree,stream,sample,nolora,2,3,4,5").split(","));
         Files.createDirectories(out);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("runtime", GpuCheck.runtimeFacts());
@@ -228,6 +228,13 @@ final class GpuBench {
                     errors.add("agree (reference): " + GpuCheck.stack(e));
                 }
             }
+            if (items.contains("sample")) {
+                try {
+                    r.put("sampling", sampling(config, cache, spec, batch, promptLen, newTokens, repeats, ids.subList(0, batch), r));
+                } catch (RuntimeException e) {
+                    errors.add("sample: " + GpuCheck.stack(e));
+                }
+            }
             if (items.contains("nolora")) {
                 // the backbone as a deployment without adapters would run it: no LoRA nodes in the graph
                 try (OnnxLoraEngine plain = OnnxLoraEngine.open(config.withBank(0, List.of()), CacheConfig.DEFAULT, emptyStore())) {
@@ -286,6 +293,48 @@ final class GpuBench {
         throw last;
     }
 
+    /**
+     * Sampled decode at one batch, distinct adapters: the sampling head (top_k 50, Hugging Face's
+     * default; top_p 0.9 without a cut, which random weights' flat logits mostly leave to the host)
+     * against the same engine sampling every row on the host (no sampling head in the graph), and
+     * greedy for the scale. {@code sample_device_vs_host_b32}: top_k 50 on the device ÷ on the host.
+     */
+    private static Map<String, Object> sampling(EngineConfig config, CacheConfig cache, RandomModels.BackboneSpec spec, int batch, int promptLen,
+                                                int newTokens, int repeats, List<String> adapters, Map<String, Object> report) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<int[]> prompts = DecodeBench.prompts(spec, batch, promptLen);
+        Decoding topK = new Decoding(0.8f, 1f, 50), topP = new Decoding(0.8f, 0.9f, 0);
+        String before = System.getProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY);
+        try {
+            for (String candidates : List.of(String.valueOf(dev.lorastream.engine.graph.SamplingHead.DEFAULT_CANDIDATES), "0")) {
+                System.setProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY, candidates);
+                String where = candidates.equals("0") ? "host" : "device";
+                try (OnnxLoraEngine engine = OnnxLoraEngine.open(config, cache)) {
+                    m.put(where + "_engine", engine.graphChoice().reason());
+                    m.put(where + "_greedy", decodeCase(engine, where + " greedy b" + batch, prompts, adapters, newTokens, repeats));
+                    m.put(where + "_top_k50", decodeCase(engine, where + " top-k50 b" + batch, prompts, adapters, newTokens, repeats, topK));
+                    m.put(where + "_top_p0.9", decodeCase(engine, where + " top-p0.9 b" + batch, prompts, adapters, newTokens, repeats, topP));
+                }
+            }
+        } finally {
+            if (before == null) System.clearProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY);
+            else System.setProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY, before);
+        }
+        double device = rate(m, "device_top_k50"), host = rate(m, "host_top_k50");
+        if (device > 0 && host > 0) {
+            double ratio = GpuCheck.round4(device / host);
+            m.put("device_vs_host_top_k50", ratio);
+            if (batch == 32) report.put("sample_device_vs_host_b32", ratio);
+        }
+        double greedy = rate(m, "device_greedy");
+        if (device > 0 && greedy > 0) m.put("top_k50_vs_greedy", GpuCheck.round4(device / greedy));
+        return m;
+    }
+
+    private static double rate(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Map<?, ?> c && c.get("decode_tokens_per_s") instanceof Double d ? d : 0;
+    }
+
     private static dev.lorastream.engine.adapters.AdapterStore emptyStore() {
         return new dev.lorastream.engine.adapters.FileAdapterStore(null);
     }
@@ -293,7 +342,7 @@ final class GpuBench {
     private static Map<String, Object> summary(Map<String, Object> r) {
         Map<String, Object> s = new LinkedHashMap<>();
         for (String k : List.of("vs_hf_compiled_b32", "vs_hf_compiled_b32_nolora", "ms_per_step_b1", "multi_adapter_ratio", "multi_adapter_ratio_vs_nolora",
-                "vs_peft_mixed", "stream_vs_static_b32", "vs_hbm_bound_b32", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
+                "vs_peft_mixed", "stream_vs_static_b32", "sample_device_vs_host_b32", "vs_hbm_bound_b32", "cold_load_vs_bound", "many_adapters_ratio", "many_adapters_ratio_pooled", "vs_naive_100", "vs_naive_100_hash_excluded", "kafka_overhead_p50_ms",
                 "kafka_overhead_p50_ms_saturated", "kafka_overhead_p50_ms_transport", "errors")) if (r.containsKey(k)) s.put(k, r.get(k));
         return s;
     }
@@ -378,15 +427,32 @@ final class GpuBench {
     }
 
     static List<GenerationTask> tasks(String prefix, List<int[]> prompts, List<String> adapters, int newTokens) {
+        return tasks(prefix, prompts, adapters, newTokens, Decoding.GREEDY);
+    }
+
+    /** How a benchmark's rows pick their tokens: greedy, or sampled with these parameters (each row its own seed). */
+    record Decoding(float temperature, float topP, int topK) {
+        static final Decoding GREEDY = new Decoding(0f, 1f, 0);
+
+        Map<String, Object> describe() { return Map.of("temperature", temperature, "top_p", topP, "top_k", topK); }
+    }
+
+    static List<GenerationTask> tasks(String prefix, List<int[]> prompts, List<String> adapters, int newTokens, Decoding d) {
         List<GenerationTask> t = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
-            t.add(new GenerationTask(prefix + i, adapters.get(i), prompts.get(i), newTokens, 0f, 1f, 0, 1L, true));
+            t.add(new GenerationTask(prefix + i, adapters.get(i), prompts.get(i), newTokens, d.temperature(), d.topP(), d.topK(), 1L + i, true));
         }
         return t;
     }
 
     /** One batch of {@code rows} generating {@code newTokens} each, {@code repeats} times; the best repeat's decode rate. */
     static Map<String, Object> decodeCase(OnnxLoraEngine engine, String name, List<int[]> prompts, List<String> adapters, int newTokens, int repeats) {
+        return decodeCase(engine, name, prompts, adapters, newTokens, repeats, Decoding.GREEDY);
+    }
+
+    /** {@link #decodeCase} with sampled rows: also how many sampled tokens the device chose and how many the host sampled. */
+    static Map<String, Object> decodeCase(OnnxLoraEngine engine, String name, List<int[]> prompts, List<String> adapters, int newTokens, int repeats,
+                                          Decoding decoding) {
         Map<String, Object> m = new LinkedHashMap<>();
         List<Double> decodeRates = new ArrayList<>(), walls = new ArrayList<>(), prefills = new ArrayList<>(), steps = new ArrayList<>();
         int[][] firstTokens = null;
@@ -394,9 +460,14 @@ final class GpuBench {
         for (int rep = 0; rep < repeats; rep++) {
             ContinuousBatcher.Stats before = engine.status().scheduler();
             long t0 = System.nanoTime();
-            List<Generation> gens = engine.generate(tasks(name + rep + "-", prompts, adapters, newTokens));
+            List<Generation> gens = engine.generate(tasks(name + rep + "-", prompts, adapters, newTokens, decoding));
             double wallMs = (System.nanoTime() - t0) / 1e6;
             ContinuousBatcher.Stats after = engine.status().scheduler();
+            if (decoding.temperature() > 0f) {
+                ContinuousBatcher.Stats d = after.since(before);
+                m.put("samples_on_device", d.samplesOnDevice());
+                m.put("samples_on_host", d.samplesOnHost());
+            }
             long prefillMs = gens.stream().mapToLong(Generation::prefillMs).max().orElse(0);
             long decodeMs = gens.stream().mapToLong(Generation::decodeMs).max().orElse(0);
             long passes = after.passes() - before.passes();
@@ -420,6 +491,7 @@ final class GpuBench {
         double bestWall = walls.stream().mapToDouble(Double::doubleValue).min().orElse(1);
         m.put("end_to_end_tokens_per_s", GpuCheck.round((double) prompts.size() * newTokens / (bestWall / 1000.0)));
         m.put("deterministic_across_repeats", same);
+        if (decoding.temperature() > 0f) m.put("decoding", decoding.describe());
         System.out.printf(Locale.ROOT, "bench: %-18s rows %d  decode %.1f tok/s (per repeat %s), %s ms/step, prefill %s ms, wall %s ms%n", name,
                 prompts.size(), best, decodeRates, steps, prefills, walls);
         return m;

@@ -159,4 +159,21 @@ class GpuBenchTest {
         assertThat(r.path("kafka_overhead_p50_ms").isNumber()).isTrue();
         assertThat(k.path("kafka").path("worker_timings_first_pass").path("total_p50_ms").isNumber()).isTrue();
     }
+
+    /** The sampling item on the CPU in fp32 (the fused graph): the sampling head chooses top-k tokens; the engine without it samples them all on the host. */
+    @Test
+    void theSamplingItemComparesTheSamplingHeadWithHostSampling(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp32", "--shape", "tiny", "--batch", "4", "--items", "sample",
+                "--prompt", "8", "--new-tokens", "6", "--repeats", "1", "--cold", "0", "--profile-steps", "0", "--out", dir.resolve("out").toString(),
+                "--work", dir.resolve("work").toString()});
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        JsonNode s = r.path("sampling");
+        long sampled = 4 * 6;
+        assertThat(s.path("device_top_k50").path("samples_on_device").asLong()).as("top_k 50 lies within the candidates").isEqualTo(sampled);
+        assertThat(s.path("host_top_k50").path("samples_on_host").asLong()).isEqualTo(sampled);
+        assertThat(s.path("host_top_k50").path("samples_on_device").asLong()).isZero();
+        assertThat(s.path("device_top_k50").path("decoding").path("top_k").asInt()).isEqualTo(50);
+    }
 }

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  */
 public final class GraphCache {
     /** Bump when the graph's design changes, so old cached graphs are not reused. */
-    public static final String BUILDER_VERSION = "decoder-graph-v4";
+    public static final String BUILDER_VERSION = "decoder-graph-v5";
     private static final Logger log = LoggerFactory.getLogger(GraphCache.class);
 
     private final Path cacheDir;

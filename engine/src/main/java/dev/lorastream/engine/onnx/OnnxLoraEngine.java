@@ -28,6 +28,7 @@ import dev.lorastream.engine.graph.GraphSpec;
 import dev.lorastream.engine.graph.GreedyHead;
 import dev.lorastream.engine.graph.OnnxModelWriter;
 import dev.lorastream.engine.graph.Precision;
+import dev.lorastream.engine.graph.SamplingHead;
 import dev.lorastream.engine.model.ModelConfig;
 import dev.lorastream.engine.model.Projection;
 import dev.lorastream.engine.model.tokenizer.Tokenizer;
@@ -157,7 +158,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
         GraphChoice choice = GraphChoice.of(config, model, provider, precision);
         log.info("Decoder graph: {}", choice.reason());
         GraphSpec spec = new GraphSpec(choice.fused() ? GraphSpec.Kind.FUSED : GraphSpec.Kind.REFERENCE, precision, layout.groups(), choice.capacity(),
-                GreedyHead.configured());
+                GreedyHead.configured(), SamplingHead.candidates(SamplingHead.configured(), model.vocabSize()));
         Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, spec);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;

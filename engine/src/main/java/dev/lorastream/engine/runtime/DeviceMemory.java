@@ -95,6 +95,7 @@ public final class DeviceMemory implements AutoCloseable {
                 case FLOAT16 -> OnnxTensor.createTensor(env, buf.asShortBuffer(), shape, OnnxJavaType.FLOAT16);
                 case INT32 -> OnnxTensor.createTensor(env, buf.asIntBuffer(), shape);
                 case INT64 -> OnnxTensor.createTensor(env, buf.asLongBuffer(), shape);
+                case BOOL -> OnnxTensor.createTensor(env, buf, shape, OnnxJavaType.BOOL);
             };
         } catch (OrtException e) {
             throw new IllegalStateException("cannot create a host tensor: " + e.getMessage(), e);

@@ -33,9 +33,11 @@ import java.util.function.Supplier;
  * row; each bucket has its own step input, logits and next-token outputs and cache views, all at
  * fixed addresses, so that with CUDA graphs on its step is captured once (when the pass warms up)
  * and then replayed: per step one host-to-device copy of {@code [bucket, 4]} int32 (token,
- * seqlens_k, slot, row), the replay, and one device-to-host copy of the bucket's next tokens (and
- * of its fp16 logits when a row samples). Prefill runs eagerly, one pass per run of consecutive
- * joining rows, written straight into their rows of the cache.
+ * seqlens_k, slot, row), the replay, and one device-to-host copy of the bucket's next tokens.
+ * When rows sample and the graph samples on the device ({@code SamplingHead}), their parameters and
+ * draws go up as {@code [bucket, 4]} float, and their "sampled" flags come back; only a row the
+ * device could not finish brings its logits to the host. Prefill runs eagerly, one pass per run of
+ * consecutive joining rows, written straight into their rows of the cache.
  */
 public final class FusedForwardPass implements ForwardPass {
     /** Decode buckets with CUDA graphs: one captured graph each. */
@@ -55,7 +57,9 @@ public final class FusedForwardPass implements ForwardPass {
     private final Map<Integer, Bucket> buckets = new TreeMap<>();
     private final OnnxTensor totalCapacity;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment hostStep, hostTokens;
+    private final MemorySegment hostStep, hostTokens, hostSampling, hostSampled;
+    /** The graph has {@link GraphNames#SAMPLING} inputs: sampling rows get their tokens from the device. */
+    private final boolean deviceSampling;
     private MemorySegment hostLogits;
     private int nextGraphId = 1;
     private long replays, eagerRuns;
@@ -63,7 +67,9 @@ public final class FusedForwardPass implements ForwardPass {
     /** One decode batch size: its tensors at fixed addresses, and (CUDA graphs) its graph id. */
     private final class Bucket implements AutoCloseable {
         final int size;
-        final DeviceTensor step, logits, next;
+        final DeviceTensor step, logits, next, sampling, sampled;
+        /** Its sampling input holds some sampling row's parameters (else zeros: every row greedy). */
+        boolean samplingSet;
         final List<DeviceTensor> views = new ArrayList<>();
         final Map<String, OnnxTensor> inputs = new HashMap<>();
         final Map<String, OnnxTensor> outputs = new HashMap<>();
@@ -74,7 +80,13 @@ public final class FusedForwardPass implements ForwardPass {
             step = mem.zeros(TensorType.INT32, size, 4);
             logits = mem.allocate(precision, size, config.vocabSize());
             next = mem.allocate(TensorType.INT64, size);
+            sampling = deviceSampling ? mem.zeros(TensorType.FLOAT, size, 4) : null;
+            sampled = deviceSampling ? mem.allocate(TensorType.BOOL, size) : null;
             inputs.putAll(bank);
+            if (deviceSampling) {
+                inputs.put(GraphNames.SAMPLING, sampling.tensor());
+                outputs.put(GraphNames.SAMPLED, sampled.tensor());
+            }
             inputs.put(GraphNames.STEP, step.tensor());
             inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, totalCapacity);
             kv.views(0, size, inputs, outputs, views);
@@ -91,6 +103,8 @@ public final class FusedForwardPass implements ForwardPass {
             step.close();
             logits.close();
             next.close();
+            if (sampling != null) sampling.close();
+            if (sampled != null) sampled.close();
             options.close();
         }
     }
@@ -120,6 +134,9 @@ public final class FusedForwardPass implements ForwardPass {
         }
         this.hostStep = arena.allocate(4L * Math.max(maxRows * 4L, 1), 8);
         this.hostTokens = arena.allocate(8L * maxRows, 8);
+        this.hostSampling = arena.allocate(16L * Math.max(maxRows, 1), 8);
+        this.hostSampled = arena.allocate(Math.max(maxRows, 1), 8);
+        this.deviceSampling = session.ortSession().getInputNames().contains(GraphNames.SAMPLING);
     }
 
     /** Powers of two up to the first that holds {@code maxRows}, that one being {@code maxRows} itself. */
@@ -143,9 +160,12 @@ public final class FusedForwardPass implements ForwardPass {
     public boolean threadBound() { return session.cudaGraphs(); }
 
     @Override
+    public boolean samplesOnDevice() { return deviceSampling; }
+
+    @Override
     public String description() {
         return "fused graph (GroupQueryAttention, static KV cache of " + maxRows + " rows x " + kv.capacity() + " tokens, "
-                + kv.bytes() / (1 << 20) + " MiB, in " + mem.kind() + " memory); "
+                + kv.bytes() / (1 << 20) + " MiB, in " + mem.kind() + " memory); sampling on the " + (deviceSampling ? "device" : "host") + "; "
                 + (cudaGraphs ? "decode replayed as CUDA graphs for batch buckets " + java.util.Arrays.toString(bucketSizes) + ", prefill eager"
                               : "every pass eager");
     }
@@ -220,21 +240,55 @@ public final class FusedForwardPass implements ForwardPass {
             if (d.cached() >= kv.capacity()) throw new IllegalArgumentException("row " + d.row() + " is full (" + kv.capacity() + " tokens)");
             putStep(d.row(), d.token(), d.cached(), d.slot(), d.row());
         }
+        boolean samples = ForwardPass.anySamples(rows);
         long t0 = System.nanoTime();
         mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
+        if (deviceSampling && (samples || b.samplingSet)) {
+            hostSampling.asSlice(0, 16L * b.size).fill((byte) 0);
+            for (Decode d : rows) if (d.sampling() != null) putSampling(hostSampling, d.row(), d.sampling());
+            mem.upload(b.sampling, hostSampling.asSlice(0, 16L * b.size));
+            b.samplingSet = samples;
+        }
         run(b);
         mem.download(hostTokens, b.next, 8L * b.size);
         long[] tokens = new long[rows.size()];
         for (int i = 0; i < rows.size(); i++) tokens[i] = hostTokens.getAtIndex(ValueLayout.JAVA_LONG, rows.get(i).row());
-        float[][] logits = null;
-        if (withLogits) {
-            long bytes = (long) b.size * config.vocabSize() * precision.bytes();
-            if (hostLogits == null || hostLogits.byteSize() < bytes) hostLogits = Arena.ofAuto().allocate(bytes, 8);
-            mem.download(hostLogits, b.logits, bytes);
-            logits = new float[rows.size()][];
-            for (int i = 0; i < rows.size(); i++) logits[i] = row(hostLogits, rows.get(i).row());
+        boolean[] chosen = ForwardPass.greedyChosen(rows);
+        if (deviceSampling && samples) {
+            mem.download(hostSampled, b.sampled, b.size);
+            for (int i = 0; i < rows.size(); i++) chosen[i] |= hostSampled.get(ValueLayout.JAVA_BYTE, rows.get(i).row()) != 0;
         }
-        return new Output(tokens, logits, System.nanoTime() - t0);
+        float[][] logits = logits(b, rows, chosen, withLogits);
+        return new Output(tokens, chosen, logits, System.nanoTime() - t0);
+    }
+
+    /** All the rows' logits ({@code all}), else those of the rows not chosen on the device, else null. */
+    private float[][] logits(Bucket b, List<Decode> rows, boolean[] chosen, boolean all) {
+        boolean any = all;
+        for (boolean c : chosen) any |= !c;
+        if (!any) return null;
+        long rowBytes = (long) config.vocabSize() * precision.bytes(), bytes = b.size * rowBytes;
+        if (hostLogits == null || hostLogits.byteSize() < bytes) hostLogits = Arena.ofAuto().allocate(bytes, 8);
+        float[][] logits = new float[rows.size()][];
+        if (all) {
+            mem.download(hostLogits, b.logits, bytes);
+        } else {
+            for (int i = 0; i < rows.size(); i++) {
+                long at = rows.get(i).row() * rowBytes;
+                if (!chosen[i]) mem.copy(hostLogits, at, b.logits.data(), at, rowBytes);
+            }
+            mem.sync();
+        }
+        for (int i = 0; i < rows.size(); i++) if (all || !chosen[i]) logits[i] = row(hostLogits, rows.get(i).row());
+        return logits;
+    }
+
+    private static void putSampling(MemorySegment host, int r, Sampling s) {
+        long base = 16L * r;
+        host.set(ValueLayout.JAVA_FLOAT, base, s.temperature());
+        host.set(ValueLayout.JAVA_FLOAT, base + 4, s.topP());
+        host.set(ValueLayout.JAVA_FLOAT, base + 8, s.topK());
+        host.set(ValueLayout.JAVA_FLOAT, base + 12, s.u());
     }
 
     private void run(Bucket b) {
@@ -265,19 +319,21 @@ public final class FusedForwardPass implements ForwardPass {
         for (int i = 0; i < rows.size(); i++) order.add(i);
         order.sort(Comparator.comparingInt(i -> rows.get(i).row()));
         long[] tokens = new long[rows.size()];
-        float[][] logits = withLogits ? new float[rows.size()][] : null;
+        boolean[] chosen = ForwardPass.greedyChosen(rows);
+        float[][] logits = withLogits || ForwardPass.anySamples(rows) ? new float[rows.size()][] : null;
         long t0 = System.nanoTime();
         int from = 0;
         while (from < order.size()) {
             int to = from + 1;
             while (to < order.size() && rows.get(order.get(to)).row() == rows.get(order.get(to - 1)).row() + 1) to++;
-            prefillRun(rows, order.subList(from, to), withLogits, tokens, logits);
+            prefillRun(rows, order.subList(from, to), withLogits, tokens, chosen, logits);
             from = to;
         }
-        return new Output(tokens, logits, System.nanoTime() - t0);
+        if (logits != null && !withLogits) for (int i = 0; i < rows.size(); i++) if (chosen[i]) logits[i] = null;
+        return new Output(tokens, chosen, logits, System.nanoTime() - t0);
     }
 
-    private void prefillRun(List<Prefill> rows, List<Integer> run, boolean withLogits, long[] tokens, float[][] logits) {
+    private void prefillRun(List<Prefill> rows, List<Integer> run, boolean withLogits, long[] tokens, boolean[] chosen, float[][] logits) {
         int n = run.size(), first = rows.get(run.getFirst()).row();
         int longest = 0;
         for (int i : run) longest = Math.max(longest, rows.get(i).prompt().length);
@@ -305,16 +361,32 @@ public final class FusedForwardPass implements ForwardPass {
             mem.upload(stepTensor, host);
             total = OnnxTensor.createTensor(session.env(), IntBuffer.wrap(new int[] {longest}), new long[] {1});
             Map<String, OnnxTensor> inputs = new HashMap<>(bank);
+            boolean samples = false;
+            for (int i : run) samples |= rows.get(i).sampling() != null;
+            if (deviceSampling) {
+                DeviceTensor sampling = mem.allocate(TensorType.FLOAT, n, 4);
+                made.add(sampling);
+                MemorySegment params = Arena.ofAuto().allocate(16L * n, 8);
+                for (int j = 0; j < n; j++) if (rows.get(run.get(j)).sampling() != null) putSampling(params, j, rows.get(run.get(j)).sampling());
+                mem.upload(sampling, params);
+                inputs.put(GraphNames.SAMPLING, sampling.tensor());
+            }
             Map<String, OnnxTensor> presents = new HashMap<>();
             inputs.put(GraphNames.STEP, stepTensor.tensor());
             inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, total);
             kv.views(first, n, inputs, presents, made);
-            Set<String> wanted = withLogits ? Set.of(GraphNames.NEXT_TOKEN, GraphNames.LOGITS) : Set.of(GraphNames.NEXT_TOKEN);
+            Set<String> wanted = new java.util.HashSet<>(Set.of(GraphNames.NEXT_TOKEN));
+            if (withLogits || samples) wanted.add(GraphNames.LOGITS);
+            if (deviceSampling && samples) wanted.add(GraphNames.SAMPLED);
             try (OrtSession.Result result = session.ortSession().run(inputs, wanted, presents, options)) {
                 eagerRuns++;
                 LongBuffer next = tensor(result, GraphNames.NEXT_TOKEN).getLongBuffer();
                 for (int j = 0; j < n; j++) tokens[run.get(j)] = next.get(j);
-                if (withLogits) {
+                if (deviceSampling && samples) {
+                    boolean[] sampled = (boolean[]) tensor(result, GraphNames.SAMPLED).getValue();
+                    for (int j = 0; j < n; j++) chosen[run.get(j)] |= sampled[j];
+                }
+                if (withLogits || samples) {
                     float[][] rowsLogits = hostLogits(tensor(result, GraphNames.LOGITS), n);
                     for (int j = 0; j < n; j++) logits[run.get(j)] = rowsLogits[j];
                 }

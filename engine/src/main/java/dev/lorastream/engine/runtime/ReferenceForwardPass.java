@@ -76,6 +76,7 @@ public final class ReferenceForwardPass implements ForwardPass {
     /** One pass over the joiners' left-padded prompts with an empty cache. */
     @Override
     public Output prefill(List<Prefill> rows, boolean withLogits) {
+        withLogits |= ForwardPass.anySamples(rows); // the host samples
         int n = rows.size();
         int longest = rows.stream().mapToInt(r -> r.prompt().length).max().orElseThrow();
         long[][] ids = new long[n][longest], positions = new long[n][longest], mask = new long[n][longest];
@@ -101,7 +102,7 @@ public final class ReferenceForwardPass implements ForwardPass {
         long ns = System.nanoTime() - t0;
         joined.add(step.cache());
         for (int b = 0; b < n; b++) where.put(rows.get(b).row(), new Location(step.cache(), b));
-        return new Output(step.greedy(), step.logits(), ns);
+        return new Output(step.greedy(), ForwardPass.greedyChosen(rows), step.logits(), ns);
     }
 
     /**
@@ -110,6 +111,7 @@ public final class ReferenceForwardPass implements ForwardPass {
      */
     @Override
     public Output decode(List<Decode> rows, boolean withLogits) {
+        withLogits |= ForwardPass.anySamples(rows); // the host samples
         regroup(rows);
         int n = batchRows.length;
         int past = batchCache.length();
@@ -150,7 +152,7 @@ public final class ReferenceForwardPass implements ForwardPass {
             tokens[i] = step.greedy()[order[i]];
             if (logits != null) logits[i] = step.logits()[order[i]];
         }
-        return new Output(tokens, logits, ns);
+        return new Output(tokens, ForwardPass.greedyChosen(rows), logits, ns);
     }
 
     /**

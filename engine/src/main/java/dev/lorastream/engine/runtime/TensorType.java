@@ -9,7 +9,8 @@ public enum TensorType {
     FLOAT(1, 4, OnnxJavaType.FLOAT, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT),
     FLOAT16(10, 2, OnnxJavaType.FLOAT16, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16),
     INT32(6, 4, OnnxJavaType.INT32, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32),
-    INT64(7, 8, OnnxJavaType.INT64, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64);
+    INT64(7, 8, OnnxJavaType.INT64, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64),
+    BOOL(9, 1, OnnxJavaType.BOOL, TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL);
 
     private final int onnxType;
     private final int bytes;

@@ -66,13 +66,20 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private volatile boolean closed;
     /** Guarded by stepLock. */
-    private long passes, forwardNanos;
+    private long passes, forwardNanos, samplesOnDevice, samplesOnHost;
 
     /**
      * What the batcher has spent its time on: forward passes (prefill and decode), and the
-     * forward pass's housekeeping (rebuilding or moving rows' caches).
+     * forward pass's housekeeping (rebuilding or moving rows' caches); sampled tokens the device
+     * chose, and those the host sampled from logits brought back.
      */
-    public record Stats(long passes, long forwardNanos, long composes, long composeNanos) {}
+    public record Stats(long passes, long forwardNanos, long composes, long composeNanos, long samplesOnDevice, long samplesOnHost) {
+        /** What happened between {@code before} and these. */
+        public Stats since(Stats before) {
+            return new Stats(passes - before.passes, forwardNanos - before.forwardNanos, composes - before.composes, composeNanos - before.composeNanos,
+                    samplesOnDevice - before.samplesOnDevice, samplesOnHost - before.samplesOnHost);
+        }
+    }
 
     public ContinuousBatcher(ForwardPass pass, AdapterCache cache, AdapterMetrics metrics, Admission admission, Set<Integer> eosIds) {
         this.pass = pass;
@@ -119,7 +126,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     /**
      * Queues the tasks together, so that the batcher admits them in one step (a static batch: one
      * prefill pass for all of them); the futures in task order. Rows whose observer is
-     * {@link LogitsObserver#NONE} and that decode greedily bring no logits back.
+     * {@link LogitsObserver#NONE} bring no logits back, unless they sample and the pass leaves that to the host.
      */
     public List<CompletableFuture<Generation>> submitAll(List<GenerationTask> tasks, LogitsObserver observer, boolean countHostLookup) {
         List<CompletableFuture<Generation>> futures = new ArrayList<>(tasks.size());
@@ -248,19 +255,20 @@ public final class ContinuousBatcher implements AutoCloseable {
         long promptTokens = 0;
         boolean withLogits = false;
         for (Sequence s : joiners) {
-            in.add(new ForwardPass.Prefill(s.row, s.task.promptIds(), s.slot));
+            in.add(new ForwardPass.Prefill(s.row, s.task.promptIds(), s.slot, s.sampling()));
             promptTokens += s.promptLength();
-            withLogits |= s.needsLogits();
+            withLogits |= s.observed();
         }
         ForwardPass.Output out = pass.prefill(in, withLogits);
         passes++;
+        countSamples(in, out);
         forwardNanos += out.nanos();
         for (int i = 0; i < joiners.size(); i++) {
             Sequence s = joiners.get(i);
             s.prefillNs = out.nanos();
             s.computeNs += (double) out.nanos() * s.promptLength() / promptTokens;
             s.kvLength = s.promptLength();
-            accept(s, out, i);
+            s.accept(out, i, eosIds);
         }
     }
 
@@ -269,25 +277,28 @@ public final class ContinuousBatcher implements AutoCloseable {
         List<ForwardPass.Decode> in = new ArrayList<>(running.size());
         boolean withLogits = false;
         for (Sequence s : running) {
-            in.add(new ForwardPass.Decode(s.row, s.lastToken(), s.kvLength, s.slot));
-            withLogits |= s.needsLogits();
+            in.add(new ForwardPass.Decode(s.row, s.lastToken(), s.kvLength, s.slot, s.sampling()));
+            withLogits |= s.observed();
         }
         ForwardPass.Output out = pass.decode(in, withLogits);
         passes++;
+        countSamples(in, out);
         forwardNanos += out.nanos();
         for (int i = 0; i < running.size(); i++) {
             Sequence s = running.get(i);
             s.kvLength++;
             s.decodeNs += out.nanos();
             s.computeNs += (double) out.nanos() / running.size();
-            accept(s, out, i);
+            s.accept(out, i, eosIds);
         }
     }
 
-    /** The row's next token: sampled (or observed) from its logits, else the pass's greedy token. */
-    private void accept(Sequence s, ForwardPass.Output out, int i) {
-        if (s.needsLogits()) s.accept(out.logits()[i], eosIds);
-        else s.acceptGreedy((int) out.tokens()[i], eosIds);
+    private void countSamples(List<? extends ForwardPass.Row> in, ForwardPass.Output out) {
+        for (int i = 0; i < in.size(); i++) {
+            if (in.get(i).sampling() == null) continue;
+            if (out.chosen()[i]) samplesOnDevice++;
+            else samplesOnHost++;
+        }
     }
 
     private List<Sequence> liveRows() {
@@ -416,7 +427,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         stepLock.lock();
         try {
             ForwardPass.Housekeeping h = pass.housekeeping();
-            return new Stats(passes, forwardNanos, h.count(), h.nanos());
+            return new Stats(passes, forwardNanos, h.count(), h.nanos(), samplesOnDevice, samplesOnHost);
         } finally {
             stepLock.unlock();
         }

@@ -3,6 +3,7 @@ package dev.lorastream.engine.scheduler;
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.adapters.LoraAdapter;
+import dev.lorastream.engine.runtime.ForwardPass;
 
 import java.util.Arrays;
 import java.util.Set;
@@ -22,6 +23,8 @@ final class Sequence {
     final Observer observer;
     final CompletableFuture<Generation> result = new CompletableFuture<>();
     private final Sampler sampler;
+    /** This step's draw (sampling rows). */
+    private float draw;
     private final int[] out;
     private int count;
     private String finishReason;
@@ -54,20 +57,31 @@ final class Sequence {
 
     boolean finished() { return finishReason != null; }
 
-    /** Whether the next token is the argmax and nobody looks at the logits: the step's greedy token will do. */
-    boolean needsLogits() {
-        return task.temperature() != 0f || observer != Observer.NONE;
+    /** Whether somebody looks at the logits: every step brings them back. */
+    boolean observed() {
+        return observer != Observer.NONE;
     }
 
-    /** Chooses the next token; finishes at EOS (unless ignored) or at max_new_tokens. */
-    void accept(float[] logits, Set<Integer> eosIds) {
-        observer.onLogits(count, logits);
-        take(sampler.next(logits), eosIds);
+    /** How the next step picks this row's token: null (greedy), or its parameters and a fresh draw of its sampler. */
+    ForwardPass.Sampling sampling() {
+        if (sampler.greedy()) return null;
+        draw = sampler.draw();
+        return new ForwardPass.Sampling(sampler.temperature(), sampler.topP(), sampler.topK(), draw);
     }
 
-    /** Takes the greedy token the step computed on the device (for a sequence that needs no logits). */
-    void acceptGreedy(int token, Set<Integer> eosIds) {
-        take(token, eosIds);
+    /**
+     * Takes row {@code i} of the pass: its token where the pass chose it, else the host's sample of
+     * its logits at this step's draw; finishes at EOS (unless ignored) or at max_new_tokens.
+     */
+    void accept(ForwardPass.Output out, int i, Set<Integer> eosIds) {
+        float[] logits = out.logits() == null ? null : out.logits()[i];
+        if (logits != null) observer.onLogits(count, logits);
+        if (out.chosen()[i]) {
+            take((int) out.tokens()[i], eosIds);
+        } else {
+            if (logits == null) throw new IllegalStateException("the pass neither chose row " + row + "'s token nor brought its logits");
+            take(sampler.sample(logits, draw), eosIds);
+        }
     }
 
     private void take(int token, Set<Integer> eosIds) {

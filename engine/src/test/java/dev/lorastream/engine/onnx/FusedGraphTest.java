@@ -155,4 +155,50 @@ class FusedGraphTest {
                     .hasMessageContaining("PROMPT_TOO_LONG");
         }
     }
+
+    /**
+     * Sampling rows of the fused graph get their tokens from its sampling head where it can finish
+     * them (8 candidates here, so that many rows cannot and come back to the host) and from the
+     * host's sampler otherwise; either way the tokens are those of the same engine sampling every
+     * row on the host: same logits, same draws, same order.
+     */
+    @Test
+    void samplingOnTheDeviceGivesTheTokensOfSamplingOnTheHost() throws Exception {
+        Models m = models(TestModels.llama16());
+        List<GenerationTask> tasks = new ArrayList<>();
+        float[][] params = {{1f, 1f, 0}, {0.8f, 0.9f, 0}, {1.2f, 1f, 5}, {0.7f, 0.5f, 0}, {1f, 1f, 20}, {0f, 1f, 0}, {1.5f, 0.95f, 3}, {0.6f, 1f, 0}};
+        for (int i = 0; i < params.length; i++) {
+            String adapter = i % 3 == 0 ? null : i % 3 == 1 ? "alpha" : "beta";
+            tasks.add(new GenerationTask("s" + i, adapter, TestModels.prompt(10 + i, 3 + i % 5), 10, params[i][0], params[i][1], (int) params[i][2],
+                    100L + i, true));
+        }
+        EngineConfig config = new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 3).withGraph("fused");
+        List<Generation> onDevice, onHost;
+        dev.lorastream.engine.scheduler.ContinuousBatcher.Stats device, host;
+        String before = System.getProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY);
+        try {
+            System.setProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY, "8");
+            try (OnnxLoraEngine e = OnnxLoraEngine.open(config)) {
+                onDevice = e.generate(tasks);
+                device = e.status().scheduler();
+            }
+            System.setProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY, "0");
+            try (OnnxLoraEngine e = OnnxLoraEngine.open(config)) {
+                onHost = e.generate(tasks);
+                host = e.status().scheduler();
+            }
+        } finally {
+            if (before == null) System.clearProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY);
+            else System.setProperty(dev.lorastream.engine.graph.SamplingHead.PROPERTY, before);
+        }
+        for (int i = 0; i < tasks.size(); i++) {
+            assertThat(onDevice.get(i).tokenIds()).as(tasks.get(i).requestId()).hasSize(10).isEqualTo(onHost.get(i).tokenIds());
+        }
+        long sampled = 7 * 10;
+        assertThat(device.samplesOnDevice() + device.samplesOnHost()).isEqualTo(sampled);
+        assertThat(device.samplesOnDevice()).as("tokens the sampling head chose").isPositive();
+        assertThat(device.samplesOnHost()).as("tokens left to the host (top_k 20 above 8 candidates, wide nuclei)").isPositive();
+        assertThat(host.samplesOnDevice()).isZero();
+        assertThat(host.samplesOnHost()).isEqualTo(sampled);
+    }
 }

@@ -14,6 +14,7 @@ import dev.lorastream.engine.adapters.cache.CacheConfig;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.model.ModelConfig;
 import dev.lorastream.engine.model.Projection;
+import dev.lorastream.engine.scheduler.Sampler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -108,11 +109,15 @@ class DeviceTensorsTest {
         Models m = models(spec);
         for (String mode : List.of("off", "on")) {
             try (OnnxLoraEngine e = OnnxLoraEngine.open(new EngineConfig(m.backbone().dir(), m.adapters(), "cpu", 2).withDeviceTensors(mode))) {
-                Run withLogits = run(e, workload());            // an observer: logits come back, the host takes their argmax
+                Run withLogits = run(e, workload());            // an observer: every step's logits come back
                 List<Generation> tokensOnly = e.generate(workload()); // no observer, greedy: only the step's argmax comes back
                 for (int i = 0; i < workload().size(); i++) {
-                    assertThat(tokensOnly.get(i).tokenIds()).as("%s %s", mode, workload().get(i).requestId())
-                            .isEqualTo(withLogits.out().get(i).tokenIds());
+                    int[] tokens = withLogits.out().get(i).tokenIds();
+                    for (int step = 0; step < tokens.length; step++) {
+                        float[] logits = withLogits.logits().get(((long) i << 32) | step);
+                        assertThat(tokens[step]).as("%s %s step %d", mode, workload().get(i).requestId(), step).isEqualTo(Sampler.argmax(logits));
+                    }
+                    assertThat(tokensOnly.get(i).tokenIds()).as("%s %s", mode, workload().get(i).requestId()).isEqualTo(tokens);
                 }
             }
         }

@@ -68,8 +68,7 @@ public final class BatchingHarness {
         }
         long wall = System.nanoTime() - t0;
         ContinuousBatcher.Stats after = engine.batcher().stats();
-        return new Result(out, wall, new ContinuousBatcher.Stats(after.passes() - before.passes(), after.forwardNanos() - before.forwardNanos(),
-                after.composes() - before.composes(), after.composeNanos() - before.composeNanos()));
+        return new Result(out, wall, after.since(before));
     }
 
     private static void print(String mode, Result r, long tokens) {

@@ -68,4 +68,46 @@ class SamplerTest {
         assertThat(sa.toString()).isEqualTo(sb.toString()).isNotEqualTo(sc.toString());
         assertThat(Sampler.seedFor(42L, "req-1")).isEqualTo(42L);
     }
+
+    @Test
+    void theLeadingIndicesAreTheFirstOfTheWholeOrderTiesByIndex() {
+        java.util.Random r = new java.util.Random(3);
+        float[] logits = new float[3000];
+        for (int i = 0; i < logits.length; i++) logits[i] = r.nextInt(40) - 20 + (i % 7 == 0 ? 0f : 0.5f); // many ties, negatives
+        Integer[] all = java.util.stream.IntStream.range(0, logits.length).boxed().toArray(Integer[]::new);
+        java.util.Arrays.sort(all, java.util.Comparator.<Integer>comparingDouble(i -> -logits[i]).thenComparingInt(i -> i));
+        for (int m : new int[] {1, 5, 256, 2999, 3000}) {
+            int[] leading = Sampler.leading(logits, m);
+            assertThat(leading).as("m %d", m).hasSize(m);
+            for (int j = 0; j < m; j++) assertThat(leading[j]).as("m %d position %d", m, j).isEqualTo(all[j]);
+        }
+    }
+
+    /** Over a vocabulary larger than the first look, flat and peaked: the same tokens as the plain reference that sorts it all. */
+    @Test
+    void samplingAsMuchOfTheOrderAsNeededGivesTheTokensOfSortingItAll() {
+        java.util.Random r = new java.util.Random(17);
+        int vocab = 5000, beyondFirstLook = 0, compared = 0;
+        float[] temperatures = {0.3f, 1f, 2f};
+        float[] topPs = {1f, 1f, 0.99f, 0.9f, 0.5f};
+        int[] topKs = {0, 0, 0, 7, 300, 6000};
+        for (int c = 0; c < 400; c++) {
+            float scale = c % 2 == 0 ? 0.2f : 4f;
+            float[] logits = new float[vocab];
+            for (int i = 0; i < vocab; i++) logits[i] = (float) (r.nextGaussian() * scale);
+            float t = temperatures[r.nextInt(temperatures.length)], p = topPs[r.nextInt(topPs.length)];
+            int k = topKs[r.nextInt(topKs.length)];
+            double u = r.nextDouble();
+            SamplingReference.Ref ref = SamplingReference.sample(logits, t, p, k, u, vocab);
+            if (ref.tokenMargin() < 1e-9) continue;
+            compared++;
+            int token = new Sampler(t, p, k, 0).sample(logits, u);
+            assertThat(token).as("case %d: T %s top_p %s top_k %d u %s", c, t, p, k, u).isEqualTo(ref.token());
+            int rank = 0;
+            for (int i = 0; i < vocab; i++) if (logits[i] > logits[token] || (logits[i] == logits[token] && i < token)) rank++;
+            if (rank >= Sampler.FIRST_LOOK) beyondFirstLook++;
+        }
+        assertThat(compared).isGreaterThan(390);
+        assertThat(beyondFirstLook).as("samples beyond the first look").isGreaterThan(20);
+    }
 }
