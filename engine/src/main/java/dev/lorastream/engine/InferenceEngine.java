@@ -60,6 +60,14 @@ public interface InferenceEngine extends AutoCloseable {
         return adapterIds();
     }
 
+    /**
+     * Its load and room now, for placement and heartbeats; thread-safe. By default: nothing measured
+     * (zeros), every adapter of {@link #adapterIds()} counted as in host memory.
+     */
+    default EngineLoad load() {
+        return new EngineLoad(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, new java.util.TreeSet<>(), new java.util.TreeSet<>(residentAdapterIds()), false);
+    }
+
     /** The engine's metrics in the Prometheus text exposition format (0.0.4); empty when it keeps none. */
     default String prometheusText() {
         return "";

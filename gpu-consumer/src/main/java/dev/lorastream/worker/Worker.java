@@ -74,7 +74,7 @@ public final class Worker implements AutoCloseable {
                 config.pollTimeout(), new Backoff(config.retryBackoff(), config.retryBackoffMax()));
         ModelInfo model = engine.model();
         StatusFactory status = new StatusFactory(config.workerId(), model.executionProvider(), model.baseModel(),
-                () -> state, loop.assignment(), metrics, clock);
+                () -> state, loop.assignment(), metrics, engine::load, config.heartbeatInterval(), clock);
         this.heartbeat = new Heartbeat(config.workerId(), config.heartbeatInterval(), clients.statusProducer(), status::status);
     }
 

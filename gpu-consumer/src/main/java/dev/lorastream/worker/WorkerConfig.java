@@ -38,8 +38,8 @@ public final class WorkerConfig {
             "most records taken per poll; all of them are answered in one Kafka transaction");
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.millis("poll.timeout.ms", 200, 1, 60_000,
             "how long one poll waits for records");
-    public static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.millis("heartbeat.interval.ms", 2_000, 10, 600_000,
-            "period of WorkerStatus heartbeats on workers.status");
+    public static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.millis("heartbeat.interval.ms", 1_000, 10, 600_000,
+            "longest time between WorkerStatus heartbeats on workers.status (one is also sent as soon as partitions, state or resident adapters change)");
     public static final ConfigKey<Path> MODEL_DIR = ConfigKey.directory("model.dir", "backbone model directory");
     public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
     public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),

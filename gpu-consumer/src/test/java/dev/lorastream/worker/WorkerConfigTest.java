@@ -36,7 +36,7 @@ class WorkerConfigTest {
         assertThat(c.maxBatchSize()).isEqualTo(8);
         assertThat(c.maxPollRecords()).isEqualTo(32);
         assertThat(c.pollTimeout()).isEqualTo(Duration.ofMillis(200));
-        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.executionProvider()).isEqualTo("cpu");
         assertThat(c.modelDir()).isEqualTo(dir.resolve("model"));
     }

@@ -23,7 +23,7 @@ public final class AdapterPartitioner implements StreamPartitioner<String, Infer
 
     @Override
     public Optional<Set<Integer>> partitions(String topic, String adapterKey, InferenceRequest request, int numPartitions) {
-        int partition = placement.partition(adapterKey, numPartitions);
+        int partition = placement.partition(adapterKey, request == null ? null : request.getRequestId(), numPartitions);
         if (partition < 0 || partition >= numPartitions) {
             throw new IllegalStateException(placement + " chose partition " + partition + " for adapter '" + adapterKey
                     + "' but topic " + topic + " has " + numPartitions + " partitions");

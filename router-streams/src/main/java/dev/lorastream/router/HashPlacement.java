@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class HashPlacement implements PlacementStrategy {
     @Override
-    public int partition(String adapterKey, int numPartitions) {
+    public int partition(String adapterKey, String requestId, int numPartitions) {
         if (adapterKey == null) throw new IllegalArgumentException("adapter key is null; the backbone's key is Topics.BASE_MODEL_KEY");
         if (numPartitions < 1) throw new IllegalArgumentException("numPartitions must be positive, was " + numPartitions);
         return Utils.toPositive(Utils.murmur2(adapterKey.getBytes(StandardCharsets.UTF_8))) % numPartitions;

@@ -2,6 +2,13 @@ package dev.lorastream.router;
 
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import dev.lorastream.router.internal.ThreadReplacementPolicy;
+import dev.lorastream.router.placement.FleetListener;
+import dev.lorastream.router.placement.FleetTable;
+import dev.lorastream.router.placement.LoadAwarePlacement;
+import dev.lorastream.router.placement.PlacementMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicDirectory;
@@ -19,9 +26,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The router as a running Kafka Streams application. {@link #start()} returns once the streams
- * client is RUNNING (or throws if it fails or does not get there within
- * {@link RouterConfig#START_TIMEOUT_MS}); {@link #close()} stops it.
+ * The router as a running Kafka Streams application, with its placement: load-aware by default
+ * (a {@link FleetTable} fed from workers.status by a {@link FleetListener}), or by hash.
+ * {@link #start()} reads the recent heartbeats, then returns once the streams client is RUNNING
+ * (or throws if it fails or does not get there within {@link RouterConfig#START_TIMEOUT_MS});
+ * {@link #close()} stops both. Its meters are in {@link #meters()} (Prometheus text: {@link #prometheusText()}).
  */
 public final class RouterApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RouterApp.class);
@@ -31,13 +40,31 @@ public final class RouterApp implements AutoCloseable {
     private final TopicDirectory topics;
     private final CompletableFuture<Void> running = new CompletableFuture<>();
     private final CompletableFuture<KafkaStreams.State> terminated = new CompletableFuture<>();
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final FleetListener fleet;
+    private final PlacementStrategy placement;
 
     public RouterApp(RouterConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()), new HashPlacement());
+        this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()));
     }
 
+    /** With the placement {@link RouterConfig#PLACEMENT} names. */
+    public RouterApp(RouterConfig config, SchemaRegistryClient registry) {
+        this(config, registry, null);
+    }
+
+    /** @param placement the placement to use, or null for the one {@link RouterConfig#PLACEMENT} names */
     public RouterApp(RouterConfig config, SchemaRegistryClient registry, PlacementStrategy placement) {
         this.config = config;
+        if (placement == null && config.loadAwarePlacement()) {
+            FleetTable table = new FleetTable(config.workerTimeout(), Clock.systemUTC());
+            this.fleet = new FleetListener(config.bootstrapServers(), config.applicationId() + "-fleet", registry, table, Clock.systemUTC());
+            placement = new LoadAwarePlacement(table, config.busyAt(), new PlacementMetrics(meters));
+        } else {
+            this.fleet = null;
+            if (placement == null) placement = new HashPlacement();
+        }
+        this.placement = placement;
         this.topics = TopicDirectory.of(config.bootstrapServers(), config.applicationId() + "-topics");
         Topology topology = RouterTopology.buildTopology(config, registry, placement, topics);
         Properties props = config.toStreamsProperties();
@@ -58,8 +85,9 @@ public final class RouterApp implements AutoCloseable {
 
     /** Starts the streams client and waits until it is RUNNING. */
     public void start() {
-        LOG.info("starting router {} on {} (registry {}, {} thread(s), {})", config.applicationId(), config.bootstrapServers(),
-                config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee());
+        LOG.info("starting router {} on {} (registry {}, {} thread(s), {}, placement {})", config.applicationId(), config.bootstrapServers(),
+                config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee(), placement);
+        if (fleet != null) fleet.start(config.workerTimeout());
         streams.start();
         Duration timeout = config.startTimeout();
         try {
@@ -77,6 +105,14 @@ public final class RouterApp implements AutoCloseable {
 
     public KafkaStreams.State state() { return streams.state(); }
 
+    public PlacementStrategy placement() { return placement; }
+
+    /** The router's meters (placement decisions by reason, live workers). */
+    public MeterRegistry meters() { return meters; }
+
+    /** {@link #meters()} in the Prometheus text format. */
+    public String prometheusText() { return meters.scrape(); }
+
     /** Blocks until the router has stopped, by {@link #close()} (NOT_RUNNING) or by a failure (ERROR), and returns that state. */
     public KafkaStreams.State awaitTermination() throws InterruptedException {
         try {
@@ -92,5 +128,7 @@ public final class RouterApp implements AutoCloseable {
             LOG.warn("router {} did not stop within {}", config.applicationId(), config.closeTimeout());
         }
         topics.close();
+        if (fleet != null) fleet.close();
+        meters.close();
     }
 }

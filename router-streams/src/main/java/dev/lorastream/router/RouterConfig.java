@@ -37,6 +37,10 @@ public final class RouterConfig extends AbstractConfig {
     public static final String START_TIMEOUT_MS = "router.start.timeout.ms";
     public static final String CLOSE_TIMEOUT_MS = "router.close.timeout.ms";
     public static final String MAX_THREAD_REPLACEMENTS = "router.max.thread.replacements";
+    public static final String PLACEMENT = "router.placement";
+    public static final String WORKER_TIMEOUT_MS = "router.placement.worker.timeout.ms";
+    public static final String BUSY_AT = "router.placement.busy.at";
+    public static final String PLACEMENT_LOAD_AWARE = "load-aware", PLACEMENT_HASH = "hash";
 
     /** Prefix of Kafka Streams settings passed through unchanged (minus the prefix). */
     public static final String STREAMS_PREFIX = "streams.";
@@ -84,7 +88,14 @@ public final class RouterConfig extends AbstractConfig {
                     "How long RouterApp.close() waits for Kafka Streams to stop.")
             .define(MAX_THREAD_REPLACEMENTS, Type.INT, 5, ConfigDef.Range.atLeast(0), Importance.LOW,
                     "Stream threads replaced after a retriable failure (registry or broker unreachable) per minute before the"
-                            + " router shuts down; a record is never skipped for a retriable failure.");
+                            + " router shuts down; a record is never skipped for a retriable failure.")
+            .define(PLACEMENT, Type.STRING, PLACEMENT_LOAD_AWARE, ConfigDef.ValidString.in(PLACEMENT_LOAD_AWARE, PLACEMENT_HASH), Importance.HIGH,
+                    "load-aware: each adapter's requests go to a worker that holds it and has room, by the workers' heartbeats on "
+                            + "workers.status (hot adapters spread over several workers; hashing while no worker reports); hash: murmur2 of the adapter id.")
+            .define(WORKER_TIMEOUT_MS, Type.LONG, 3_000L, ConfigDef.Range.atLeast(100), Importance.MEDIUM,
+                    "A worker whose last heartbeat is older than this (or than three of its own heartbeat intervals) is gone for placement.")
+            .define(BUSY_AT, Type.DOUBLE, 1.0, ConfigDef.Range.between(0.05, 100), Importance.LOW,
+                    "Requests per row of a worker's forward pass at which placement counts it busy and looks elsewhere (1.0: every row taken).");
 
     public RouterConfig(Map<String, ?> props) {
         super(CONFIG, props, false);
@@ -112,6 +123,9 @@ public final class RouterConfig extends AbstractConfig {
     public Duration startTimeout() { return Duration.ofMillis(getLong(START_TIMEOUT_MS)); }
     public Duration closeTimeout() { return Duration.ofMillis(getLong(CLOSE_TIMEOUT_MS)); }
     public int maxThreadReplacements() { return getInt(MAX_THREAD_REPLACEMENTS); }
+    public boolean loadAwarePlacement() { return PLACEMENT_LOAD_AWARE.equals(getString(PLACEMENT)); }
+    public Duration workerTimeout() { return Duration.ofMillis(getLong(WORKER_TIMEOUT_MS)); }
+    public double busyAt() { return getDouble(BUSY_AT); }
 
     /**
      * Kafka Streams properties: the router's own keys, both exception handlers set explicitly to

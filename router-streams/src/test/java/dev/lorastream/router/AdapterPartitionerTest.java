@@ -39,7 +39,7 @@ class AdapterPartitionerTest {
         HashPlacement placement = new HashPlacement();
         for (String key : new String[] {"dermatology", "cardiology", "nutrition", Topics.BASE_MODEL_KEY, "a", "ü-adapter"}) {
             for (int partitions : new int[] {1, 3, 4, 12, 100}) {
-                assertThat(placement.partition(key, partitions))
+                assertThat(placement.partition(key, null, partitions))
                         .as("%s over %d partitions", key, partitions)
                         .isEqualTo(BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions));
             }
@@ -50,13 +50,13 @@ class AdapterPartitionerTest {
     void manyAdaptersSpreadOverEveryPartition() {
         HashPlacement placement = new HashPlacement();
         Set<Integer> used = new HashSet<>();
-        IntStream.range(0, 100).forEach(i -> used.add(placement.partition("adapter-" + i, 4)));
+        IntStream.range(0, 100).forEach(i -> used.add(placement.partition("adapter-" + i, null, 4)));
         assertThat(used).containsExactlyInAnyOrder(0, 1, 2, 3);
     }
 
     @Test
     void thePartitionerAsksTheConfiguredStrategy() {
-        AdapterPartitioner partitioner = new AdapterPartitioner((key, n) -> key.equals("nutrition") ? n - 1 : 0);
+        AdapterPartitioner partitioner = new AdapterPartitioner((key, requestId, n) -> key.equals("nutrition") ? n - 1 : 0);
 
         assertThat(partitioner.partitions(TOPIC, "nutrition", null, 6)).contains(Set.of(5));
         assertThat(partitioner.partitions(TOPIC, "dermatology", null, 6)).contains(Set.of(0));
@@ -64,7 +64,7 @@ class AdapterPartitionerTest {
 
     @Test
     void aStrategyThatChoosesAPartitionOutsideTheTopicIsRefused() {
-        AdapterPartitioner partitioner = new AdapterPartitioner((key, n) -> n);
+        AdapterPartitioner partitioner = new AdapterPartitioner((key, requestId, n) -> n);
 
         assertThatThrownBy(() -> partitioner.partitions(TOPIC, "nutrition", null, 4))
                 .isInstanceOf(IllegalStateException.class)
@@ -73,6 +73,6 @@ class AdapterPartitionerTest {
 
     @Test
     void hashPlacementRefusesANullKey() {
-        assertThatThrownBy(() -> new HashPlacement().partition(null, 4)).hasMessageContaining("BASE_MODEL_KEY");
+        assertThatThrownBy(() -> new HashPlacement().partition(null, null, 4)).hasMessageContaining("BASE_MODEL_KEY");
     }
 }

@@ -17,9 +17,9 @@ final class RecordingPlacement implements PlacementStrategy {
     void explodeFor(String adapterKey) { this.explosive = adapterKey; }
 
     @Override
-    public int partition(String adapterKey, int numPartitions) {
+    public int partition(String adapterKey, String requestId, int numPartitions) {
         if (adapterKey.equals(explosive)) throw new IllegalStateException("placement exploded for " + adapterKey);
-        int partition = delegate.partition(adapterKey, numPartitions);
+        int partition = delegate.partition(adapterKey, requestId, numPartitions);
         chosen.computeIfAbsent(adapterKey, k -> new CopyOnWriteArrayList<>()).add(partition);
         return partition;
     }

@@ -110,7 +110,7 @@ class RouterIT {
             for (ConsumerRecord<String, InferenceRequest> r : routed) {
                 String adapterKey = r.value().getAdapterId() == null ? Topics.BASE_MODEL_KEY : r.value().getAdapterId();
                 assertThat(r.key()).isEqualTo(adapterKey);
-                assertThat(r.partition()).as("partition of %s", adapterKey).isEqualTo(placement.partition(adapterKey, PARTITIONS));
+                assertThat(r.partition()).as("partition of %s", adapterKey).isEqualTo(placement.partition(adapterKey, null, PARTITIONS));
                 assertThat(partitionOfAdapter.merge(adapterKey, r.partition(), (a, b) -> a.equals(b) ? a : -1)).isNotNegative();
             }
             assertThat(partitionOfAdapter).containsOnlyKeys("dermatology", "cardiology", "nutrition", Topics.BASE_MODEL_KEY);

@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.lorastream.engine.ContributorShare;
 import dev.lorastream.engine.EngineConfig;
+import dev.lorastream.engine.EngineLoad;
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
@@ -33,6 +34,7 @@ import dev.lorastream.engine.model.ModelConfig;
 import dev.lorastream.engine.model.Projection;
 import dev.lorastream.engine.model.tokenizer.Tokenizer;
 import dev.lorastream.engine.model.tokenizer.Tokenizers;
+import dev.lorastream.engine.runtime.Cuda;
 import dev.lorastream.engine.runtime.DecoderSession;
 import dev.lorastream.engine.runtime.ExecutionProvider;
 import dev.lorastream.engine.runtime.ForwardPass;
@@ -323,6 +325,29 @@ public final class OnnxLoraEngine implements InferenceEngine {
 
     /** Which decoder graph runs, and why. */
     public GraphChoice graphChoice() { return choice; }
+
+    /**
+     * Memory from CUDA on a GPU (the whole device's, as {@code cudaMemGetInfo} gives it); on the CPU the
+     * engine's budget: the KV cache, the bank and the host tier, free being what they do not hold now.
+     */
+    @Override
+    public EngineLoad load() {
+        AdapterCache.Snapshot c = cache.snapshot();
+        ContinuousBatcher.Occupancy o = batcher.occupancy();
+        long kvTokens = (long) pass.maxRows() * pass.capacity();
+        long perToken = 2L * model.numHiddenLayers() * model.numKeyValueHeads() * model.headDim() * session.precision().bytes();
+        long total, free;
+        if (session.memory().onGpu()) {
+            long[] info = Cuda.get().memInfo();
+            free = info[0];
+            total = info[1];
+        } else {
+            total = kvTokens * perToken + bank.sizeBytes() + c.capacities().hostBytes();
+            free = Math.max(0, total - o.kvTokens() * perToken - bank.sizeBytes() - c.hostBytesUsed());
+        }
+        return new EngineLoad(total, free, bank.slotCount() - 1, c.deviceSlotsUsed(), pass.maxRows(), o.running(), batcher.waitingCount(),
+                kvTokens, o.kvTokens(), o.generatedTokens(), c.deviceResident(), c.hostResident(), false);
+    }
 
     /** The engine's parts as values: graph, bank, cache tiers, scheduler counters, adapter versions. */
     public EngineStatus status() {

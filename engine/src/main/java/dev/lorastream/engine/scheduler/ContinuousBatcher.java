@@ -67,6 +67,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private volatile boolean closed;
     /** Guarded by stepLock. */
     private long passes, forwardNanos, samplesOnDevice, samplesOnHost;
+    private volatile Occupancy occupancy = new Occupancy(0, 0, 0);
 
     /**
      * What the batcher has spent its time on: forward passes (prefill and decode), and the
@@ -198,10 +199,29 @@ public final class ContinuousBatcher implements AutoCloseable {
             }
             for (Sequence s : decoding) retire(s);
             for (Sequence s : joiners) retire(s);
+            if (ran) occupancy = occupancyNow(occupancy.generatedTokens() + joiners.size() + decoding.size());
             return ran;
         } finally {
             stepLock.unlock();
         }
+    }
+
+    /**
+     * The batch after the last step, readable from any thread without waiting for a step: rows
+     * running, tokens they hold in the KV cache, tokens generated since the batcher started.
+     */
+    public record Occupancy(int running, long kvTokens, long generatedTokens) {}
+
+    public Occupancy occupancy() { return occupancy; }
+
+    private Occupancy occupancyNow(long generated) {
+        long kv = 0;
+        int running = 0;
+        for (int r = used.nextSetBit(0); r >= 0; r = used.nextSetBit(r + 1)) {
+            running++;
+            kv += rows[r].kvLength;
+        }
+        return new Occupancy(running, kv, generated);
     }
 
     /** Waiting requests that get a row and a device slot now, each given the lowest free row. */

@@ -217,4 +217,38 @@ class EngineLifecycleTest {
             assertThat(engine.contributors("good")).isEmpty();
         }
     }
+
+    /** What placement reads: slots, rows, KV tokens, tiers, tokens generated, memory; measured while a batch runs and after. */
+    @Test
+    void theLoadReportFollowsTheBatchAndTheTiers() throws Exception {
+        try (OnnxLoraEngine engine = open(2)) {
+            dev.lorastream.engine.EngineLoad before = engine.load();
+            assertThat(before.maxRows()).isEqualTo(2);
+            assertThat(before.bankSlots()).isEqualTo(engine.status().bank().slots() - 1);
+            assertThat(before.bankSlotsUsed()).isZero();
+            assertThat(before.deviceAdapters()).isEmpty();
+            assertThat(before.hostAdapters()).containsExactly("good");
+            assertThat(before.kvTokensCapacity()).isEqualTo(2L * engine.graphChoice().capacity());
+            assertThat(before.memoryTotalBytes()).isPositive();
+            assertThat(before.memoryFreeBytes()).isBetween(0L, before.memoryTotalBytes());
+            assertThat(before.simulated()).isFalse();
+            List<long[]> during = new ArrayList<>();
+            List<GenerationTask> tasks = List.of(TestModels.greedy("a", "good", TestModels.prompt(1, 5), 6), TestModels.greedy("b", null, TestModels.prompt(2, 3), 6));
+            engine.generate(tasks, (row, step, logits) -> {
+                if (step == 3 && row == 0) {
+                    dev.lorastream.engine.EngineLoad l = engine.load();
+                    during.add(new long[] {l.running(), l.kvTokensUsed(), l.bankSlotsUsed()});
+                }
+            });
+            assertThat(during).hasSize(1);
+            assertThat(during.getFirst()[0]).as("rows running mid-batch").isEqualTo(2);
+            assertThat(during.getFirst()[1]).as("KV tokens held after step 2: prompts 5 and 3 plus 2 tokens each").isEqualTo(5 + 3 + 2 * 2);
+            assertThat(during.getFirst()[2]).as("the adapter's slot").isEqualTo(1);
+            dev.lorastream.engine.EngineLoad after = engine.load();
+            assertThat(after.running()).isZero();
+            assertThat(after.kvTokensUsed()).isZero();
+            assertThat(after.generatedTokens() - before.generatedTokens()).isEqualTo(12);
+            assertThat(after.deviceAdapters()).containsExactly("good");
+        }
+    }
 }

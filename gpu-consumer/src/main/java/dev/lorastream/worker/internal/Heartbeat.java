@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Publishes this worker's {@link WorkerStatus} to workers.status (key: worker id) every interval,
- * from its own non-transactional producer and thread. A failed heartbeat is logged, not fatal.
+ * Publishes this worker's {@link WorkerStatus} to workers.status (key: worker id) when what
+ * placement reads changes (state, partitions held, the adapters of each tier, free bank slots, the
+ * load in quarter-row steps: looked at every {@value #CHECK_MS} ms) and at least every interval, from its own
+ * non-transactional producer and thread. A failed heartbeat is logged, not fatal.
  */
 public final class Heartbeat implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
@@ -26,6 +28,10 @@ public final class Heartbeat implements AutoCloseable {
     private final Producer<String, SpecificRecord> producer;
     private final Supplier<WorkerStatus> status;
     private final ScheduledExecutorService timer;
+    /** How often the status is looked at for a change. */
+    static final long CHECK_MS = 100;
+    private Object lastView;
+    private long lastSent;
 
     public Heartbeat(String workerId, Duration interval, Producer<String, SpecificRecord> producer, Supplier<WorkerStatus> status) {
         this.workerId = workerId;
@@ -40,15 +46,43 @@ public final class Heartbeat implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleAtFixedRate(this::beatQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(this::tickQuietly, 0, Math.min(CHECK_MS, interval.toMillis()), TimeUnit.MILLISECONDS);
     }
 
     /** Publishes one heartbeat now. */
     public void beat() {
-        WorkerStatus s = status.get();
+        send(status.get());
+    }
+
+    private synchronized void send(WorkerStatus s) {
+        lastView = view(s);
+        lastSent = System.nanoTime();
         producer.send(new ProducerRecord<>(Topics.WORKER_STATUS, workerId, s), (meta, e) -> {
             if (e != null) log.warn("heartbeat of {} not delivered: {}", workerId, e.toString());
         });
+    }
+
+    /** One look: a heartbeat when what placement reads changed or the interval has passed. */
+    synchronized void tick() {
+        WorkerStatus s = status.get();
+        if (lastView == null || !view(s).equals(lastView) || System.nanoTime() - lastSent >= interval.toNanos()) send(s);
+    }
+
+    /**
+     * What a change of which is news for placement: state, partitions, adapters per tier, bank slots
+     * used, and the load in quarter-row steps (finer load changes happen every step and wait for the interval).
+     */
+    private static Object view(WorkerStatus s) {
+        int level = (int) Math.min(16, Math.floor((s.getRunningRequests() + s.getWaitingRequests()) * 4.0 / Math.max(1, s.getMaxRows())));
+        return java.util.List.of(s.getState(), s.getAssignedPartitions(), s.getDeviceAdapters(), s.getHostAdapters(), s.getBankSlotsUsed(), level);
+    }
+
+    private void tickQuietly() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            log.warn("heartbeat of {} failed: {}", workerId, e.toString());
+        }
     }
 
     private void beatQuietly() {
