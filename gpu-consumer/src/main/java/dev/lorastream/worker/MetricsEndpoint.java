@@ -14,21 +14,24 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The worker's metrics endpoint: {@code GET /metrics} in the Prometheus text exposition format
- * (0.0.4): the worker's counters and gauges, then the engine's per-adapter metrics (requests
- * running and waiting, hits and misses per tier, evictions, load-time histogram).
+ * A metrics endpoint: {@code GET /metrics} in the Prometheus text exposition format (0.0.4). The
+ * worker's: its counters and gauges, then the engine's per-adapter metrics (requests running and
+ * waiting, hits and misses per tier, evictions, load-time histogram); or any component's text
+ * ({@link #of}: the router's placement meters).
  */
 public final class MetricsEndpoint implements AutoCloseable {
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     private static final Set<String> GAUGES = Set.of(WorkerMetrics.RUNNING, WorkerMetrics.WAITING);
 
     private final HttpServer server;
-    private final WorkerMetrics worker;
-    private final InferenceEngine engine;
+    private final java.util.function.Supplier<String> text;
 
     public MetricsEndpoint(String host, int port, WorkerMetrics worker, InferenceEngine engine) {
-        this.worker = worker;
-        this.engine = engine;
+        this(host, port, () -> render(worker, engine));
+    }
+
+    private MetricsEndpoint(String host, int port, java.util.function.Supplier<String> text) {
+        this.text = text;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (IOException e) {
@@ -44,8 +47,15 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     public int port() { return server.getAddress().getPort(); }
 
+    /** An endpoint serving {@code text} (Prometheus text format) at /metrics. */
+    public static MetricsEndpoint of(String host, int port, java.util.function.Supplier<String> text) {
+        return new MetricsEndpoint(host, port, text);
+    }
+
     /** Everything the endpoint serves, as text. */
-    public String render() {
+    public String render() { return text.get(); }
+
+    private static String render(WorkerMetrics worker, InferenceEngine engine) {
         StringBuilder out = new StringBuilder();
         for (Map.Entry<String, Number> m : worker.snapshot().entrySet()) {
             boolean gauge = GAUGES.contains(m.getKey());

@@ -35,9 +35,12 @@ final class ComponentCommand {
         Deque<AutoCloseable> parts = new ArrayDeque<>();
         switch (command) {
             case "router" -> {
-                var router = Components.router(c, o.has("state-dir") ? Path.of(o.get("state-dir")) : null);
+                var router = Components.router(c, o.has("state-dir") ? Path.of(o.get("state-dir")) : null, o);
                 router.start();
                 parts.push(router);
+                var metrics = MetricsEndpoint.of("0.0.0.0", o.intValue(command, "metrics-port", 9401, 0, 65535), router::prometheusText).start();
+                parts.push(metrics);
+                System.out.println("router: " + router.placement() + "; metrics on port " + metrics.port() + " (/metrics)");
             }
             case "worker" -> {
                 if (!o.has("model") || !o.has("adapters")) {

@@ -22,10 +22,23 @@ final class Components {
     private Components() {}
 
     static RouterApp router(Connection c, Path stateDir) {
+        return router(c, stateDir, Options.parse("router", new String[0], java.util.Set.of(), java.util.Set.of(), Map.of()));
+    }
+
+    /**
+     * The router with the command's {@code --placement load-aware|hash}, {@code --worker-timeout-ms},
+     * {@code --busy-at}; values are checked by {@link RouterConfig}, whose errors name the key.
+     */
+    static RouterApp router(Connection c, Path stateDir, Options o) {
         Map<String, Object> props = new HashMap<>();
         props.put(RouterConfig.BOOTSTRAP_SERVERS, c.bootstrapServers());
         props.put(RouterConfig.SCHEMA_REGISTRY_URL, c.schemaRegistryUrl());
         if (stateDir != null) props.put(RouterConfig.STATE_DIR, stateDir.toString());
+        Map<String, String> fromOptions = Map.of("placement", RouterConfig.PLACEMENT, "worker-timeout-ms", RouterConfig.WORKER_TIMEOUT_MS,
+                "busy-at", RouterConfig.BUSY_AT);
+        fromOptions.forEach((option, key) -> {
+            if (o.has(option)) props.put(key, o.get(option));
+        });
         return new RouterApp(new RouterConfig(props));
     }
 

@@ -12,7 +12,7 @@ public final class Pipeline {
     static final Map<String, Set<String>> COMMANDS = Map.of(
             "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
-            "router", union(CONNECTION, Set.of("state-dir")),
+            "router", union(CONNECTION, Set.of("state-dir", "placement", "worker-timeout-ms", "busy-at", "metrics-port")),
             "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "sink", union(CONNECTION, Set.of("data-dir")),
             "http", union(CONNECTION, Set.of("http-port")),
@@ -73,6 +73,8 @@ public final class Pipeline {
                   generate  one greedy generation on the local engine, no Kafka (--model, --adapter, --prompt | --prompt-ids, --max-new-tokens, --ignore-eos)
                   bench-cpu the engine's CPU benchmark (run by ./pipeline from the bench module, which no production artifact contains)
                   router | worker | sink | http   run one component against an existing cluster
+                router options: --placement load-aware|hash (default load-aware: by the workers' heartbeats),
+                  --worker-timeout-ms N (3000), --busy-at REQUESTS_PER_ROW (1.0), --state-dir DIR, --metrics-port N (9401)
                 options shared by all Kafka-facing commands:
                   --bootstrap-servers HOST:PORT   an existing Kafka cluster (default for demo/up: an embedded broker)
                   --schema-registry URL           an existing Confluent-compatible registry (default: embedded Apicurio)

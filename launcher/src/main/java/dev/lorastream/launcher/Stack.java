@@ -73,7 +73,7 @@ final class Stack implements AutoCloseable {
             RouterApp router = Components.router(c, s.workDir().resolve("router-state"));
             router.start();
             started.push(router);
-            out.println("router      running (inference.requests -> inference.requests.routed, partitioned by adapter)");
+            out.println("router      running (inference.requests -> inference.requests.routed, placed by " + router.placement() + ")");
 
             Worker worker = new Worker(workerConfig, engine);
             worker.start();

@@ -18,5 +18,5 @@ public final class HashPlacement implements PlacementStrategy {
     }
 
     @Override
-    public String toString() { return "HashPlacement(murmur2)"; }
+    public String toString() { return "hash placement (murmur2 of the adapter id)"; }
 }

@@ -66,7 +66,8 @@ class RouterIT {
                 RouterConfig.SCHEMA_REGISTRY_URL, platform.schemaRegistryUrl(),
                 RouterConfig.APPLICATION_ID, "router-it-" + run,
                 RouterConfig.STATE_DIR, stateDir.toString(),
-                RouterConfig.NUM_STREAM_THREADS, 2)));
+                RouterConfig.NUM_STREAM_THREADS, 2,
+                RouterConfig.PLACEMENT, RouterConfig.PLACEMENT_HASH))); // load-aware placement has its own IT
     }
 
     @Test

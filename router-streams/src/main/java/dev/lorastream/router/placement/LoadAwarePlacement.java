@@ -2,6 +2,7 @@ package dev.lorastream.router.placement;
 
 import dev.lorastream.router.HashPlacement;
 import dev.lorastream.router.PlacementStrategy;
+import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@link Reason#ALL_BUSY}: else the least utilised holder of a, or the least utilised worker.</li>
  * </ol>
  *
+ * Requests for the plain backbone ({@code Topics.BASE_MODEL_KEY}) count every worker as a holder.
  * A worker is busy when its running and waiting requests fill its rows ({@code busyAt} × rows).
  * The partition is one of the chosen worker's, the same for a given adapter. With no live worker
  * it hashes like {@link HashPlacement} ({@link Reason#NO_FLEET}). Decisions are counted per reason
@@ -68,6 +70,9 @@ public final class LoadAwarePlacement implements PlacementStrategy {
         return decide(adapterKey, numPartitions).partition();
     }
 
+    /** The live workers as placement sees them now. */
+    public Fleet fleet() { return table.snapshot(); }
+
     public Decision decide(String adapter, int numPartitions) {
         if (adapter == null) throw new IllegalArgumentException("adapter key is null; the backbone's key is Topics.BASE_MODEL_KEY");
         Fleet fleet = table.snapshot();
@@ -93,7 +98,8 @@ public final class LoadAwarePlacement implements PlacementStrategy {
     private Decision choose(String adapter, List<WorkerView> workers) {
         List<WorkerView> order = new ArrayList<>(workers);
         order.sort(Comparator.comparingLong((WorkerView w) -> -rendezvous(adapter, w.workerId())).thenComparing(WorkerView::workerId));
-        List<WorkerView> holders = order.stream().filter(w -> w.device().contains(adapter)).toList();
+        // every worker holds the backbone: its requests go to the least loaded
+        List<WorkerView> holders = Topics.BASE_MODEL_KEY.equals(adapter) ? order : order.stream().filter(w -> w.device().contains(adapter)).toList();
         WorkerView best = null;
         for (WorkerView w : holders) {
             if (!w.busy(busyAt) && (best == null || w.level() < best.level())) best = w;
@@ -129,5 +135,7 @@ public final class LoadAwarePlacement implements PlacementStrategy {
     }
 
     @Override
-    public String toString() { return "LoadAwarePlacement(busyAt " + busyAt + ", worker timeout " + table.timeout() + ")"; }
+    public String toString() {
+        return "load-aware placement (busy at " + busyAt + " requests per row, a worker gone after " + table.timeout().toMillis() + " ms silent)";
+    }
 }

@@ -180,4 +180,14 @@ class LoadAwarePlacementTest {
         now.addAndGet(FleetTable.REFRESH_MS);
         for (int a = 0; a < 300; a++) assertThat(second.decide("z" + a, PARTITIONS)).isEqualTo(placement.decide("z" + a, PARTITIONS));
     }
+
+    @Test
+    void theBackboneIsOnEveryWorkerAndGoesToTheLeastLoaded() {
+        fleet(3);
+        table.update(worker(0).setRunningRequests(4).build());
+        table.update(worker(1).setRunningRequests(1).build());
+        table.update(worker(2).setRunningRequests(6).build());
+        assertThat(place(dev.lorastream.schemas.topic.Topics.BASE_MODEL_KEY)).extracting(Decision::workerId, Decision::reason)
+                .containsExactly("w1", Reason.DEVICE);
+    }
 }
