@@ -82,6 +82,17 @@ public final class ConfigKey<T> {
                 java.nio.file.Files::isDirectory, "must be an existing directory", doc);
     }
 
+    /** A directory that may be left out (its value is then null): which other key needs it is checked by the configuration. */
+    public static ConfigKey<Path> optionalDirectory(String name, String doc) {
+        return new ConfigKey<>(name, "directory", Path.class, s -> Path.of(s.trim()), () -> null,
+                java.nio.file.Files::isDirectory, "must be an existing directory", doc);
+    }
+
+    public static ConfigKey<Double> decimal(String name, double defaultValue, double min, double max, String doc) {
+        return new ConfigKey<>(name, "number", Double.class, s -> Double.valueOf(s.trim()), () -> defaultValue,
+                v -> v >= min && v <= max, "must be in [" + min + ", " + max + "]", doc);
+    }
+
     public String name() { return name; }
 
     public String doc() { return doc; }
@@ -95,10 +106,13 @@ public final class ConfigKey<T> {
         if (given == null) {
             if (defaultValue == null) throw new ConfigException(name + " is required: " + doc);
             value = defaultValue.get();
+            if (value == null) return null; // an optional key left out
         } else if (javaType.isInstance(given) && !(given instanceof String)) {
             value = javaType.cast(given);
         } else if (given instanceof Number n && javaType == Duration.class) {
             value = javaType.cast(Duration.ofMillis(n.longValue()));
+        } else if (given instanceof Number n && javaType == Double.class) {
+            value = javaType.cast(n.doubleValue());
         } else if (given instanceof Number n && javaType == Long.class) {
             value = javaType.cast(n.longValue());
         } else {
@@ -115,7 +129,7 @@ public final class ConfigKey<T> {
     /** One line for a help text: name, type, default and doc. */
     public String describe() {
         Object d = defaultValue == null ? null : defaultValue.get();
-        String def = d == null ? "required" : "default " + (d instanceof Duration t ? t.toMillis() : Objects.toString(d));
+        String def = defaultValue == null ? "required" : d == null ? "optional" : "default " + (d instanceof Duration t ? t.toMillis() : Objects.toString(d));
         return String.format("%-24s %-14s %s; %s, %s", name, type, doc, def, constraint);
     }
 

@@ -11,20 +11,21 @@ import java.util.Map;
  * {@code --set key=value} for any other {@link WorkerConfig} key.
  */
 public final class WorkerArgs {
-    private static final Map<String, ConfigKey<?>> FLAGS = Map.of(
-            "--bootstrap-servers", WorkerConfig.BOOTSTRAP_SERVERS,
-            "--schema-registry", WorkerConfig.SCHEMA_REGISTRY_URL,
-            "--model", WorkerConfig.MODEL_DIR,
-            "--adapters", WorkerConfig.ADAPTER_DIR,
-            "--worker-id", WorkerConfig.WORKER_ID,
-            "--group-id", WorkerConfig.GROUP_ID,
-            "--max-batch", WorkerConfig.MAX_BATCH_SIZE,
-            "--provider", WorkerConfig.EXECUTION_PROVIDER,
-            "--precision", WorkerConfig.PRECISION,
-            "--graph", WorkerConfig.GRAPH);
+    private static final Map<String, ConfigKey<?>> FLAGS = Map.ofEntries(
+            Map.entry("--bootstrap-servers", WorkerConfig.BOOTSTRAP_SERVERS),
+            Map.entry("--schema-registry", WorkerConfig.SCHEMA_REGISTRY_URL),
+            Map.entry("--model", WorkerConfig.MODEL_DIR),
+            Map.entry("--adapters", WorkerConfig.ADAPTER_DIR),
+            Map.entry("--worker-id", WorkerConfig.WORKER_ID),
+            Map.entry("--group-id", WorkerConfig.GROUP_ID),
+            Map.entry("--max-batch", WorkerConfig.MAX_BATCH_SIZE),
+            Map.entry("--provider", WorkerConfig.EXECUTION_PROVIDER),
+            Map.entry("--precision", WorkerConfig.PRECISION),
+            Map.entry("--graph", WorkerConfig.GRAPH),
+            Map.entry("--engine", WorkerConfig.ENGINE));
 
     public static final String USAGE = """
-            usage: worker --bootstrap-servers HOST:PORT --schema-registry URL --model DIR --adapters DIR
+            usage: worker --bootstrap-servers HOST:PORT --schema-registry URL (--model DIR --adapters DIR | --engine sim)
                           [--worker-id ID] [--group-id ID] [--max-batch N] [--provider cpu|cuda] [--precision auto|fp32|fp16]
                           [--graph auto|fused|reference] [--set key=value ...]
             keys:

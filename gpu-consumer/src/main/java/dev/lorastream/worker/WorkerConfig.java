@@ -38,10 +38,24 @@ public final class WorkerConfig {
             "most records taken per poll; all of them are answered in one Kafka transaction");
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.millis("poll.timeout.ms", 200, 1, 60_000,
             "how long one poll waits for records");
+    public static final ConfigKey<Duration> SESSION_TIMEOUT = ConfigKey.millis("session.timeout.ms", 10_000, 1_000, 600_000,
+            "the consumer group's session timeout: a worker that dies without leaving loses its partitions after this (the broker's group.min.session.timeout.ms, 6000 by default, bounds it below)");
+    public static final ConfigKey<Duration> TRANSACTION_TIMEOUT = ConfigKey.millis("transaction.timeout.ms", 10_000, 1_000, 900_000,
+            "a transaction of this worker open longer is aborted by the broker: how long a worker that dies mid-transaction can hold back read_committed readers of the response topics");
     public static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.millis("heartbeat.interval.ms", 1_000, 10, 600_000,
             "longest time between WorkerStatus heartbeats on workers.status (one is also sent as soon as partitions, state or resident adapters change)");
-    public static final ConfigKey<Path> MODEL_DIR = ConfigKey.directory("model.dir", "backbone model directory");
-    public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.directory("adapter.dir", "directory holding one folder per adapter");
+    public static final ConfigKey<String> ENGINE = ConfigKey.oneOf("engine", "onnx", Set.of("onnx", "sim"),
+            "onnx: the real engine on ONNX Runtime; sim: a simulated engine (a cost model calibrated from H200 measurements, no model, labelled simulated everywhere) for fleet-scale tests");
+    public static final ConfigKey<Path> MODEL_DIR = ConfigKey.optionalDirectory("model.dir", "backbone model directory (required with engine=onnx)");
+    public static final ConfigKey<Path> ADAPTER_DIR = ConfigKey.optionalDirectory("adapter.dir", "directory holding one folder per adapter (required with engine=onnx)");
+    public static final ConfigKey<Integer> SIM_ADAPTERS = ConfigKey.integer("sim.adapters", 1000, 0, 1_000_000,
+            "engine=sim: adapters its store holds, named by sim.adapter.format");
+    public static final ConfigKey<String> SIM_ADAPTER_FORMAT = ConfigKey.string("sim.adapter.format", () -> "z%04d", Pattern.compile(".*%0?\\d*d.*"),
+            "engine=sim: the adapters' ids, a format of their number from 0");
+    public static final ConfigKey<Integer> SIM_DEVICE_SLOTS = ConfigKey.integer("sim.device.slots", 48, 1, 100_000, "engine=sim: device bank slots");
+    public static final ConfigKey<Integer> SIM_HOST_SLOTS = ConfigKey.integer("sim.host.slots", 192, 1, 1_000_000, "engine=sim: adapters the host tier holds");
+    public static final ConfigKey<Double> SIM_TIME_SCALE = ConfigKey.decimal("sim.time.scale", 1.0, 1.0, 1000.0,
+            "engine=sim: every simulated duration times this (a fleet on a small machine runs slower than the GPU would)");
     public static final ConfigKey<String> EXECUTION_PROVIDER = ConfigKey.oneOf("execution.provider", "cpu", Set.of("cpu", "cuda"),
             "ONNX Runtime execution provider");
     public static final ConfigKey<String> PRECISION = ConfigKey.oneOf("engine.precision", "auto", Set.of("auto", "fp32", "fp16"),
@@ -79,7 +93,8 @@ public final class WorkerConfig {
 
     /** Every key, in the order of the help text. */
     public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
-            MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, HEARTBEAT_INTERVAL, MODEL_DIR, ADAPTER_DIR,
+            MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, SESSION_TIMEOUT, TRANSACTION_TIMEOUT, HEARTBEAT_INTERVAL, ENGINE, MODEL_DIR, ADAPTER_DIR,
+            SIM_ADAPTERS, SIM_ADAPTER_FORMAT, SIM_DEVICE_SLOTS, SIM_HOST_SLOTS, SIM_TIME_SCALE,
             EXECUTION_PROVIDER, PRECISION, TF32, GRAPH, KV_CAPACITY, CUDA_GRAPHS, BANK_RANK, BANK_TARGETS, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
 
     private final Map<ConfigKey<?>, Object> values;
@@ -125,7 +140,11 @@ public final class WorkerConfig {
             throw new ConfigException(RETRY_BACKOFF.name() + " (" + retryBackoff().toMillis() + ") is larger than its cap "
                     + RETRY_BACKOFF_MAX.name() + " (" + retryBackoffMax().toMillis() + ")");
         }
-        if (modelDir().toAbsolutePath().normalize().equals(adapterDir().toAbsolutePath().normalize())) {
+        if (!simulated()) {
+            if (modelDir() == null) throw new ConfigException(MODEL_DIR.name() + " is required with " + ENGINE.name() + "=onnx: " + MODEL_DIR.doc());
+            if (adapterDir() == null) throw new ConfigException(ADAPTER_DIR.name() + " is required with " + ENGINE.name() + "=onnx: " + ADAPTER_DIR.doc());
+        }
+        if (modelDir() != null && adapterDir() != null && modelDir().toAbsolutePath().normalize().equals(adapterDir().toAbsolutePath().normalize())) {
             throw new ConfigException(MODEL_DIR.name() + " and " + ADAPTER_DIR.name() + " are the same directory ("
                     + modelDir() + "): adapters live in their own directory, one folder each");
         }
@@ -155,6 +174,19 @@ public final class WorkerConfig {
     public Duration pollTimeout() { return get(POLL_TIMEOUT); }
 
     public Duration heartbeatInterval() { return get(HEARTBEAT_INTERVAL); }
+
+    public Duration sessionTimeout() { return get(SESSION_TIMEOUT); }
+
+    public Duration transactionTimeout() { return get(TRANSACTION_TIMEOUT); }
+
+    /** Whether the worker runs the simulated engine ({@code engine=sim}). */
+    public boolean simulated() { return get(ENGINE).equals("sim"); }
+
+    /** The simulated engine's settings: the H200 cost model, the adapters, tiers, rows (max.batch.size) and time scale. */
+    public dev.lorastream.engine.sim.SimConfig simConfig() {
+        return dev.lorastream.engine.sim.SimConfig.h200(get(SIM_ADAPTERS), get(SIM_ADAPTER_FORMAT)).withMaxRows(maxBatchSize())
+                .withTiers(get(SIM_DEVICE_SLOTS), get(SIM_HOST_SLOTS)).withTimeScale(get(SIM_TIME_SCALE));
+    }
 
     public Path modelDir() { return get(MODEL_DIR); }
 

@@ -1,7 +1,6 @@
 package dev.lorastream.worker;
 
 import dev.lorastream.engine.InferenceEngine;
-import dev.lorastream.engine.onnx.OnnxLoraEngine;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +38,7 @@ public final class WorkerMain {
     /** Runs until the JVM is asked to stop or the worker ends on its own; returns the exit code. */
     static int run(WorkerConfig config) throws InterruptedException {
         CountDownLatch shutdownDone = new CountDownLatch(1);
-        InferenceEngine engine = OnnxLoraEngine.open(config.engineConfig(), config.cacheConfig());
+        InferenceEngine engine = EngineFactory.open(config);
         Worker worker = new Worker(config, engine);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutdown requested; stopping worker {}", config.workerId());

@@ -131,4 +131,24 @@ class WorkerConfigTest {
         copy.put(key, value);
         return copy;
     }
+
+    @Test
+    void theSimulatedEngineNeedsNoModelAndTheRealOneSaysWhichDirectoryIsMissing() {
+        raw.remove("model.dir");
+        raw.remove("adapter.dir");
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("model.dir is required with engine=onnx");
+        raw.put("engine", "sim");
+        raw.put("sim.adapters", "250");
+        raw.put("sim.time.scale", "4");
+        raw.put("max.batch.size", "16");
+        WorkerConfig c = WorkerConfig.from(raw);
+        assertThat(c.simulated()).isTrue();
+        assertThat(c.modelDir()).isNull();
+        assertThat(c.simConfig().adapterIds()).hasSize(250).startsWith("z0000").endsWith("z0249");
+        assertThat(c.simConfig().maxRows()).isEqualTo(16);
+        assertThat(c.simConfig().timeScale()).isEqualTo(4.0);
+        raw.put("sim.time.scale", "0.5");
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class).hasMessageContaining("sim.time.scale");
+    }
 }

@@ -43,15 +43,17 @@ final class ComponentCommand {
                 System.out.println("router: " + router.placement() + "; metrics on port " + metrics.port() + " (/metrics)");
             }
             case "worker" -> {
-                if (!o.has("model") || !o.has("adapters")) {
-                    throw new Options.UsageException("worker: needs --model DIR and --adapters DIR");
+                boolean sim = "sim".equals(o.get("engine", "onnx"));
+                if (!sim && (!o.has("model") || !o.has("adapters"))) {
+                    throw new Options.UsageException("worker: needs --model DIR and --adapters DIR (or --engine sim)");
                 }
-                Path model = Path.of(o.get("model"));
-                Path adapters = Path.of(o.get("adapters"));
+                Path model = o.has("model") ? Path.of(o.get("model")) : null;
+                Path adapters = o.has("adapters") ? Path.of(o.get("adapters")) : null;
                 WorkerConfig config = Components.workerConfig(c, model, adapters, o.get("worker-id"), o);
                 InferenceEngine engine = Components.engine(config);
                 parts.push(engine);
-                AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
+                if (sim) System.out.println("worker: SIMULATED engine (" + engine.model().baseModel() + "), " + engine.adapterIds().size() + " simulated adapters; no catalog published");
+                else AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));
                 var worker = new Worker(config, engine);
                 worker.start();
                 parts.push(worker);

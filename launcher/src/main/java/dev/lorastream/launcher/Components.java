@@ -11,7 +11,6 @@ import dev.lorastream.sink.SinkConfig;
 import dev.lorastream.worker.ConfigKey;
 import dev.lorastream.worker.WorkerConfig;
 import dev.lorastream.engine.InferenceEngine;
-import dev.lorastream.engine.onnx.OnnxLoraEngine;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -52,8 +51,8 @@ final class Components {
         Map<String, Object> props = new HashMap<>();
         props.put(WorkerConfig.BOOTSTRAP_SERVERS.name(), c.bootstrapServers());
         props.put(WorkerConfig.SCHEMA_REGISTRY_URL.name(), c.schemaRegistryUrl());
-        props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
-        props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
+        if (model != null) props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
+        if (adapters != null) props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
         if (workerId != null) props.put(WorkerConfig.WORKER_ID.name(), workerId);
         Map<String, ConfigKey<?>> fromOptions = Map.ofEntries(
                 Map.entry("provider", WorkerConfig.EXECUTION_PROVIDER),
@@ -67,7 +66,12 @@ final class Components {
                 Map.entry("kv-capacity", WorkerConfig.KV_CAPACITY),
                 Map.entry("cuda-graphs", WorkerConfig.CUDA_GRAPHS),
                 Map.entry("bank-rank", WorkerConfig.BANK_RANK),
-                Map.entry("bank-targets", WorkerConfig.BANK_TARGETS));
+                Map.entry("bank-targets", WorkerConfig.BANK_TARGETS),
+                Map.entry("engine", WorkerConfig.ENGINE),
+                Map.entry("sim-adapters", WorkerConfig.SIM_ADAPTERS),
+                Map.entry("sim-device-slots", WorkerConfig.SIM_DEVICE_SLOTS),
+                Map.entry("sim-host-slots", WorkerConfig.SIM_HOST_SLOTS),
+                Map.entry("sim-time-scale", WorkerConfig.SIM_TIME_SCALE));
         fromOptions.forEach((option, key) -> {
             if (o.has(option)) props.put(key.name(), o.get(option));
         });
@@ -75,7 +79,7 @@ final class Components {
     }
 
     static InferenceEngine engine(WorkerConfig config) {
-        return OnnxLoraEngine.open(config.engineConfig(), config.cacheConfig());
+        return dev.lorastream.worker.EngineFactory.open(config);
     }
 
     static AttributionSink sink(Connection c, Path dataDir) {

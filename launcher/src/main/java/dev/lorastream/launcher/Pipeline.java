@@ -13,7 +13,7 @@ public final class Pipeline {
             "demo", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "up", union(CONNECTION, Set.of("work-dir", "model", "adapters", "http-port", "kafka-port", "registry-port", "partitions", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "router", union(CONNECTION, Set.of("state-dir", "placement", "worker-timeout-ms", "busy-at", "metrics-port")),
-            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
+            "worker", union(CONNECTION, Set.of("model", "adapters", "worker-id", "provider", "max-batch", "metrics-port", "engine", "sim-adapters", "sim-device-slots", "sim-host-slots", "sim-time-scale", "adapter-device-bytes", "adapter-host-bytes", "adapter-eviction-policy", "precision", "tf32", "graph", "kv-capacity", "cuda-graphs", "bank-rank", "bank-targets")),
             "sink", union(CONNECTION, Set.of("data-dir")),
             "http", union(CONNECTION, Set.of("http-port")),
             "report", Set.of("data-dir", "work-dir"));
@@ -73,6 +73,9 @@ public final class Pipeline {
                   generate  one greedy generation on the local engine, no Kafka (--model, --adapter, --prompt | --prompt-ids, --max-new-tokens, --ignore-eos)
                   bench-cpu the engine's CPU benchmark (run by ./pipeline from the bench module, which no production artifact contains)
                   router | worker | sink | http   run one component against an existing cluster
+                worker options: --model DIR --adapters DIR (or --engine sim [--sim-adapters N --sim-device-slots N --sim-host-slots N
+                  --sim-time-scale X]: a simulated engine, labelled so in its heartbeats and metrics), --worker-id, --provider cpu|cuda,
+                  --max-batch, --metrics-port, and the engine's --precision, --graph, --kv-capacity, --cuda-graphs, --bank-rank, --bank-targets
                 router options: --placement load-aware|hash (default load-aware: by the workers' heartbeats),
                   --worker-timeout-ms N (3000), --busy-at REQUESTS_PER_ROW (1.0), --state-dir DIR, --metrics-port N (9401)
                 options shared by all Kafka-facing commands:

@@ -21,7 +21,7 @@ import java.util.Map;
  * adapters (log-log), ours vs one dedicated merged model per adapter, from the benchmark's item 4
  * (and item 2's 1,000-adapter stream when present). Drawn with java.awt, headless.
  */
-final class Plot {
+public final class Plot {
     private Plot() {}
 
     static int run(Map<String, String> o) throws Exception {
@@ -44,7 +44,7 @@ final class Plot {
     }
 
     /** A named line of (x, y) points. */
-    record Series(String name, Color color, List<double[]> points) {}
+    public record Series(String name, Color color, List<double[]> points) {}
 
     static void write(List<double[]> ours, List<double[]> dedicated, String title, Path out) throws Exception {
         lines(List.of(new Series("one backbone + LoRA bank (this engine)", new Color(0, 102, 204), ours),
@@ -53,7 +53,7 @@ final class Plot {
     }
 
     /** Log-log lines of the series, x from {@code xmin} to {@code xmax}, legend top left. */
-    static void lines(List<Series> all, String xLabel, String yLabel, double xmin, double xmax, String title, Path out) throws Exception {
+    public static void lines(List<Series> all, String xLabel, String yLabel, double xmin, double xmax, String title, Path out) throws Exception {
         int w = 900, h = 560, left = 90, right = 30, top = 60, bottom = 70;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();

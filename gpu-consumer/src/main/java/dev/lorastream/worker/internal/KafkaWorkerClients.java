@@ -58,6 +58,8 @@ public final class KafkaWorkerClients implements WorkerClients {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(500, config.sessionTimeout().toMillis() / 3));
         return p;
     }
 
@@ -71,6 +73,7 @@ public final class KafkaWorkerClients implements WorkerClients {
         // each transaction is flushed at once; without lingering (Kafka 4's default is 5 ms) its records are
         // acknowledged while sendOffsetsToTransaction's round trips run, instead of after them
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.transactionTimeout().toMillis());
         return p;
     }
 
