@@ -19,7 +19,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The offline store: an embedded DuckDB file {@code <data dir>/attribution.duckdb} with the tables
@@ -133,6 +137,25 @@ public final class AttributionStore implements AutoCloseable {
             return rs.getLong(1);
         } catch (SQLException e) {
             throw new StoreException("cannot count attribution rows: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rows per request id, for the ids given that have any (an exactly-once check: every value should be 1). */
+    public synchronized Map<String, Long> rowsPerRequest(Collection<String> requestIds) {
+        ensureOpen();
+        Map<String, Long> out = new TreeMap<>();
+        if (requestIds.isEmpty()) return out;
+        String marks = String.join(",", Collections.nCopies(requestIds.size(), "?"));
+        try (PreparedStatement s = connection.prepareStatement("SELECT request_id, count(*) FROM " + StoreSchema.ATTRIBUTION
+                + " WHERE request_id IN (" + marks + ") GROUP BY request_id")) {
+            int i = 1;
+            for (String id : requestIds) s.setString(i++, id);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("cannot count attribution rows per request: " + e.getMessage(), e);
         }
     }
 

@@ -44,6 +44,16 @@ class AttributionStoreTest {
     }
 
     @Test
+    void rowsPerRequestCountsOnlyTheIdsAskedFor() throws Exception {
+        try (AttributionStore store = AttributionStore.open(dir, false)) {
+            store.write(sourced(0, simple("e1"), simple("e2"), simple("e3")));
+            assertThat(store.rowsPerRequest(List.of("req-e1", "req-e3", "req-unknown"))).containsOnly(
+                    java.util.Map.entry("req-e1", 1L), java.util.Map.entry("req-e3", 1L));
+            assertThat(store.rowsPerRequest(List.of())).isEmpty();
+        }
+    }
+
+    @Test
     void aDuplicateWithinOneBatchIsStoredOnceWithTheFirstOccurrence() throws Exception {
         // Given a batch in which e1 appears twice, first at offset 0
         List<SourcedEvent> batch = sourced(0, simple("e1"), simple("e2"), simple("e1"));

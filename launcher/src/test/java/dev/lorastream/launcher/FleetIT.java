@@ -85,9 +85,16 @@ class FleetIT {
             List<CompletableFuture<InferenceResponse>> pending = new ArrayList<>(first.stream().map(client::submit).toList());
             for (int i = 0; i < 8; i++) pending.get(i).get(120, TimeUnit.SECONDS);
             String stopped = "fleet-" + run + "-1";
-            workers.remove(stopped).close(); // leaves the group: its partitions move to the others
-            start(workers, engines, c, demo, group, run, 4);
+            workers.remove(stopped).close(); // leaves the group, with requests in flight: its partitions move to the others
+            // the newcomer: the first worker id that leads the backbone's rendezvous order among the survivors, so that
+            // once it is idle in the router's table backbone requests (least loaded, ties in that order) must go to it
+            int k = 4;
+            while (!leadsBackbone("fleet-" + run + "-" + k, workers.keySet())) k++;
+            String newcomer = "fleet-" + run + "-" + k;
+            start(workers, engines, c, demo, group, run, k);
             awaitFleet(router, workers.keySet(), group, bootstrap);
+            for (int i = 8; i < first.size(); i++) pending.get(i).get(120, TimeUnit.SECONDS);
+            awaitIdle(router, newcomer);
             pending.addAll(second.stream().map(client::submit).toList());
 
             List<InferenceRequest> all = new ArrayList<>(first);
@@ -109,7 +116,7 @@ class FleetIT {
             assertThat(perId(events.stream().map(e -> e.value().getRequestId()).toList(), ids)).as("attributions per request").hasSize(ids.size())
                     .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
             assertThat(second).extracting(r -> servedBy.get(r.getRequestId())).as("the second half, sent after the rebalance")
-                    .doesNotContain(stopped).contains("fleet-" + run + "-4");
+                    .doesNotContain(stopped).contains(newcomer);
         } finally {
             for (Worker w : workers.values()) w.close();
             for (AutoCloseable e : engines) e.close();
@@ -142,6 +149,25 @@ class FleetIT {
         Worker w = new Worker(config, engine);
         w.start();
         workers.put(id, w);
+    }
+
+    private static boolean leadsBackbone(String candidate, Set<String> others) {
+        List<String> ids = new ArrayList<>(others);
+        ids.add(candidate);
+        ids.sort(LoadAwarePlacement.rendezvousOrder(Topics.BASE_MODEL_KEY));
+        return ids.getFirst().equals(candidate);
+    }
+
+    /** Until the router's table shows the worker with nothing running or waiting. */
+    private static void awaitIdle(RouterApp router, String workerId) throws Exception {
+        LoadAwarePlacement placement = (LoadAwarePlacement) router.placement();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            var w = placement.fleet().workers().stream().filter(v -> v.workerId().equals(workerId)).findFirst();
+            if (w.isPresent() && w.get().running() + w.get().waiting() == 0) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError(workerId + " never reported idle: " + placement.fleet().workers());
     }
 
     /** Until the router's table holds exactly these workers, with the partitions the group assigned them, covering every partition. */

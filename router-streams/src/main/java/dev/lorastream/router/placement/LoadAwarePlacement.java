@@ -97,7 +97,7 @@ public final class LoadAwarePlacement implements PlacementStrategy {
 
     private Decision choose(String adapter, List<WorkerView> workers) {
         List<WorkerView> order = new ArrayList<>(workers);
-        order.sort(Comparator.comparingLong((WorkerView w) -> -rendezvous(adapter, w.workerId())).thenComparing(WorkerView::workerId));
+        order.sort(Comparator.comparing(WorkerView::workerId, rendezvousOrder(adapter)));
         // every worker holds the backbone: its requests go to the least loaded
         List<WorkerView> holders = Topics.BASE_MODEL_KEY.equals(adapter) ? order : order.stream().filter(w -> w.device().contains(adapter)).toList();
         WorkerView best = null;
@@ -120,6 +120,11 @@ public final class LoadAwarePlacement implements PlacementStrategy {
     private static Decision at(String adapter, WorkerView w, Reason reason) {
         List<Integer> p = w.partitions();
         return new Decision(p.get(Math.floorMod(Utils.murmur2(adapter.getBytes(StandardCharsets.UTF_8)), p.size())), w.workerId(), reason);
+    }
+
+    /** Worker ids in the adapter's rendezvous order: the order in which placement tries workers for it. */
+    public static Comparator<String> rendezvousOrder(String adapter) {
+        return Comparator.comparingLong((String worker) -> -rendezvous(adapter, worker)).thenComparing(Comparator.naturalOrder());
     }
 
     /** The adapter's weight for a worker in rendezvous (highest-random-weight) hashing: a stable order of workers per adapter. */
