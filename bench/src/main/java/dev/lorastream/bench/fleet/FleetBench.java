@@ -64,6 +64,7 @@ public final class FleetBench implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "1", description = "rounds; each runs every placement, the order alternating") int rounds;
     @Option(names = "--fault", description = "instead of the ramp: one load step with a worker in a child JVM killed midway") boolean fault;
     @Option(names = "--fault-load", defaultValue = "0.6", description = "offered load of the fault run") double faultLoad;
+    @Option(names = "--busy-at", defaultValue = "1.0", description = "load-aware placement's busy threshold, requests per row (default ${DEFAULT-VALUE})") double busyAt;
     @Option(names = "--window-s", defaultValue = "5", description = "seconds per window of the p99-over-time series") int windowS;
     @Option(names = "--out", defaultValue = "fleet-out", description = "where placement.json, placement.md and the plot go") Path out;
     @Option(names = "--work", description = "working directory (default: a temporary one)") Path work;
@@ -97,6 +98,7 @@ public final class FleetBench implements Callable<Integer> {
         report.put("device_slots", deviceSlots);
         report.put("host_slots", hostSlots);
         report.put("time_scale", timeScale);
+        report.put("busy_at", busyAt);
         report.put("prompt_tokens", prompt);
         report.put("new_tokens", newTokens);
         report.put("capacity_requests_per_s", round(capacity));
@@ -129,7 +131,7 @@ public final class FleetBench implements Callable<Integer> {
                 "--partitions", "" + partitions, "--max-batch", "" + maxBatch, "--device-slots", "" + deviceSlots, "--host-slots", "" + hostSlots,
                 "--time-scale", "" + timeScale, "--prompt", "" + prompt, "--new-tokens", "" + newTokens,
                 "--loads", Arrays.stream(loads).mapToObj(d -> "" + d).collect(Collectors.joining(",")), "--step-s", "" + stepS,
-                "--shift-load", "" + shiftLoad, "--warmup-s", "" + warmupS, "--placements", String.join(",", placements), "--rounds", "" + rounds));
+                "--shift-load", "" + shiftLoad, "--warmup-s", "" + warmupS, "--busy-at", "" + busyAt, "--placements", String.join(",", placements), "--rounds", "" + rounds));
         if (fault) a.addAll(List.of("--fault", "--fault-load", "" + faultLoad));
         return a;
     }
@@ -175,7 +177,7 @@ public final class FleetBench implements Callable<Integer> {
         RouterApp router = new RouterApp(new RouterConfig(Map.of(
                 RouterConfig.BOOTSTRAP_SERVERS, bootstrap, RouterConfig.SCHEMA_REGISTRY_URL, platform.schemaRegistryUrl(),
                 RouterConfig.APPLICATION_ID, "fleet-router", RouterConfig.STATE_DIR, dir.resolve("router").toString(),
-                RouterConfig.NUM_STREAM_THREADS, 2, RouterConfig.PLACEMENT, placement)), registry);
+                RouterConfig.NUM_STREAM_THREADS, 2, RouterConfig.PLACEMENT, placement, RouterConfig.BUSY_AT, busyAt)), registry);
         router.start();
         awaitAssignment(bootstrap, workers + (victim ? 1 : 0));
         if (router.placement() instanceof dev.lorastream.router.placement.LoadAwarePlacement la) {
@@ -308,13 +310,33 @@ public final class FleetBench implements Callable<Integer> {
             run.put("victim_adapters", victimAdapters.size());
             run.put("victim_adapters_requested_after_kill", askedAfter);
             run.put("victim_adapters_served_elsewhere", movedAfterS.size());
-            run.put("served_elsewhere_after_kill_s", movedAfterS);
-            run.put("served_elsewhere_after_kill_s_max", movedAfterS.isEmpty() ? null : movedAfterS.getLast());
+            run.put("first_answer_elsewhere_after_kill_s", movedAfterS); // includes the wait for the adapter's next request
+            // from when on do the victim's adapters see normal latency again: every request of theirs sent from kill + t on is
+            // answered within 1.2x the p99 of the window before the kill
+            long stepNanos = Duration.ofSeconds(stepS).toNanos();
+            double normal = percentile(done.stream().filter(d -> d.sent().sentNanos() >= kill - stepNanos && d.sent().sentNanos() < kill)
+                    .map(OpenLoop.Done::latencyMs).toList(), 99);
+            List<OpenLoop.Done> theirs = done.stream().filter(d -> victimAdapters.containsKey(d.sent().adapter()) && d.sent().sentNanos() >= kill)
+                    .sorted(java.util.Comparator.comparingLong(d -> d.sent().sentNanos())).toList();
+            Double recovered = null;
+            for (double t = 0; t <= 2.0 * stepS; t += 0.5) {
+                long from = kill + (long) (t * 1e9);
+                if (theirs.stream().filter(d -> d.sent().sentNanos() >= from).allMatch(d -> d.latencyMs() <= 1.2 * normal)) {
+                    recovered = t;
+                    break;
+                }
+            }
+            run.put("p99_before_kill_ms", round(normal));
+            run.put("victim_adapters_normal_again_after_s", recovered);
+            run.put("victim_adapter_requests_in_10_s_after_kill", theirs.stream().filter(d -> d.sent().sentNanos() < kill + 10_000_000_000L).count());
+            run.put("victim_adapter_latency_max_ms_in_10_s_after_kill", round(theirs.stream().filter(d -> d.sent().sentNanos() < kill + 10_000_000_000L)
+                    .mapToDouble(OpenLoop.Done::latencyMs).max().orElse(Double.NaN)));
             List<OpenLoop.Done> afterKill = done.stream().filter(d -> d.sent().sentNanos() >= kill).toList();
             run.putAll(latency(afterKill, "e2e_after_kill", OpenLoop.Done::latencyMs));
             run.put("p99_over_time", windows(done, kill - Duration.ofSeconds(stepS).toNanos(), kill));
-            System.out.printf(Locale.ROOT, "fleet:   %s: answered %d of %d, duplicates %d; the victim's %d adapters served elsewhere after %s s%n", placement,
-                    done.size(), loop.sentCount(), loop.duplicates(), victimAdapters.size(), movedAfterS);
+            System.out.printf(Locale.ROOT, "fleet:   %s: answered %d of %d, duplicates %d, attributions missing %d / repeated %d; the victim's %d adapters "
+                            + "at normal latency (<= 1.2 x p99 %.0f ms) for requests sent %s s after the kill%n", placement, done.size(), loop.sentCount(),
+                    loop.duplicates(), loop.attributionsMissing(), loop.attributionsRepeated(), victimAdapters.size(), normal, recovered);
         }
         return run;
     }
