@@ -94,8 +94,9 @@ public final class RouterConfig extends AbstractConfig {
                             + "workers.status (hot adapters spread over several workers; hashing while no worker reports); hash: murmur2 of the adapter id.")
             .define(WORKER_TIMEOUT_MS, Type.LONG, 3_000L, ConfigDef.Range.atLeast(100), Importance.MEDIUM,
                     "A worker whose last heartbeat is older than this (or than three of its own heartbeat intervals) is gone for placement.")
-            .define(BUSY_AT, Type.DOUBLE, 1.0, ConfigDef.Range.between(0.05, 100), Importance.LOW,
-                    "Requests per row of a worker's forward pass at which placement counts it busy and looks elsewhere (1.0: every row taken).");
+            .define(BUSY_AT, Type.DOUBLE, 0.85, ConfigDef.Range.between(0.05, 100), Importance.LOW,
+                    "Requests per row of a worker's forward pass at which placement counts it busy and looks elsewhere (1.0: every row "
+                            + "taken; 0.85 by default: a hot adapter spills to a replica before its holders run full, docs/benchmarks/placement.md).");
 
     public RouterConfig(Map<String, ?> props) {
         super(CONFIG, props, false);

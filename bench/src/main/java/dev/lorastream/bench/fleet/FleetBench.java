@@ -64,7 +64,7 @@ public final class FleetBench implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "1", description = "rounds; each runs every placement, the order alternating") int rounds;
     @Option(names = "--fault", description = "instead of the ramp: one load step with a worker in a child JVM killed midway") boolean fault;
     @Option(names = "--fault-load", defaultValue = "0.6", description = "offered load of the fault run") double faultLoad;
-    @Option(names = "--busy-at", defaultValue = "1.0", description = "load-aware placement's busy threshold, requests per row (default ${DEFAULT-VALUE})") double busyAt;
+    @Option(names = "--busy-at", defaultValue = "0.85", description = "load-aware placement's busy threshold, requests per row (default ${DEFAULT-VALUE})") double busyAt;
     @Option(names = "--window-s", defaultValue = "5", description = "seconds per window of the p99-over-time series") int windowS;
     @Option(names = "--out", defaultValue = "fleet-out", description = "where placement.json, placement.md and the plot go") Path out;
     @Option(names = "--work", description = "working directory (default: a temporary one)") Path work;
@@ -331,6 +331,11 @@ public final class FleetBench implements Callable<Integer> {
             run.put("victim_adapter_requests_in_10_s_after_kill", theirs.stream().filter(d -> d.sent().sentNanos() < kill + 10_000_000_000L).count());
             run.put("victim_adapter_latency_max_ms_in_10_s_after_kill", round(theirs.stream().filter(d -> d.sent().sentNanos() < kill + 10_000_000_000L)
                     .mapToDouble(OpenLoop.Done::latencyMs).max().orElse(Double.NaN)));
+            // requests in flight at the kill (sent before it, answered after it): the victim's among them waited for the group
+            // to reassign its partitions and for its open transaction to be aborted
+            List<OpenLoop.Done> inFlight = done.stream().filter(d -> d.sent().sentNanos() < kill && d.doneNanos() >= kill).toList();
+            run.put("in_flight_at_kill", inFlight.size());
+            run.put("in_flight_answered_within_s_of_kill", round(inFlight.stream().mapToLong(d -> d.doneNanos() - kill).max().orElse(0) / 1e9));
             List<OpenLoop.Done> afterKill = done.stream().filter(d -> d.sent().sentNanos() >= kill).toList();
             run.putAll(latency(afterKill, "e2e_after_kill", OpenLoop.Done::latencyMs));
             run.put("p99_over_time", windows(done, kill - Duration.ofSeconds(stepS).toNanos(), kill));

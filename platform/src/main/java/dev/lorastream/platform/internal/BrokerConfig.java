@@ -46,6 +46,10 @@ public final class BrokerConfig {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("share.coordinator.state.topic.num.partitions", internal);
         p.put("group.initial.rebalance.delay.ms", "0");
+        // a worker that dies holds its open transaction until transaction.timeout.ms passes and the coordinator's next
+        // scan aborts it; read_committed readers of its output partitions wait that long. Kafka scans every 10 s by
+        // default, which adds up to 10 s to every recovery: scan every second
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
 
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(CLEANER_DEDUPE_BUFFER_BYTES));
         p.put("num.network.threads", "2");
