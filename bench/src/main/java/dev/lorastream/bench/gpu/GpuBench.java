@@ -54,9 +54,18 @@ import java.util.stream.LongStream;
  *   <li>(item 4, {@link ManyAdapters#dedicated}) one dedicated merged-weights model per adapter, loaded on
  *       demand within the same device budget, at 3, 10 and 100 adapters ({@code vs_naive_100});</li>
  *   <li>(item 5, {@link KafkaBench}) end to end through an in-process Kafka broker and a {@code Worker} on the
- *       same engine, 1,000 Zipf adapters, vs the same stream on {@code engine.submit} ({@code kafka_overhead_p50_ms}).</li>
+ *       same engine, 1,000 Zipf adapters, vs the same stream on {@code engine.submit} ({@code kafka_overhead_p50_ms});</li>
+ *   <li>(item {@code switch}, {@link Switching}; not in the default list, run it with {@code --items switch}) adapter
+ *       switching under high concurrency on its own engine: TTFT and inter-token latency p50/p99 of requests whose
+ *       adapter is in the device bank, only in host memory, or only in the store, at 1, 8, 32, 128 and 256 concurrent
+ *       requests ({@code --switch-concurrency}) over working sets of 5, 100 and 1,000 adapters ({@code --switch-adapters}),
+ *       and how much a store-tier adapter's admission delays the other rows of its step ({@code switching.cells[].cold_delay});
+ *       sizes: {@code --switch-new-tokens 32 --switch-prompt 128 --switch-mix 2,1,1 --switch-min-requests 64 --switch-rounds 3
+ *       --switch-max-batch 128 --switch-slots 256 --switch-host-slots 256 --switch-eviction lru}; about 3–3.5 minutes on an H200 with
+ *       {@code --items switch --profile-steps 0} (the estimate is in {@link Switching}); writes {@code gpu-switch-ttft.png} and {@code gpu-switch-itl.png} beside the JSON.</li>
  * </ol>
- * {@code --items 1,2,3,4,5} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG.
+ * {@code --items 1,2,3,4,5} picks which run; {@code gpu-check plot} draws item 4 (and item 2) as a PNG
+ * ({@code --kind batch}: item 1; {@code --kind switch [--metric ttft_p50_ms|ttft_p99_ms|itl_p50_ms|itl_p99_ms]}: item switch).
  * Writes {@code gpu-bench.json}. {@code --shape tiny --provider cpu} runs the same code in seconds (tests).
  */
 final class GpuBench {
@@ -242,6 +251,19 @@ final class GpuBench {
                 } catch (RuntimeException e) {
                     errors.add("nolora: " + GpuCheck.stack(e));
                 }
+            }
+            if (items.contains("switch")) {
+                // its own engine (more rows, its own bank and host tier, logical adapter ids over the adapters written above)
+                long s0 = System.nanoTime();
+                try {
+                    r.put("switching", Switching.run(config, spec, rank, ids.stream().map(adapters::resolve).toList(), Switching.Options.parse(o, promptLen),
+                            out, r));
+                } catch (Throwable t) {
+                    errors.add("switch: " + GpuCheck.stack(t));
+                    System.out.println("bench: item switch FAILED: " + t);
+                    code = 1;
+                }
+                setup.put("switch_ms", GpuCheck.ms(System.nanoTime() - s0));
             }
             if (profileSteps > 0) {
                 // a second engine, eager (no CUDA graphs: a profile sees every node), with ONNX Runtime's profiler on: where a decode step's time goes

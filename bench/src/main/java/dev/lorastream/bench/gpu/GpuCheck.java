@@ -93,9 +93,11 @@ public final class GpuCheck {
                         + " [--many 1000] [--few 5] [--slots 48] [--host-slots 256] [--stream-requests 160] [--stream-rounds 1]"
                         + " [--dedicated-counts 3,10,100] [--dedicated-requests 64] [--dedicated-cap-ms 40000]"
                         + " [--batches 1,8,32,64,128] [--kv-capacity N] [--graph auto|fused|reference] [--cuda-graphs on|off] [--peers hf_peers.json]"
-                        + " [--decode-stream-requests N] [--decode-stream-rounds N]]"
+                        + " [--decode-stream-requests N] [--decode-stream-rounds N] [--switch-concurrency 1,8,32,128,256] [--switch-adapters 5,100,1000]"
+                        + " [--switch-new-tokens 32] [--switch-prompt N] [--switch-mix 2,1,1] [--switch-min-requests 64] [--switch-rounds 3]"
+                        + " [--switch-max-batch 128] [--switch-slots 256] [--switch-host-slots N] [--switch-eviction lru]]"
                         + " | fold --in gpu-bench.json --peers hf_peers.json --out FILE.json"
-                        + " | plot [--kind adapters|batch] --in gpu-bench.json --out FILE.png]");
+                        + " | plot [--kind adapters|batch|switch] [--metric ttft_p50_ms] --in gpu-bench.json --out FILE.png]");
                 yield 2;
             }
         };

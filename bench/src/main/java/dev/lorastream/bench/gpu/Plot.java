@@ -29,6 +29,13 @@ public final class Plot {
         JsonNode r = GpuCheck.JSON.readTree(Path.of(o.getOrDefault("in", "gpu-bench.json")).toFile());
         if (o.getOrDefault("kind", "adapters").equals("batch")) return batch(r, Path.of(o.getOrDefault("out", "gpu-decode.png")),
                 o.getOrDefault("title", "Llama-3.2-1B shape, fp16, H200: decode tokens/s vs batch"));
+        if (o.getOrDefault("kind", "adapters").equals("switch")) {
+            String metric = o.getOrDefault("metric", "ttft_p50_ms");
+            Path out = Path.of(o.getOrDefault("out", "gpu-switch.png"));
+            switching(r, out, metric, o.getOrDefault("title", "Llama-3.2-1B shape, fp16, H200: " + switchingTitle(metric)));
+            System.out.println("plot: " + out);
+            return 0;
+        }
         List<double[]> ours = new ArrayList<>(), dedicated = new ArrayList<>();
         for (JsonNode row : r.path("dedicated").path("by_adapters")) {
             ours.add(new double[] {row.path("adapters").asDouble(), row.path("ours_tokens_per_s").asDouble()});
@@ -132,6 +139,46 @@ public final class Plot {
         return 0;
     }
 
+    static String switchingTitle(String metric) {
+        return "adapter switching, " + metric.replace("_ms", " (ms)").replace('_', ' ') + " by tier and working set";
+    }
+
+    /**
+     * The switching item ({@code switching.cells}): one line per tier and working-set size, the
+     * metric (e.g. {@code ttft_p50_ms}) against concurrent requests, log-log; the tier sets the
+     * hue (device blue, host green, store red), the working set the shade (darker: more adapters).
+     */
+    static void switching(JsonNode r, Path out, String metric, String title) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        JsonNode cells = r.path("switching").path("cells");
+        if (!cells.isArray() || cells.isEmpty()) throw new IllegalArgumentException("no switching.cells in the input");
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>();
+        double xmax = 1;
+        for (JsonNode c : cells) {
+            sizes.add(c.path("adapters").asInt());
+            xmax = Math.max(xmax, c.path("concurrency").asDouble());
+        }
+        int[][] hues = {{0, 102, 204}, {0, 150, 90}, {204, 51, 0}};
+        String[] tiers = {"device", "host", "store"};
+        List<Series> all = new ArrayList<>();
+        for (int t = 0; t < tiers.length; t++) {
+            int shade = 0;
+            for (int size : sizes) {
+                List<double[]> pts = new ArrayList<>();
+                for (JsonNode c : cells) {
+                    JsonNode v = c.path("tiers").path(tiers[t]).path(metric);
+                    if (c.path("adapters").asInt() == size && v.isNumber() && v.asDouble() > 0) pts.add(new double[] {c.path("concurrency").asDouble(), v.asDouble()});
+                }
+                double f = sizes.size() == 1 ? 1 : 0.45 + 0.55 * shade++ / (sizes.size() - 1.0); // 0.45 (fewest) .. 1 (most)
+                Color color = new Color((int) (255 - (255 - hues[t][0]) * f), (int) (255 - (255 - hues[t][1]) * f), (int) (255 - (255 - hues[t][2]) * f));
+                if (!pts.isEmpty()) all.add(new Series(tiers[t] + " tier, " + String.format(Locale.ROOT, "%,d", size) + " adapters", color, pts));
+            }
+        }
+        if (all.isEmpty()) throw new IllegalArgumentException("no " + metric + " values in switching.cells");
+        lines(all, "concurrent requests (log)", metric.replace("_ms", ", ms (log)").replace('_', ' '), 1, Math.pow(10, Math.ceil(Math.log10(xmax * 1.5))),
+                title, out);
+    }
+
     private static void series(Graphics2D g, List<double[]> s, Color c, java.util.function.DoubleUnaryOperator X, java.util.function.DoubleUnaryOperator Y) {
         List<double[]> pts = new ArrayList<>(s);
         pts.sort((a, b) -> Double.compare(a[0], b[0]));
@@ -144,7 +191,7 @@ public final class Plot {
         for (double[] p : pts) {
             int px = (int) X.applyAsDouble(p[0]), py = (int) Y.applyAsDouble(p[1]);
             g.fillOval(px - 5, py - 5, 10, 10);
-            g.drawString(String.format(Locale.ROOT, "%,.0f", p[1]), px + 8, py - 8);
+            g.drawString(p[1] >= 10 ? String.format(Locale.ROOT, "%,.0f", p[1]) : String.format(Locale.ROOT, "%.2g", p[1]), px + 8, py - 8);
         }
     }
 

@@ -160,6 +160,70 @@ class GpuBenchTest {
         assertThat(k.path("kafka").path("worker_timings_first_pass").path("total_p50_ms").isNumber()).isTrue();
     }
 
+    /**
+     * The switching item on the CPU, tiny: two working-set sizes at two concurrencies (4 requests for 2 rows: some queue),
+     * every cell with every tier's figures, the counts adding up to the requests, and the store tier's first token
+     * behind the device tier's at concurrency 1 (its adapter is loaded first); no other timing assertions.
+     */
+    @Test
+    void theSwitchingItemMeasuresEveryTierInEveryCell(@TempDir Path dir) throws Exception {
+        int code = GpuCheck.run(new String[] {"bench", "--provider", "cpu", "--precision", "fp32", "--shape", "tiny", "--batch", "4", "--items", "switch",
+                "--prompt", "8", "--new-tokens", "4", "--cold", "0", "--profile-steps", "0", "--switch-concurrency", "1,4", "--switch-adapters", "3,12",
+                "--switch-new-tokens", "4", "--switch-min-requests", "16", "--switch-max-batch", "2", "--switch-slots", "16",
+                "--out", dir.resolve("out").toString(), "--work", dir.resolve("work").toString()});
+
+        JsonNode r = GpuCheck.JSON.readTree(dir.resolve("out/gpu-bench.json").toFile());
+        assertThat(r.path("errors").toString()).isEqualTo("[]");
+        assertThat(code).isZero();
+        JsonNode s = r.path("switching");
+        assertThat(s.path("setup").path("max_batch").asInt()).isEqualTo(2);
+        JsonNode cells = s.path("cells");
+        assertThat(cells).hasSize(4);
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        for (JsonNode c : cells) {
+            int requests = c.path("requests").asInt();
+            String name = c.path("adapters").asInt() + "x" + c.path("concurrency").asInt();
+            seen.add(name);
+            assertThat(requests).as(name).isEqualTo(16);
+            long total = 0, intended = 0;
+            for (String tier : new String[] {"device", "host", "store"}) {
+                JsonNode t = c.path("tiers").path(tier);
+                int count = t.path("count").asInt();
+                total += count;
+                intended += c.path("intended").path(tier).asLong();
+                for (String k : new String[] {"ttft_p50_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p99_ms"}) {
+                    if (count == 0) assertThat(t.path(k).isNull()).as("%s %s %s", name, tier, k).isTrue();
+                    else assertThat(t.path(k).asDouble(-1)).as("%s %s %s", name, tier, k).isGreaterThanOrEqualTo(0);
+                }
+                if (count > 0) assertThat(t.path("ttft_p99_ms").asDouble()).isGreaterThanOrEqualTo(t.path("ttft_p50_ms").asDouble());
+                assertThat(t.path("itl_samples").asInt()).as("%s %s: 3 gaps per request", name, tier).isEqualTo(3 * count);
+            }
+            assertThat(total).as("%s: every request counted in one tier", name).isEqualTo(requests);
+            assertThat(intended).isEqualTo(requests);
+            assertThat(c.path("intended").path("device").asInt()).isEqualTo(8); // mix 2,1,1
+            // the first request goes to the working set, all of it placed before the cell; every store-tier request is a fresh id
+            assertThat(c.path("tiers").path("device").path("count").asInt()).as(name).isPositive();
+            assertThat(c.path("tiers").path("store").path("count").asInt()).as(name).isGreaterThanOrEqualTo(4);
+            assertThat(c.path("timeline").path("steps").asInt()).as("%s: 64 tokens, at most 2 rows a step", name).isGreaterThanOrEqualTo(32);
+            assertThat(c.path("timeline").path("tokens_missing").asInt()).as(name).isZero();
+            JsonNode cold = c.path("cold_delay");
+            for (String k : new String[] {"store_join", "warm_join", "no_join", "store_pending", "no_store_pending"}) {
+                assertThat(cold.has("others_itl_p50_ms_" + k + "_steps")).as(k).isTrue();
+                assertThat(cold.path("steps_" + k).asInt(-1)).as(k).isGreaterThanOrEqualTo(0);
+            }
+            if (c.path("concurrency").asInt() == 1) {
+                assertThat(c.path("tiers").path("store").path("ttft_p50_ms").asDouble())
+                        .as("%s: a store-tier adapter is loaded before its first token", name)
+                        .isGreaterThanOrEqualTo(c.path("tiers").path("device").path("ttft_p50_ms").asDouble());
+            }
+        }
+        assertThat(seen).containsExactly("12x1", "12x4", "3x1", "3x4");
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("out/gpu-switch-ttft.png").toFile()).getWidth()).isEqualTo(900);
+        assertThat(GpuCheck.run(new String[] {"plot", "--kind", "switch", "--metric", "itl_p99_ms", "--in", dir.resolve("out/gpu-bench.json").toString(),
+                "--out", dir.resolve("s.png").toString()})).isZero();
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("s.png").toFile()).getWidth()).isEqualTo(900);
+    }
+
     /** The sampling item on the CPU in fp32 (the fused graph): the sampling head chooses top-k tokens; the engine without it samples them all on the host. */
     @Test
     void theSamplingItemComparesTheSamplingHeadWithHostSampling(@TempDir Path dir) throws Exception {

@@ -18,7 +18,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Iteration-level (continuous) batching: requests join and leave the running batch between
@@ -66,7 +68,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private volatile boolean closed;
     /** Guarded by stepLock. */
-    private long passes, forwardNanos, samplesOnDevice, samplesOnHost;
+    private long passes, forwardNanos, samplesOnDevice, samplesOnHost, steps;
+    private final List<Consumer<Step>> stepListeners = new CopyOnWriteArrayList<>();
     private volatile Occupancy occupancy = new Occupancy(0, 0, 0);
 
     /**
@@ -81,6 +84,27 @@ public final class ContinuousBatcher implements AutoCloseable {
                     samplesOnDevice - before.samplesOnDevice, samplesOnHost - before.samplesOnHost);
         }
     }
+
+    /**
+     * One step as its listeners see it: its number (steps that ran since the batcher was made,
+     * from 1), when its forward passes ended ({@link System#nanoTime}), and the requests that got a
+     * token in it, by request id: those admitted and prefilled (their first token) and those that
+     * decoded (their next). Token times for streaming, tracing or latency measurement.
+     */
+    public record Step(long number, long endNanos, List<String> prefilled, List<String> decoded) {
+        public Step {
+            prefilled = List.copyOf(prefilled);
+            decoded = List.copyOf(decoded);
+        }
+    }
+
+    /**
+     * Calls the listener on the stepping thread after each step that ran, before the futures of the
+     * requests it finished complete (keep it short; a listener that throws is logged and skipped).
+     */
+    public void addStepListener(Consumer<Step> listener) { stepListeners.add(listener); }
+
+    public void removeStepListener(Consumer<Step> listener) { stepListeners.remove(listener); }
 
     public ContinuousBatcher(ForwardPass pass, AdapterCache cache, AdapterMetrics metrics, Admission admission, Set<Integer> eosIds) {
         this.pass = pass;
@@ -197,12 +221,31 @@ public final class ContinuousBatcher implements AutoCloseable {
                     decoding = List.of();
                 }
             }
+            if (ran) {
+                steps++;
+                if (!stepListeners.isEmpty()) notifyStep(joiners, decoding);
+            }
             for (Sequence s : decoding) retire(s);
             for (Sequence s : joiners) retire(s);
             if (ran) occupancy = occupancyNow(occupancy.generatedTokens() + joiners.size() + decoding.size());
             return ran;
         } finally {
             stepLock.unlock();
+        }
+    }
+
+    private void notifyStep(List<Sequence> joiners, List<Sequence> decoding) {
+        long end = System.nanoTime();
+        List<String> prefilled = new ArrayList<>(joiners.size()), decoded = new ArrayList<>(decoding.size());
+        for (Sequence s : joiners) prefilled.add(s.task.requestId());
+        for (Sequence s : decoding) decoded.add(s.task.requestId());
+        Step step = new Step(steps, end, prefilled, decoded);
+        for (Consumer<Step> l : stepListeners) {
+            try {
+                l.accept(step);
+            } catch (RuntimeException e) {
+                log.warn("step listener failed: {}", e.toString());
+            }
         }
     }
 

@@ -101,6 +101,31 @@ class ContinuousBatchingTest {
     }
 
     @Test
+    void stepListenersSeeEveryTokenOfEveryRequestStepByStep() {
+        GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 4);
+        GenerationTask b = TestModels.greedy("b", null, TestModels.prompt(2, 9), 2);
+        try (OnnxLoraEngine engine = open(8, CacheConfig.DEFAULT)) {
+            ContinuousBatcher batcher = engine.batcher();
+            List<ContinuousBatcher.Step> steps = new java.util.ArrayList<>();
+            java.util.function.Consumer<ContinuousBatcher.Step> listener = steps::add;
+            batcher.addStepListener(listener);
+            CompletableFuture<Generation> fa = batcher.submit(a);
+            batcher.step();
+            CompletableFuture<Generation> fb = batcher.submit(b);
+            while (!(fa.isDone() && fb.isDone())) batcher.step();
+            assertThat(batcher.step()).isFalse();
+            assertThat(steps).extracting(ContinuousBatcher.Step::number).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(steps).extracting(ContinuousBatcher.Step::prefilled).containsExactly(List.of("a"), List.of("b"), List.of(), List.of());
+            assertThat(steps).extracting(ContinuousBatcher.Step::decoded).containsExactly(List.of(), List.of("a"), List.of("a", "b"), List.of("a"));
+            assertThat(steps.get(3).endNanos()).isGreaterThan(steps.get(0).endNanos());
+            batcher.removeStepListener(listener);
+            batcher.submit(TestModels.greedy("c", null, TestModels.prompt(3, 4), 1));
+            batcher.step();
+            assertThat(steps).as("removed: no longer called").hasSize(4);
+        }
+    }
+
+    @Test
     void aDeviceTierOfTwoSlotsServesFiveAdaptersWithEachRowsSoloTokens() {
         List<GenerationTask> batch = new ArrayList<>();
         for (int i = 0; i < 11; i++) {
