@@ -55,6 +55,22 @@ public interface InferenceEngine extends AutoCloseable {
         }
     }
 
+    /**
+     * {@link #submit(GenerationTask)}, telling {@code tokens} of each token as it is generated. The
+     * default tells them all when the generation has finished (an engine without per-step access).
+     */
+    default CompletableFuture<Generation> submit(GenerationTask task, TokenListener tokens) {
+        return submit(task).thenApply(g -> {
+            try {
+                int[] ids = g.tokenIds();
+                for (int i = 0; i < ids.length; i++) tokens.onToken(i, ids[i]);
+            } catch (RuntimeException e) {
+                // the listener's failure is its own; the generation stands
+            }
+            return g;
+        });
+    }
+
     /** Ids of the adapters held in a cache tier (device or host memory) now; by default all of {@link #adapterIds()}. */
     default Set<String> residentAdapterIds() {
         return adapterIds();

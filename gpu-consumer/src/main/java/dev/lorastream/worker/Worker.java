@@ -10,6 +10,7 @@ import dev.lorastream.worker.internal.BatchProcessor;
 import dev.lorastream.worker.internal.DeadLetters;
 import dev.lorastream.worker.internal.GenerationRunner;
 import dev.lorastream.worker.internal.Heartbeat;
+import dev.lorastream.worker.internal.TokenStreams;
 import dev.lorastream.worker.internal.KafkaWorkerClients;
 import dev.lorastream.worker.internal.PollLoop;
 import dev.lorastream.worker.internal.RequestDecoder;
@@ -49,6 +50,7 @@ public final class Worker implements AutoCloseable {
     private final WorkerMetrics metrics = new WorkerMetrics();
     private final PollLoop loop;
     private final Heartbeat heartbeat;
+    private final TokenStreams streams;
     private final TopicDirectory topics;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile WorkerState state = WorkerState.STARTING;
@@ -76,6 +78,8 @@ public final class Worker implements AutoCloseable {
         StatusFactory status = new StatusFactory(config.workerId(), model.executionProvider(), model.baseModel(),
                 () -> state, loop.assignment(), metrics, engine::load, config.heartbeatInterval(), clock);
         this.heartbeat = new Heartbeat(config.workerId(), config.heartbeatInterval(), clients.statusProducer(), status::status);
+        this.streams = new TokenStreams(config.workerId(), engine::decode, clients.streamProducer(), clock);
+        loop.inFlight().streamTo(streams);
     }
 
     /**
@@ -177,6 +181,7 @@ public final class Worker implements AutoCloseable {
             stopped.complete(null);
         }
         heartbeat.close();
+        streams.close();
         topics.close();
         log.info("worker {} closed: {}", config.workerId(), metrics.snapshot());
     }

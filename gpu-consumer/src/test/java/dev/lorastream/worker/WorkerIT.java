@@ -138,6 +138,55 @@ class WorkerIT {
     }
 
     @Test
+    void aStreamingRequestsTokensArriveOnTheStreamTopicAsGeneratedAndAddUpToItsResponse() throws Exception {
+        String prefix = "wis-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+        Map<TopicPartition, Long> responsesFrom = fixture.endOffsets(Topics.RESPONSES);
+        Map<TopicPartition, Long> streamFrom = fixture.endOffsets(Topics.STREAM);
+        List<InferenceRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            var params = Requests.params(8);
+            params.setStream(i % 2 == 0);
+            params.setIgnoreEos(true);
+            requests.add(Requests.request(prefix + i, ADAPTERS.get(i % 4), "stream question " + i).setParams(params).build());
+        }
+        fixture.produceAll(requests);
+        try (Worker worker = new Worker(fixture.workerConfig(prefix + "w", Map.of()), engine)) {
+            worker.start();
+            fixture.awaitCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class, r -> r.getRequestId().startsWith(prefix),
+                    read -> read.size() >= 4, Duration.ofMinutes(2));
+        }
+        Map<String, InferenceResponse> byId = values(fixture.readCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class,
+                r -> r.getRequestId().startsWith(prefix))).stream().collect(Collectors.toMap(InferenceResponse::getRequestId, Function.identity()));
+        List<ConsumerRecord<String, dev.lorastream.schemas.TokenChunk>> chunks = fixture.readCommitted(Topics.STREAM, streamFrom,
+                dev.lorastream.schemas.TokenChunk.class, c -> c.getRequestId().startsWith(prefix));
+        for (InferenceRequest r : requests) {
+            List<dev.lorastream.schemas.TokenChunk> mine = chunks.stream().map(ConsumerRecord::value)
+                    .filter(c -> c.getRequestId().equals(r.getRequestId())).toList();
+            if (!r.getParams().getStream()) {
+                assertThat(mine).as("a request that does not ask to stream").isEmpty();
+                continue;
+            }
+            InferenceResponse answer = byId.get(r.getRequestId());
+            assertThat(answer.getStatus()).isEqualTo(ResponseStatus.OK);
+            assertThat(chunks).filteredOn(c -> c.value().getRequestId().equals(r.getRequestId())).extracting(ConsumerRecord::key)
+                    .containsOnly(r.getRequestId());
+            assertThat(mine).extracting(dev.lorastream.schemas.TokenChunk::getAttempt).hasSize(mine.size()).containsOnly(mine.getFirst().getAttempt());
+            List<Integer> tokens = new ArrayList<>();
+            StringBuilder text = new StringBuilder();
+            for (var c : mine) {
+                assertThat(c.getTokenOffset()).isEqualTo(tokens.size());
+                assertThat(c.getTextOffset()).isEqualTo(text.length());
+                tokens.addAll(c.getTokenIds());
+                text.append(c.getText());
+                assertThat(c.getWorkerId()).isEqualTo(prefix + "w");
+            }
+            assertThat(tokens).as("streamed tokens").isEqualTo(answer.getTokenIds());
+            assertThat(text.toString()).as("streamed text").isEqualTo(answer.getText());
+            assertThat(mine.size()).as("chunks (one per step at most)").isBetween(1, 8);
+        }
+    }
+
+    @Test
     void heartbeatsReportTheWorkersStateAndResidentAdapters() throws Exception {
         String workerId = "wit-hb-" + UUID.randomUUID().toString().substring(0, 8);
         Map<TopicPartition, Long> from = fixture.endOffsets(Topics.WORKER_STATUS);

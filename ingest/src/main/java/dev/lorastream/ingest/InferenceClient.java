@@ -2,10 +2,13 @@ package dev.lorastream.ingest;
 
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.PendingRequests;
+import dev.lorastream.ingest.internal.TextStreams;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,10 +18,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Request-reply over the pipeline: {@link #submit} publishes an {@link InferenceRequest} (key:
@@ -37,6 +42,7 @@ public final class InferenceClient implements AutoCloseable {
     private final RequestGateway gateway;
     private final Duration defaultTimeout;
     private final PendingRequests pending;
+    private final TextStreams streams = new TextStreams();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** A client over Kafka: creates the reply topic if missing and starts reading it at its current end. */
@@ -51,6 +57,7 @@ public final class InferenceClient implements AutoCloseable {
         this.pending = new PendingRequests(gateway.replyTopic(),
                 defaultTimeout.compareTo(MIN_RETENTION) > 0 ? defaultTimeout : MIN_RETENTION);
         gateway.start(this::onResponse);
+        gateway.startStream(streams::accept);
     }
 
     /** A fresh, globally unique request id. */
@@ -95,6 +102,43 @@ public final class InferenceClient implements AutoCloseable {
             pending.fail(id, new IngestException("could not publish request " + id + " via " + gateway.describe() + ": " + e.getMessage(), e));
         }
         return future.copy();
+    }
+
+    /**
+     * {@link #submit(InferenceRequest, Duration)} asking the worker to stream: {@code text} is told
+     * the generated text in pieces as tokens arrive over inference.stream, each piece once, in
+     * order, on a reader thread (keep it short), and the rest of the response's text before the
+     * future completes. Pieces from a second attempt (the request served again after its worker
+     * died) continue where the told text ends. If an attempt generated different text than the one
+     * before it (sampling without a seed), the told text cannot be taken back: the future then
+     * completes exceptionally with an {@link IngestException} saying so, the response's text being
+     * the one of record.
+     */
+    public CompletableFuture<InferenceResponse> stream(InferenceRequest request, Duration timeout, Consumer<String> text) {
+        Objects.requireNonNull(text, "text");
+        InferenceRequest streaming = InferenceRequest.newBuilder(request)
+                .setParams(GenerationParams.newBuilder(request.getParams()).setStream(true).build()).build();
+        String id = request.getRequestId();
+        if (id != null && !id.isBlank()) streams.register(id, text);
+        CompletableFuture<InferenceResponse> response;
+        try {
+            response = submit(streaming, timeout);
+        } catch (RuntimeException e) {
+            if (id != null) streams.forget(id);
+            throw e;
+        }
+        return response.handle((r, error) -> {
+            if (error != null) {
+                streams.forget(id);
+                throw error instanceof CompletionException c ? c : new CompletionException(error);
+            }
+            boolean consistent = streams.finish(id, r.getStatus() == ResponseStatus.OK ? r.getText() : "");
+            if (!consistent) {
+                throw new CompletionException(new IngestException("request " + id + " was generated twice with different text (worker failover "
+                        + "without a seed); the streamed text is not the response's: " + r.getText(), null));
+            }
+            return r;
+        });
     }
 
     /**

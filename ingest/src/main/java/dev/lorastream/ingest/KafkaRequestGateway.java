@@ -3,11 +3,14 @@ package dev.lorastream.ingest;
 import dev.lorastream.ingest.internal.AdapterCatalogReader;
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.ResponseReader;
+import dev.lorastream.ingest.internal.StreamReader;
 import dev.lorastream.ingest.internal.TopicCreator;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.TokenChunk;
+import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
@@ -54,6 +57,7 @@ public final class KafkaRequestGateway implements RequestGateway {
     private final KafkaProducer<String, SpecificRecord> producer;
     private final ResponseReader responses;
     private final AdapterCatalogReader catalog;
+    private final StreamReader stream;
 
     public KafkaRequestGateway(ClientConfig config) {
         this.config = config;
@@ -68,6 +72,9 @@ public final class KafkaRequestGateway implements RequestGateway {
             responses = new ResponseReader(new KafkaConsumer<>(consumerProps("responses", "latest"), new StringDeserializer(),
                     new AvroDeserializer<>(registry, InferenceResponse.class)), config.replyTopic(), METADATA_TIMEOUT);
             resources.add(responses);
+            stream = new StreamReader(new KafkaConsumer<>(streamConsumerProps(), new StringDeserializer(),
+                    new AvroDeserializer<>(registry, TokenChunk.class)), Topics.STREAM, METADATA_TIMEOUT);
+            resources.add(stream);
             catalog = new AdapterCatalogReader(new KafkaConsumer<>(consumerProps("catalog", "earliest"), new StringDeserializer(),
                     new AvroDeserializer<>(registry, AdapterDescriptor.class)), config.catalogTopic());
             resources.add(catalog);
@@ -79,6 +86,9 @@ public final class KafkaRequestGateway implements RequestGateway {
 
     @Override
     public void start(Consumer<InferenceResponse> listener) { responses.start(listener); }
+
+    @Override
+    public void startStream(Consumer<TokenChunk> listener) { stream.start(listener); }
 
     @Override
     public CompletableFuture<Void> send(InferenceRequest request) {
@@ -128,6 +138,13 @@ public final class KafkaRequestGateway implements RequestGateway {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        return props;
+    }
+
+    /** Token chunks are sent outside transactions: read them uncommitted, at once. */
+    private Map<String, Object> streamConsumerProps() {
+        Map<String, Object> props = consumerProps("stream", "latest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         return props;
     }
 

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.TokenChunk;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +19,9 @@ public interface RequestGateway extends AutoCloseable {
 
     /** Starts delivering every response read from {@link #replyTopic()} to the listener; called once, before any send. */
     void start(Consumer<InferenceResponse> listener);
+
+    /** Starts delivering the token chunks of streaming requests to the listener; by default there are none (a gateway that does not stream). */
+    default void startStream(Consumer<TokenChunk> listener) {}
 
     /** Publishes a request (key: its request id); completes when the broker has acknowledged it. */
     CompletableFuture<Void> send(InferenceRequest request);

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.TokenChunk;
 
 import java.util.List;
 import java.util.Map;
@@ -23,11 +24,19 @@ public final class InMemoryGateway implements RequestGateway {
     private volatile Function<InferenceRequest, InferenceResponse> responder = request -> null;
     private volatile RuntimeException sendFailure;
     private volatile Consumer<InferenceResponse> listener;
+    private volatile Consumer<TokenChunk> streamListener;
+    private volatile Function<InferenceRequest, List<TokenChunk>> chunker = request -> List.of();
     private volatile boolean closed;
 
     /** Answers every request with the function's response (null: no answer), delivered asynchronously. */
     public InMemoryGateway respondWith(Function<InferenceRequest, InferenceResponse> responder) {
         this.responder = responder;
+        return this;
+    }
+
+    /** Streams these chunks (before the response) for every request that asks to stream. */
+    public InMemoryGateway chunksWith(Function<InferenceRequest, List<TokenChunk>> chunker) {
+        this.chunker = chunker;
         return this;
     }
 
@@ -49,11 +58,18 @@ public final class InMemoryGateway implements RequestGateway {
     }
 
     @Override
+    public void startStream(Consumer<TokenChunk> listener) { this.streamListener = listener; }
+
+    @Override
     public CompletableFuture<Void> send(InferenceRequest request) {
         if (sendFailure != null) return CompletableFuture.failedFuture(sendFailure);
         sent.add(request);
         InferenceResponse response = responder.apply(request);
-        if (response != null) CompletableFuture.runAsync(() -> deliver(response));
+        List<TokenChunk> chunks = request.getParams().getStream() && streamListener != null ? chunker.apply(request) : List.of();
+        if (response != null || !chunks.isEmpty()) CompletableFuture.runAsync(() -> {
+            chunks.forEach(streamListener);
+            if (response != null) deliver(response);
+        });
         return CompletableFuture.completedFuture(null);
     }
 

@@ -18,7 +18,7 @@ import java.util.Set;
 public final class SchemaTrust {
     private static final List<Schema> EVENTS = List.of(
             InferenceRequest.getClassSchema(), InferenceResponse.getClassSchema(), AttributionEvent.getClassSchema(),
-            DeadLetter.getClassSchema(), WorkerStatus.getClassSchema(), AdapterDescriptor.getClassSchema());
+            DeadLetter.getClassSchema(), WorkerStatus.getClassSchema(), AdapterDescriptor.getClassSchema(), TokenChunk.getClassSchema());
     private static boolean done;
 
     private SchemaTrust() {}

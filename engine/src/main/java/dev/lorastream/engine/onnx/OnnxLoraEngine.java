@@ -9,6 +9,7 @@ import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.TokenListener;
 import dev.lorastream.engine.ModelInfo;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.adapters.AdapterConfig;
@@ -479,9 +480,15 @@ public final class OnnxLoraEngine implements InferenceEngine {
     /** Queues a task for the batcher's own loop (started on first use); see {@link ContinuousBatcher#submit}. */
     @Override
     public CompletableFuture<Generation> submit(GenerationTask task) {
+        return submit(task, TokenListener.NONE);
+    }
+
+    /** Tokens are told as each step takes them, on the batcher's thread. */
+    @Override
+    public CompletableFuture<Generation> submit(GenerationTask task, TokenListener tokens) {
         if (closed) return CompletableFuture.failedFuture(new IllegalStateException("engine is closed"));
         batcher.start();
-        return batcher.submit(task);
+        return batcher.submit(task, tokens);
     }
 
     @Override

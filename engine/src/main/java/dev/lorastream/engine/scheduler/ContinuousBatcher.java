@@ -2,6 +2,7 @@ package dev.lorastream.engine.scheduler;
 
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.TokenListener;
 import dev.lorastream.engine.InvalidTaskException;
 import dev.lorastream.engine.adapters.AdapterBank;
 import dev.lorastream.engine.adapters.LoraAdapter;
@@ -125,18 +126,27 @@ public final class ContinuousBatcher implements AutoCloseable {
         return submit(task, Sequence.Observer.NONE, true);
     }
 
+    /** {@link #submit(GenerationTask)}, telling {@code tokens} of each token as a step takes it (on the stepping thread). */
+    public CompletableFuture<Generation> submit(GenerationTask task, TokenListener tokens) {
+        return submit(task, Sequence.Observer.NONE, tokens, true);
+    }
+
     /**
      * @param countHostLookup whether to count a host-tier hit or miss for the task's adapter
      *                        (false when its validation already looked it up)
      */
     public CompletableFuture<Generation> submit(GenerationTask task, Sequence.Observer observer, boolean countHostLookup) {
+        return submit(task, observer, TokenListener.NONE, countHostLookup);
+    }
+
+    private CompletableFuture<Generation> submit(GenerationTask task, Sequence.Observer observer, TokenListener tokens, boolean countHostLookup) {
         try {
             admission.check(task);
         } catch (InvalidTaskException e) {
             return CompletableFuture.failedFuture(e);
         }
         if (closed) return CompletableFuture.failedFuture(new IllegalStateException("the engine is closed"));
-        Sequence s = new Sequence(task, observer);
+        Sequence s = new Sequence(task, observer, tokens);
         String id = task.adapterId();
         if (id != null && !cache.onDevice(id)) s.hostCopy = fetch(id, countHostLookup);
         synchronized (queueLock) {

@@ -2,6 +2,7 @@ package dev.lorastream.engine.scheduler;
 
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
+import dev.lorastream.engine.TokenListener;
 import dev.lorastream.engine.adapters.LoraAdapter;
 import dev.lorastream.engine.runtime.ForwardPass;
 
@@ -21,6 +22,8 @@ final class Sequence {
 
     final GenerationTask task;
     final Observer observer;
+    /** Told of each token taken; NONE once it has thrown. */
+    private TokenListener tokens;
     final CompletableFuture<Generation> result = new CompletableFuture<>();
     private final Sampler sampler;
     /** This step's draw (sampling rows). */
@@ -42,8 +45,13 @@ final class Sequence {
     double computeNs;
 
     Sequence(GenerationTask task, Observer observer) {
+        this(task, observer, TokenListener.NONE);
+    }
+
+    Sequence(GenerationTask task, Observer observer, TokenListener tokens) {
         this.task = task;
         this.observer = observer;
+        this.tokens = tokens;
         this.sampler = new Sampler(task.temperature(), task.topP(), task.topK(), Sampler.seedFor(task.seed(), task.requestId()));
         this.out = new int[task.maxNewTokens()];
     }
@@ -90,6 +98,13 @@ final class Sequence {
             return;
         }
         out[count++] = token;
+        if (tokens != TokenListener.NONE) {
+            try {
+                tokens.onToken(count - 1, token);
+            } catch (RuntimeException e) {
+                tokens = TokenListener.NONE;
+            }
+        }
         if (count == task.maxNewTokens()) finishReason = "length";
     }
 

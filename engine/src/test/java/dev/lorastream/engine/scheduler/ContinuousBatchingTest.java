@@ -101,6 +101,27 @@ class ContinuousBatchingTest {
     }
 
     @Test
+    void aTokenListenerIsToldEachTokenAsItsStepTakesItAndAThrowingOneStopsNothing() {
+        GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 6);
+        GenerationTask b = TestModels.greedy("b", null, TestModels.prompt(2, 9), 4);
+        Map<String, int[]> solo = soloTokens(List.of(a, b));
+        try (OnnxLoraEngine engine = open(8, CacheConfig.DEFAULT)) {
+            ContinuousBatcher batcher = engine.batcher();
+            List<int[]> told = new ArrayList<>();
+            CompletableFuture<Generation> fa = batcher.submit(a, (index, token) -> told.add(new int[] {index, token}));
+            CompletableFuture<Generation> fb = batcher.submit(b, (index, token) -> { throw new IllegalStateException("listener broke"); });
+            batcher.step();
+            assertThat(told).as("after the prefill step").hasSize(1);
+            batcher.step();
+            assertThat(told).as("after one decode step").hasSize(2);
+            while (!(fa.isDone() && fb.isDone())) batcher.step();
+            assertThat(told.stream().mapToInt(t -> t[0]).toArray()).containsExactly(0, 1, 2, 3, 4, 5);
+            assertThat(told.stream().mapToInt(t -> t[1]).toArray()).containsExactly(fa.join().tokenIds()).containsExactly(solo.get("a"));
+            assertThat(fb.join().tokenIds()).containsExactly(solo.get("b"));
+        }
+    }
+
+    @Test
     void stepListenersSeeEveryTokenOfEveryRequestStepByStep() {
         GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 4);
         GenerationTask b = TestModels.greedy("b", null, TestModels.prompt(2, 9), 2);

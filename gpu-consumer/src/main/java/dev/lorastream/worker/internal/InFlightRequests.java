@@ -48,6 +48,7 @@ public final class InFlightRequests {
     private final boolean continuous;
     private final Map<TopicPartition, ArrayDeque<Entry>> partitions = new LinkedHashMap<>();
     private int unfinished;
+    private TokenStreams streams;
 
     private static final class Entry {
         final ConsumerRecord<byte[], byte[]> record;
@@ -85,6 +86,9 @@ public final class InFlightRequests {
     }
 
     public boolean continuous() { return continuous; }
+
+    /** Where the tokens of requests that ask to stream go as they are generated (none: they are not streamed). */
+    public void streamTo(TokenStreams streams) { this.streams = streams; }
 
     /** Requests admitted to the engine and not yet finished. */
     public int unfinished() { return unfinished; }
@@ -157,7 +161,10 @@ public final class InFlightRequests {
         e.attempts++;
         e.started = processor.clock().instant();
         try {
-            CompletableFuture<Generation> f = engine.submit(e.admitted.task());
+            TokenStreams.Open stream = streams != null && e.admitted.request().getParams().getStream()
+                    ? streams.open(e.admitted.task().requestId()) : null;
+            CompletableFuture<Generation> f = stream == null ? engine.submit(e.admitted.task()) : engine.submit(e.admitted.task(), stream.listener());
+            if (stream != null && f != null) f.whenComplete((g, x) -> stream.end().run());
             e.future = f == null ? CompletableFuture.failedFuture(new IllegalStateException("engine returned no future")) : f;
         } catch (RuntimeException ex) {
             e.future = CompletableFuture.failedFuture(ex);

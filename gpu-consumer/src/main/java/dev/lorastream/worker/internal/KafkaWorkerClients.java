@@ -77,6 +77,19 @@ public final class KafkaWorkerClients implements WorkerClients {
         return p;
     }
 
+    @Override
+    public Producer<String, SpecificRecord> streamProducer() {
+        return new KafkaProducer<>(streamProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+    }
+
+    /** Streamed tokens: sent at once (linger 0), not batched behind each other. */
+    public static Map<String, Object> streamProps(WorkerConfig config) {
+        Map<String, Object> p = statusProps(config);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + "-stream");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return p;
+    }
+
     public static Map<String, Object> statusProps(WorkerConfig config) {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());

@@ -23,6 +23,9 @@ public interface WorkerClients {
     /** Plain producer for heartbeats. */
     Producer<String, SpecificRecord> statusProducer();
 
+    /** Plain producer for streamed tokens (no lingering); by default one like the heartbeats'. */
+    default Producer<String, SpecificRecord> streamProducer() { return statusProducer(); }
+
     /** Which topics exist, for the reply topics requests name; mock clients trust every name. */
     default TopicDirectory topics() { return TopicDirectory.TRUSTING; }
 }

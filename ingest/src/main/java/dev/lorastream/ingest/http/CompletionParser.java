@@ -21,7 +21,8 @@ import java.util.function.Predicate;
  * Reads and checks the JSON body of {@code /v1/completions} and {@code /v1/chat/completions}.
  * Every refusal is an {@link ApiError} naming the parameter and the reason. Unrecognised
  * parameters are refused (as OpenAI does); recognised ones this pipeline cannot honour
- * ({@code stream}, {@code n}, {@code stop}, penalties, ...) are accepted only with their no-op values.
+ * ({@code n}, {@code stop}, penalties, ...) are accepted only with their no-op values. {@code stream}
+ * and {@code stream_options.include_usage} are honoured.
  * An explicit {@code null} means "not given". Tenant: the {@code X-Tenant} header, else {@code user},
  * else the configured default.
  */
@@ -92,8 +93,8 @@ public final class CompletionParser {
         Long seed = longInteger(o, "seed");
         String tenant = tenant(o, tenantHeader);
         requireNoOp(o, "n", n -> n.isIntegralNumber() && n.intValue() == 1, "is not supported with a value other than 1");
-        requireNoOp(o, "stream", n -> n.isBoolean() && !n.booleanValue(), "is not supported (streaming); leave it out or set it to false");
-        requireNoOp(o, "stream_options", n -> false, "is only valid with stream, which is not supported");
+        boolean stream = bool(o, "stream");
+        boolean includeUsage = streamOptions(o.get("stream_options"), stream);
         requireNoOp(o, "stop", n -> n.isArray() && n.isEmpty(), "is not supported (stop sequences)");
         requireNoOp(o, "presence_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
         requireNoOp(o, "frequency_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
@@ -114,7 +115,29 @@ public final class CompletionParser {
         }
         return new CompletionRequest(endpoint, model, adapterId, prompt, tokenIds, max,
                 temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
-                topK == null ? 0 : topK, seed, tenant);
+                topK == null ? 0 : topK, seed, tenant, stream, includeUsage);
+    }
+
+    private static boolean bool(ObjectNode o, String field) {
+        JsonNode n = o.get(field);
+        if (n == null || n.isNull()) return false;
+        if (!n.isBoolean()) throw ApiError.invalidType(field, "a boolean");
+        return n.booleanValue();
+    }
+
+    /** {@code stream_options}: only with {@code stream: true}; {@code include_usage} (boolean) is its one field. */
+    private static boolean streamOptions(JsonNode n, boolean stream) {
+        if (n == null || n.isNull()) return false;
+        if (!stream) throw ApiError.unsupported("stream_options", "is only valid with stream: true");
+        if (!n.isObject()) throw ApiError.invalidType("stream_options", "an object");
+        for (Iterator<String> names = n.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("include_usage")) throw ApiError.unknownParameter("stream_options." + name);
+        }
+        JsonNode usage = n.get("include_usage");
+        if (usage == null || usage.isNull()) return false;
+        if (!usage.isBoolean()) throw ApiError.invalidType("stream_options.include_usage", "a boolean");
+        return usage.booleanValue();
     }
 
     private String tenant(ObjectNode o, String tenantHeader) {

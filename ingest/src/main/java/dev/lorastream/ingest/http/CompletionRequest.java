@@ -17,9 +17,12 @@ import java.util.Map;
  * @param adapterId null for the plain backbone
  * @param prompt the prompt text (for chat: the rendered messages); null when {@code promptTokenIds} is given
  * @param seed null when the caller gave none
+ * @param stream answer as server-sent events, the text as it is generated
+ * @param includeUsage with {@code stream}: a last chunk with the token usage ({@code stream_options.include_usage})
  */
 public record CompletionRequest(Endpoint endpoint, String model, String adapterId, String prompt, List<Integer> promptTokenIds,
-                                int maxTokens, float temperature, float topP, int topK, Long seed, String tenant) {
+                                int maxTokens, float temperature, float topP, int topK, Long seed, String tenant,
+                                boolean stream, boolean includeUsage) {
     static {
         SchemaTrust.ensure();
     }
@@ -63,6 +66,7 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
                         .setTopP(topP)
                         .setTopK(topK)
                         .setSeed(seed)
+                        .setStream(stream)
                         .build())
                 .setDeadlineMs(now.plus(timeout))
                 .setSubmittedAtMs(now)

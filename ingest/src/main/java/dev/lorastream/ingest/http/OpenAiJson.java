@@ -42,6 +42,48 @@ final class OpenAiJson {
         return body;
     }
 
+    /**
+     * One streamed chunk ({@code text_completion} or {@code chat.completion.chunk}) with one
+     * choice: for chat a {@code delta} ({@code role} when {@code role} is given, {@code content}
+     * when {@code text} is), for completions its {@code text}; {@code finishReason} null until the last.
+     */
+    static ObjectNode chunk(CompletionRequest request, String requestId, long created, String role, String text, String finishReason) {
+        CompletionRequest.Endpoint endpoint = request.endpoint();
+        boolean chat = endpoint == CompletionRequest.Endpoint.CHAT_COMPLETIONS;
+        ObjectNode body = JSON.createObjectNode()
+                .put("id", endpoint.idPrefix + requestId)
+                .put("object", chat ? "chat.completion.chunk" : endpoint.object)
+                .put("created", created)
+                .put("model", request.model());
+        ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+        if (chat) {
+            ObjectNode delta = choice.putObject("delta");
+            if (role != null) delta.put("role", role);
+            if (text != null) delta.put("content", text);
+        } else {
+            choice.put("text", text == null ? "" : text);
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finishReason);
+        return body;
+    }
+
+    /** The last chunk of a stream with {@code stream_options.include_usage}: no choices, the usage. */
+    static ObjectNode usageChunk(CompletionRequest request, String requestId, long created, InferenceResponse response) {
+        CompletionRequest.Endpoint endpoint = request.endpoint();
+        ObjectNode body = JSON.createObjectNode()
+                .put("id", endpoint.idPrefix + requestId)
+                .put("object", endpoint == CompletionRequest.Endpoint.CHAT_COMPLETIONS ? "chat.completion.chunk" : endpoint.object)
+                .put("created", created)
+                .put("model", request.model());
+        body.putArray("choices");
+        body.putObject("usage")
+                .put("prompt_tokens", response.getPromptTokens())
+                .put("completion_tokens", response.getCompletionTokens())
+                .put("total_tokens", response.getPromptTokens() + response.getCompletionTokens());
+        return body;
+    }
+
     /** The worker's finish reason in OpenAI's words: {@code eos} is {@code stop}. */
     static String finishReason(String workerReason) {
         if (workerReason == null) return null;

@@ -137,6 +137,10 @@ public final class OpenAiServer implements AutoCloseable {
         }
         if (request.adapterId() != null) MDC.put("adapter_id", request.adapterId());
         InferenceRequest event = request.toInferenceRequest(requestId, Instant.now(), config.requestTimeout());
+        if (request.stream()) {
+            stream(exchange, requestId, request, event);
+            return;
+        }
         InferenceResponse response;
         try {
             response = client.call(event, config.requestTimeout());
@@ -150,6 +154,69 @@ public final class OpenAiServer implements AutoCloseable {
             throw ApiError.fromPipeline(response.getError(), endpoint.promptParam);
         }
         respond(exchange, 200, OpenAiJson.completion(request, response));
+    }
+
+    /**
+     * Answers as server-sent events in OpenAI's chunk format: for chat a first chunk with the
+     * assistant role, then the text as it arrives over inference.stream (what has arrived since
+     * the last write goes in one chunk), a last chunk with the finish reason, the usage chunk when
+     * asked for, and {@code data: [DONE]}. A failure after the headers went out is an event with
+     * OpenAI's error object, then {@code [DONE]}.
+     */
+    private void stream(HttpExchange exchange, String requestId, CompletionRequest request, InferenceRequest event) {
+        java.util.concurrent.LinkedBlockingQueue<String> pieces = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<InferenceResponse> done;
+        try {
+            done = client.stream(event, config.requestTimeout(), pieces::add);
+        } catch (IngestException | IllegalStateException | IllegalArgumentException e) {
+            throw ApiError.internal("request " + requestId + " could not be sent: " + e.getMessage());
+        }
+        long created = Instant.now().getEpochSecond();
+        try {
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+            exchange.sendResponseHeaders(200, 0);
+            OutputStream out = exchange.getResponseBody();
+            if (request.endpoint() == Endpoint.CHAT_COMPLETIONS) event(out, OpenAiJson.chunk(request, requestId, created, "assistant", "", null));
+            while (true) {
+                String first = pieces.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                boolean finished = first == null && done.isDone();
+                StringBuilder text = new StringBuilder(first == null ? "" : first);
+                for (String more; (more = pieces.poll()) != null; ) text.append(more);
+                if (!text.isEmpty()) event(out, OpenAiJson.chunk(request, requestId, created, null, text.toString(), null));
+                if (finished && pieces.isEmpty()) break;
+            }
+            ObjectNode last;
+            InferenceResponse response = null;
+            try {
+                response = done.join();
+                last = response.getStatus() == ResponseStatus.OK ? null : OpenAiJson.error(ApiError.fromPipeline(response.getError(), request.endpoint().promptParam));
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                last = OpenAiJson.error(cause instanceof RequestTimeoutException
+                        ? ApiError.timeout(requestId, config.requestTimeout().toMillis())
+                        : ApiError.internal("request " + requestId + " could not be served: " + cause.getMessage()));
+            }
+            if (last != null) {
+                event(out, last);
+            } else {
+                event(out, OpenAiJson.chunk(request, requestId, created, null, null, OpenAiJson.finishReason(response.getFinishReason())));
+                if (request.includeUsage()) event(out, OpenAiJson.usageChunk(request, requestId, created, response));
+            }
+            out.write("data: [DONE]\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            log.info("streaming client of request {} went away: {}", requestId, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void event(OutputStream out, ObjectNode body) throws IOException {
+        out.write("data: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write(OpenAiJson.JSON.writeValueAsBytes(body));
+        out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.flush();
     }
 
     private byte[] readBody(HttpExchange exchange) {

@@ -222,10 +222,20 @@ class CompletionParserTest {
     }
 
     @Test
-    void streamingIsRefused() {
-        ApiError e = completionError("{\"prompt\":\"hi\",\"stream\":true}");
-        assertThat(e.param()).isEqualTo("stream");
-        assertThat(e.getMessage()).contains("not supported");
+    void streamAndIncludeUsageAreRead() {
+        CompletionRequest r = completion("{\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        assertThat(r.stream()).isTrue();
+        assertThat(r.includeUsage()).isTrue();
+        assertThat(r.toInferenceRequest("id", java.time.Instant.now(), java.time.Duration.ofSeconds(1)).getParams().getStream()).isTrue();
+        assertThat(completion("{\"prompt\":\"hi\"}").stream()).isFalse();
+    }
+
+    @Test
+    void streamAndIncludeUsageAreReadAndStreamOptionsNeedStream() {
+        assertThat(completionError("{\"prompt\":\"hi\",\"stream_options\":{\"include_usage\":true}}").param()).isEqualTo("stream_options");
+        assertThat(completionError("{\"prompt\":\"hi\",\"stream\":1}").param()).isEqualTo("stream");
+        assertThat(completionError("{\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"include_usage\":\"yes\"}}").param())
+                .isEqualTo("stream_options.include_usage");
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.TestResponses;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.TokenChunk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,77 @@ class OpenAiServerTest {
         else assertThat(error.get("param").asText()).isEqualTo(param);
         assertThat(error.get("message").asText()).contains(messagePart);
         assertThat(error.has("code")).isTrue();
+    }
+
+    private static TokenChunk chunk(InferenceRequest r, String attempt, int textOffset, String text) {
+        return TokenChunk.newBuilder().setRequestId(r.getRequestId()).setWorkerId(attempt).setAttempt(attempt).setTokenOffset(0)
+                .setTokenIds(List.of()).setTextOffset(textOffset).setText(text).setCreatedAtMs(java.time.Instant.now()).build();
+    }
+
+    /** The data of each server-sent event, in order. */
+    private static List<String> events(HttpResponse<String> raw) {
+        assertThat(raw.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        return java.util.Arrays.stream(raw.body().split("\n\n")).filter(e -> !e.isBlank())
+                .peek(e -> assertThat(e).startsWith("data: ")).map(e -> e.substring("data: ".length())).toList();
+    }
+
+    @Test
+    void aStreamedChatSendsTheRoleThenEachPieceOnceThenTheFinishReasonUsageAndDone() throws Exception {
+        // a first attempt streams "gen", its worker dies; the second streams from its start: "gener", "ated"
+        gateway.chunksWith(r -> List.of(chunk(r, "w1#1", 0, "gen"), chunk(r, "w2#1", 0, "gener"), chunk(r, "w2#1", 5, "ated")));
+        HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"dermatology\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                        + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertThat(gateway.sent.getFirst().getParams().getStream()).isTrue();
+        List<String> events = events(raw);
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        List<JsonNode> chunks = new java.util.ArrayList<>();
+        for (String e : events.subList(0, events.size() - 1)) chunks.add(JSON.readTree(e));
+        assertThat(chunks).allSatisfy(c -> assertThat(c.get("object").asText()).isEqualTo("chat.completion.chunk"));
+        assertThat(chunks.getFirst().at("/choices/0/delta/role").asText()).isEqualTo("assistant");
+        StringBuilder content = new StringBuilder();
+        for (JsonNode c : chunks) if (c.at("/choices/0/delta/content").isTextual()) content.append(c.at("/choices/0/delta/content").asText());
+        assertThat(content.toString()).isEqualTo("generated");
+        JsonNode finish = chunks.get(chunks.size() - 2);
+        assertThat(finish.at("/choices/0/finish_reason").asText()).isEqualTo("length");
+        JsonNode usage = chunks.getLast();
+        assertThat(usage.get("choices")).isEmpty();
+        assertThat(usage.at("/usage/completion_tokens").asInt()).isEqualTo(3);
+        assertThat(chunks).extracting(c -> c.get("id").asText()).containsOnly(chunks.getFirst().get("id").asText());
+    }
+
+    @Test
+    void aStreamedCompletionWhoseChunksAreLostGetsTheTextFromTheResponse() throws Exception {
+        gateway.chunksWith(r -> List.of(chunk(r, "w1#1", 0, "gen")));
+        HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hi\",\"stream\":true}")).build(), HttpResponse.BodyHandlers.ofString());
+        List<String> events = events(raw);
+        StringBuilder text = new StringBuilder();
+        for (String e : events.subList(0, events.size() - 1)) text.append(JSON.readTree(e).at("/choices/0/text").asText());
+        assertThat(text.toString()).isEqualTo("generated");
+        assertThat(JSON.readTree(events.get(events.size() - 2)).at("/choices/0/finish_reason").asText()).isEqualTo("length");
+        assertThat(JSON.readTree(events.getFirst()).get("object").asText()).isEqualTo("text_completion");
+    }
+
+    @Test
+    void aPipelineErrorDuringAStreamIsAnErrorEventThenDone() throws Exception {
+        gateway.respondWith(r -> TestResponses.error(r, "UNKNOWN_ADAPTER", "adapter_id", "adapter 'dermatology' is not in the store"));
+        HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"dermatology\",\"prompt\":\"hi\",\"stream\":true}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        List<String> events = events(raw);
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        JsonNode error = JSON.readTree(events.get(events.size() - 2)).get("error");
+        assertThat(error.get("message").asText()).contains("is not in the store");
+    }
+
+    @Test
+    void streamOptionsWithoutStreamAndAStreamThatIsNotABooleanAreRefusedNamingThem() throws Exception {
+        assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream_options\":{\"include_usage\":true}}"), 400, "stream_options", "stream: true");
+        assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream\":\"yes\"}"), 400, "stream", "boolean");
+        assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"x\":1}}"), 400, "stream_options.x", "");
     }
 
     @Test

@@ -25,6 +25,8 @@ public final class TopicSetup {
                 NewTopic topic = new NewTopic(name, partitions, replication);
                 if (Topics.COMPACTED.contains(name)) {
                     topic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                } else if (name.equals(Topics.STREAM)) {
+                    topic.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Topics.STREAM_RETENTION_MS)));
                 }
                 missing.add(topic);
             }

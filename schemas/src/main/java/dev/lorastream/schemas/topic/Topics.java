@@ -5,6 +5,7 @@ import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.SchemaTrust;
+import dev.lorastream.schemas.TokenChunk;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.WorkerStatus;
 import dev.lorastream.schemas.registry.Compatibility;
@@ -26,6 +27,9 @@ public final class Topics {
     public static final String DLQ = "inference.dlq";
     public static final String WORKER_STATUS = "workers.status";
     public static final String ADAPTER_CATALOG = "adapters.catalog";
+    /** Streaming requests' tokens as they are generated (TokenChunk), outside transactions; kept {@link #STREAM_RETENTION_MS}. */
+    public static final String STREAM = "inference.stream";
+    public static final long STREAM_RETENTION_MS = 3_600_000L;
 
     /** Key used on the routed and attribution topics for requests served by the plain backbone. */
     public static final String BASE_MODEL_KEY = "__base__";
@@ -42,7 +46,8 @@ public final class Topics {
             ATTRIBUTION, AttributionEvent.getClassSchema(),
             DLQ, DeadLetter.getClassSchema(),
             WORKER_STATUS, WorkerStatus.getClassSchema(),
-            ADAPTER_CATALOG, AdapterDescriptor.getClassSchema());
+            ADAPTER_CATALOG, AdapterDescriptor.getClassSchema(),
+            STREAM, TokenChunk.getClassSchema());
 
     /** Topics that keep only the latest value per key. */
     public static final List<String> COMPACTED = List.of(WORKER_STATUS, ADAPTER_CATALOG);
@@ -54,6 +59,7 @@ public final class Topics {
     public final Topic<String, DeadLetter> dlq;
     public final Topic<String, WorkerStatus> workerStatus;
     public final Topic<String, AdapterDescriptor> adapterCatalog;
+    public final Topic<String, TokenChunk> stream;
 
     public Topics(SchemaRegistryClient registry) {
         var requestSerde = AvroSerde.forValue(registry, InferenceRequest.class);
@@ -64,6 +70,7 @@ public final class Topics {
         dlq = new Topic<>(DLQ, Serdes.String(), AvroSerde.forValue(registry, DeadLetter.class));
         workerStatus = new Topic<>(WORKER_STATUS, Serdes.String(), AvroSerde.forValue(registry, WorkerStatus.class));
         adapterCatalog = new Topic<>(ADAPTER_CATALOG, Serdes.String(), AvroSerde.forValue(registry, AdapterDescriptor.class));
+        stream = new Topic<>(STREAM, Serdes.String(), AvroSerde.forValue(registry, TokenChunk.class));
     }
 
     /**
