@@ -1,0 +1,76 @@
+// The official OpenAI Node client against a running lorastream endpoint.
+// usage: node check.mjs BASE_URL ADAPTER   (BASE_URL like http://127.0.0.1:8000/v1)
+// Prints one JSON line per call; exits 1 with the reason when an answer is not what OpenAI's API would give.
+import OpenAI from "openai";
+
+const [baseURL, adapter] = process.argv.slice(2);
+if (!baseURL || !adapter) {
+  console.error("usage: node check.mjs BASE_URL ADAPTER");
+  process.exit(2);
+}
+const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0, timeout: 60_000 });
+const messages = [{ role: "user", content: "a rash that itches at night" }];
+const fail = (why) => { console.error("FAIL: " + why); process.exit(1); };
+const out = (o) => console.log(JSON.stringify(o));
+
+// 1. chat, not streamed: the reference text
+const plain = await client.chat.completions.create({ model: adapter, messages, max_tokens: 12, temperature: 0 });
+const reference = plain.choices[0].message.content;
+if (plain.object !== "chat.completion" || typeof reference !== "string") fail("chat: " + JSON.stringify(plain));
+out({ call: "chat", content: reference, finish_reason: plain.choices[0].finish_reason, usage: plain.usage });
+
+// 2. chat, streamed with the usage chunk: the same text (greedy), in pieces
+const stream = await client.chat.completions.create({
+  model: adapter, messages, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true },
+});
+let content = "", role = null, finish = null, usage = null, chunks = 0, contentChunks = 0, ids = new Set();
+for await (const chunk of stream) {
+  chunks++;
+  ids.add(chunk.id);
+  if (chunk.object !== "chat.completion.chunk") fail("chunk object " + chunk.object);
+  if (chunk.usage) usage = chunk.usage;
+  for (const choice of chunk.choices) {
+    if (choice.delta.role) role = choice.delta.role;
+    if (choice.delta.content) { content += choice.delta.content; contentChunks++; }
+    if (choice.finish_reason) finish = choice.finish_reason;
+  }
+}
+out({ call: "chat stream", content, role, finish_reason: finish, usage, chunks, content_chunks: contentChunks });
+if (role !== "assistant") fail("no assistant role in the stream");
+if (content !== reference) fail(`streamed content ${JSON.stringify(content)} is not the plain answer ${JSON.stringify(reference)}`);
+if (!finish) fail("no finish_reason in the stream");
+if (!usage || usage.completion_tokens !== plain.usage.completion_tokens) fail("usage chunk " + JSON.stringify(usage));
+if (ids.size !== 1) fail("chunks carry several ids: " + [...ids]);
+
+// 3. the stream helper of the SDK (events and the final message)
+const runner = client.chat.completions.stream({ model: adapter, messages, max_tokens: 12, temperature: 0 });
+let deltas = "";
+runner.on("content", (delta) => { deltas += delta; });
+const final = await runner.finalChatCompletion();
+out({ call: "chat stream helper", content: final.choices[0].message.content, deltas });
+if (final.choices[0].message.content !== reference || deltas !== reference) fail("stream helper text differs from the plain answer");
+
+// 4. completions, streamed
+const cstream = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 8, stream: true });
+let text = "", cfinish = null;
+for await (const chunk of cstream) {
+  if (chunk.object !== "text_completion") fail("completion chunk object " + chunk.object);
+  for (const choice of chunk.choices) {
+    text += choice.text ?? "";
+    if (choice.finish_reason) cfinish = choice.finish_reason;
+  }
+}
+const cplain = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 8 });
+out({ call: "completion stream", text, finish_reason: cfinish });
+if (text !== cplain.choices[0].text) fail("streamed completion differs from the plain one");
+
+// 5. an error inside a stream reaches the caller as an APIError
+try {
+  const bad = await client.chat.completions.create({ model: "no-such-adapter", messages, stream: true });
+  for await (const _ of bad) { /* drain */ }
+  fail("an unknown model was streamed");
+} catch (e) {
+  if (!(e instanceof OpenAI.APIError)) fail("unknown model: not an APIError: " + e);
+  out({ call: "unknown model stream", status: e.status ?? null, message: e.message });
+}
+out({ ok: true });
