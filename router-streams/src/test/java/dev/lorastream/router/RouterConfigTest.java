@@ -109,6 +109,12 @@ class RouterConfigTest {
     }
 
     @Test
+    void theCommitIntervalIsTenMillisecondsUnlessPassedThrough() {
+        StreamsConfig parsed = new StreamsConfig(new RouterConfig(required()).toStreamsProperties());
+        assertThat(parsed.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(RouterConfig.DEFAULT_COMMIT_INTERVAL_MS).isEqualTo(10L);
+    }
+
+    @Test
     void streamsPropertiesCarryTheRoutersSettingsAndThePassThrough() {
         Map<String, Object> props = required();
         props.put(RouterConfig.APPLICATION_ID, "router-test");
