@@ -6,6 +6,7 @@ import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.TokenListener;
 import dev.lorastream.engine.ModelInfo;
 import dev.lorastream.engine.scheduler.TaskValidator;
 import org.slf4j.Logger;
@@ -231,6 +232,12 @@ public final class SimulatedEngine implements InferenceEngine {
     /** Validates and queues one task to join the running batch; the future fails with the {@link InvalidTaskException} when it does not pass. */
     @Override
     public CompletableFuture<Generation> submit(GenerationTask task) {
+        return submit(task, TokenListener.NONE);
+    }
+
+    /** Tokens are told as each simulated pass takes them, on the scheduler's thread. */
+    @Override
+    public CompletableFuture<Generation> submit(GenerationTask task, TokenListener tokens) {
         if (closed) return CompletableFuture.failedFuture(new IllegalStateException(CLOSED));
         try {
             validate(task);
@@ -238,6 +245,7 @@ public final class SimulatedEngine implements InferenceEngine {
             return CompletableFuture.failedFuture(e);
         }
         Request r = new Request(task);
+        r.tokens = tokens;
         enqueue(List.of(r));
         return r.result;
     }
@@ -424,6 +432,7 @@ public final class SimulatedEngine implements InferenceEngine {
         int count;
         double prefillMs, decodeMs, computeMs;
         boolean deviceCounted, hostCounted, holdsAdapter;
+        TokenListener tokens = TokenListener.NONE;
 
         Request(GenerationTask task) {
             this.task = task;
@@ -735,6 +744,13 @@ public final class SimulatedEngine implements InferenceEngine {
         r.out[r.count] = token(config.seed(), r.task.requestId(), r.count, config.vocabSize());
         r.count++;
         generatedTokens++;
+        if (r.tokens != TokenListener.NONE) {
+            try {
+                r.tokens.onToken(r.count - 1, r.out[r.count - 1]);
+            } catch (RuntimeException e) {
+                r.tokens = TokenListener.NONE;
+            }
+        }
     }
 
     private static List<String> ids(List<Request> rows) {
