@@ -24,6 +24,7 @@ public final class HttpConfig {
     public static final String DEFAULT_TENANT = "http.default.tenant";
     public static final String DEFAULT_MAX_TOKENS = "http.default.max.tokens";
     public static final String BACKBONE_MODEL_NAME = "http.backbone.model.name";
+    public static final String MAX_MODEL_LEN = "http.max.model.len";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HOST, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.HIGH,
@@ -39,7 +40,9 @@ public final class HttpConfig {
             .define(DEFAULT_MAX_TOKENS, Type.INT, 16, Range.atLeast(1), Importance.LOW,
                     "max_tokens of requests that give none (OpenAI's completions default is 16).")
             .define(BACKBONE_MODEL_NAME, Type.STRING, "base", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.LOW,
-                    "Model name under which the plain backbone is listed and requested.");
+                    "Model name under which the plain backbone is listed and requested.")
+            .define(MAX_MODEL_LEN, Type.INT, 16_384, Range.atLeast(1), Importance.LOW,
+                    "Context window (prompt + generated tokens) that GET /v1/models reports as max_model_len; set it to the router's router.max.context.tokens");
 
     private final String host;
     private final int port;
@@ -48,6 +51,7 @@ public final class HttpConfig {
     private final String defaultTenant;
     private final int defaultMaxTokens;
     private final String backboneModelName;
+    private final int maxModelLen;
 
     private HttpConfig(AbstractConfig parsed) {
         host = parsed.getString(HOST);
@@ -57,6 +61,7 @@ public final class HttpConfig {
         defaultTenant = parsed.getString(DEFAULT_TENANT);
         defaultMaxTokens = parsed.getInt(DEFAULT_MAX_TOKENS);
         backboneModelName = parsed.getString(BACKBONE_MODEL_NAME);
+        maxModelLen = parsed.getInt(MAX_MODEL_LEN);
     }
 
     /** Reads the keys of {@link #DEFINITION}; unknown keys are refused. */
@@ -75,6 +80,7 @@ public final class HttpConfig {
     public String defaultTenant() { return defaultTenant; }
     public int defaultMaxTokens() { return defaultMaxTokens; }
     public String backboneModelName() { return backboneModelName; }
+    public int maxModelLen() { return maxModelLen; }
 
     /** Fluent construction over the same keys and validation as {@link #from(Map)}. */
     public static final class Builder {
@@ -89,6 +95,7 @@ public final class HttpConfig {
         public Builder defaultTenant(String tenant) { props.put(DEFAULT_TENANT, tenant); return this; }
         public Builder defaultMaxTokens(int tokens) { props.put(DEFAULT_MAX_TOKENS, tokens); return this; }
         public Builder backboneModelName(String name) { props.put(BACKBONE_MODEL_NAME, name); return this; }
+        public Builder maxModelLen(int tokens) { props.put(MAX_MODEL_LEN, tokens); return this; }
 
         public HttpConfig build() { return from(props); }
     }

@@ -94,24 +94,35 @@ final class OpenAiJson {
     }
 
     /** {@code {"object":"list","data":[...]}}: the backbone first, then the adapters by id. */
-    static ObjectNode models(String backboneName, Collection<AdapterDescriptor> adapters) {
+    static ObjectNode models(String backboneName, Collection<AdapterDescriptor> adapters, int maxModelLen) {
         ObjectNode body = JSON.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
-        data.addObject().put("id", backboneName).put("object", "model").put("created", 0).put("owned_by", OWNER)
-                .put("root", backboneName).putNull("parent");
-        adapters.stream().sorted(Comparator.comparing(AdapterDescriptor::getAdapterId)).forEach(a -> {
-            ObjectNode model = data.addObject()
-                    .put("id", a.getAdapterId())
-                    .put("object", "model")
-                    .put("created", a.getUpdatedAtMs() == null ? 0 : a.getUpdatedAtMs().getEpochSecond())
-                    .put("owned_by", OWNER)
-                    .put("root", a.getBaseModel())
-                    .put("parent", backboneName)
-                    .put("version", a.getVersion())
-                    .put("rank", a.getRank());
-            if (a.getDescription() != null) model.put("description", a.getDescription());
-        });
+        data.add(backbone(backboneName, maxModelLen));
+        adapters.stream().sorted(Comparator.comparing(AdapterDescriptor::getAdapterId)).forEach(a -> data.add(adapter(backboneName, a, maxModelLen)));
         return body;
+    }
+
+    /** The backbone as a model object ({@code GET /v1/models/{id}}). */
+    static ObjectNode backbone(String backboneName, int maxModelLen) {
+        return JSON.createObjectNode().put("id", backboneName).put("object", "model").put("created", 0).put("owned_by", OWNER)
+                .put("root", backboneName).putNull("parent").put("max_model_len", maxModelLen);
+    }
+
+    /** An adapter as a model object: vLLM's shape (root, parent) plus its version, rank and base model. */
+    static ObjectNode adapter(String backboneName, AdapterDescriptor a, int maxModelLen) {
+        ObjectNode model = JSON.createObjectNode()
+                .put("id", a.getAdapterId())
+                .put("object", "model")
+                .put("created", a.getUpdatedAtMs() == null ? 0 : a.getUpdatedAtMs().getEpochSecond())
+                .put("owned_by", OWNER)
+                .put("root", a.getBaseModel())
+                .put("parent", backboneName)
+                .put("version", a.getVersion())
+                .put("rank", a.getRank())
+                .put("base_model", a.getBaseModel())
+                .put("max_model_len", maxModelLen);
+        if (a.getDescription() != null) model.put("description", a.getDescription());
+        return model;
     }
 
     /** OpenAI's error object: {@code {"error":{"message","type","param","code"}}}. */

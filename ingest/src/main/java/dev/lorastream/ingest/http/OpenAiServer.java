@@ -31,7 +31,9 @@ import java.util.concurrent.Executors;
 /**
  * OpenAI-compatible HTTP endpoint over an {@link InferenceClient}: {@code POST /v1/completions},
  * {@code POST /v1/chat/completions} (messages rendered by a {@link ChatTemplate}) and
- * {@code GET /v1/models} (the backbone plus the adapters of the catalog). {@code model} names the
+ * {@code GET /v1/models} (the backbone plus the adapters of the catalog), {@code GET /v1/models/{id}},
+ * {@code GET /health} (200 while it serves) and {@code GET /ready} (200 once started: the client
+ * reached Kafka and the registry at start-up). {@code model} names the
  * adapter; absent or the backbone's name serves the plain backbone. Input refused here gets an
  * OpenAI error body and a {@link DeadLetter} (component {@code ingest}, source
  * {@code http:POST <path>}, partition and offset -1, the original body). Each request is handled
@@ -99,10 +101,23 @@ public final class OpenAiServer implements AutoCloseable {
             exchange.getResponseHeaders().set(REQUEST_ID_HEADER, requestId);
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
+            if (path.startsWith(MODELS_PATH + "/")) {
+                requireMethod(method, path, "GET");
+                respond(exchange, 200, model(java.net.URLDecoder.decode(path.substring(MODELS_PATH.length() + 1), java.nio.charset.StandardCharsets.UTF_8)));
+                return;
+            }
             switch (path) {
                 case MODELS_PATH -> {
                     requireMethod(method, path, "GET");
-                    respond(exchange, 200, OpenAiJson.models(config.backboneModelName(), client.adapters().values()));
+                    respond(exchange, 200, OpenAiJson.models(config.backboneModelName(), client.adapters().values(), config.maxModelLen()));
+                }
+                case "/health" -> {
+                    requireMethod(method, path, "GET");
+                    respond(exchange, 200, OpenAiJson.JSON.createObjectNode().put("status", "ok"));
+                }
+                case "/ready" -> {
+                    requireMethod(method, path, "GET");
+                    respond(exchange, 200, OpenAiJson.JSON.createObjectNode().put("status", "ready").put("adapters", client.adapters().size()));
                 }
                 case "/v1/completions" -> generate(exchange, requestId, method, Endpoint.COMPLETIONS);
                 case "/v1/chat/completions" -> generate(exchange, requestId, method, Endpoint.CHAT_COMPLETIONS);
@@ -266,7 +281,15 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static String allowed(String path) {
-        return MODELS_PATH.equals(path) ? "GET" : "POST";
+        return path.startsWith(MODELS_PATH) || path.equals("/health") || path.equals("/ready") ? "GET" : "POST";
+    }
+
+    /** {@code GET /v1/models/{id}}: the backbone or a catalog adapter, else 404 naming it. */
+    private ObjectNode model(String id) {
+        if (id.equals(config.backboneModelName())) return OpenAiJson.backbone(id, config.maxModelLen());
+        var adapter = client.adapters().get(id);
+        if (adapter == null) throw ApiError.unknownModel(id);
+        return OpenAiJson.adapter(config.backboneModelName(), adapter, config.maxModelLen());
     }
 
     private static void respond(HttpExchange exchange, int status, ObjectNode body) {

@@ -144,6 +144,34 @@ class OpenAiServerTest {
     }
 
     @Test
+    void oneModelIsDescribedByItsIdAndAnUnknownOneIs404() throws Exception {
+        Answer adapter = send("GET", "/v1/models/dermatology", null);
+        assertThat(adapter.status()).isEqualTo(200);
+        assertThat(adapter.body().get("id").asText()).isEqualTo("dermatology");
+        assertThat(adapter.body().get("object").asText()).isEqualTo("model");
+        assertThat(adapter.body().has("rank")).isTrue();
+        assertThat(adapter.body().has("version")).isTrue();
+        assertThat(adapter.body().has("base_model")).isTrue();
+        assertThat(adapter.body().get("max_model_len").asInt()).isEqualTo(16_384);
+        Answer backbone = send("GET", "/v1/models/base", null);
+        assertThat(backbone.status()).isEqualTo(200);
+        assertThat(backbone.body().get("parent").isNull()).isTrue();
+        assertError(send("GET", "/v1/models/radiology", null), 404, "model", "radiology");
+        assertThat(send("POST", "/v1/models/dermatology", "{}").status()).isEqualTo(405);
+    }
+
+    @Test
+    void healthAndReadyAnswer200() throws Exception {
+        Answer health = send("GET", "/health", null);
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.body().get("status").asText()).isEqualTo("ok");
+        Answer ready = send("GET", "/ready", null);
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(ready.body().get("adapters").asInt()).isEqualTo(2);
+        assertThat(send("POST", "/health", "{}").status()).isEqualTo(405);
+    }
+
+    @Test
     void completionIsAnsweredInOpenAiShape() throws Exception {
         Answer a = post("/v1/completions", "{\"model\":\"dermatology\",\"prompt\":\"itchy\",\"max_tokens\":3,\"user\":\"acme\"}");
 
