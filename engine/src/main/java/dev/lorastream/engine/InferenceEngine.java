@@ -84,6 +84,15 @@ public interface InferenceEngine extends AutoCloseable {
         return new EngineLoad(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, new java.util.TreeSet<>(), new java.util.TreeSet<>(residentAdapterIds()), false);
     }
 
+    /**
+     * Forward passes run since the engine opened, each a batch of the rows running together (a prefill
+     * of the requests joining, or a decode step of those generating); thread-safe. 0 for an engine that
+     * does not count them (the worker then counts its {@link #generate} calls as its batches).
+     */
+    default long forwardPasses() {
+        return 0;
+    }
+
     /** The engine's metrics in the Prometheus text exposition format (0.0.4); empty when it keeps none. */
     default String prometheusText() {
         return "";

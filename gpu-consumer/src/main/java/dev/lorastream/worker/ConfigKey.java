@@ -126,6 +126,12 @@ public final class ConfigKey<T> {
         return value;
     }
 
+    /** The default as text that {@link #resolve} reads back (durations in ms); null for a required key or one left out by default. */
+    public String defaultText() {
+        Object d = defaultValue == null ? null : defaultValue.get();
+        return d == null ? null : d instanceof Duration t ? Long.toString(t.toMillis()) : d.toString();
+    }
+
     /** One line for a help text: name, type, default and doc. */
     public String describe() {
         Object d = defaultValue == null ? null : defaultValue.get();

@@ -218,6 +218,17 @@ public final class WorkerConfig {
 
     public Duration shutdownTimeout() { return get(SHUTDOWN_TIMEOUT); }
 
+    /** The default of the key named {@code name} as text ({@link ConfigKey#defaultText}); null for an unknown key or an empty default. */
+    public static String defaultOf(String name) {
+        for (ConfigKey<?> key : KEYS) {
+            if (key.name().equals(name)) {
+                String text = key.defaultText();
+                return text == null || text.isEmpty() ? null : text;
+            }
+        }
+        return null;
+    }
+
     /** The keys with their types, defaults and docs, one per line. */
     public static String help() {
         return KEYS.stream().map(ConfigKey::describe).collect(Collectors.joining("\n"));

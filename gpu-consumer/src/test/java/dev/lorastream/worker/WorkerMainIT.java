@@ -10,6 +10,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,10 +21,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The worker as a process: started from the command line, serving, and stopping cleanly on SIGTERM. */
+/** The worker as a process (bin/worker runs it): started from the command line, serving, with its /metrics, and stopping cleanly on SIGTERM. */
 class WorkerMainIT {
 
     @Test
@@ -36,7 +42,8 @@ class WorkerMainIT {
                 WorkerMain.class.getName(),
                 "--bootstrap-servers", config.bootstrapServers(), "--schema-registry", config.schemaRegistryUrl(),
                 "--model", config.modelDir().toString(), "--adapters", config.adapterDir().toString(),
-                "--worker-id", workerId, "--max-batch", "4", "--provider", "cpu", "--set", "heartbeat.interval.ms=300")
+                "--worker-id", workerId, "--max-batch", "4", "--provider", "cpu", "--precision", "fp32", "--metrics-port", "0",
+                "--set", "heartbeat.interval.ms=300")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             fixture.produce(Requests.request(workerId + "-req", "nutrition", "is oatmeal good for breakfast").build());
@@ -45,6 +52,14 @@ class WorkerMainIT {
             assertThat(answered).as("answer from the worker process (log: %s)", log).hasSize(1);
             assertThat(answered.getFirst().value().getStatus()).isEqualTo(ResponseStatus.OK);
             assertThat(answered.getFirst().value().getWorkerId()).isEqualTo(workerId);
+
+            Matcher port = Pattern.compile("metrics on port (\\d+)").matcher(Files.readString(log));
+            assertThat(port.find()).as("the worker says where its metrics are (log: %s)", log).isTrue();
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            Matcher batches = Pattern.compile("(?m)^lorastream_worker_engine_batches_total (\\d+)$").matcher(metrics);
+            assertThat(batches.find()).as(metrics).isTrue();
+            assertThat(Long.parseLong(batches.group(1))).as("forward passes of the continuous batch").isPositive();
 
             process.destroy(); // SIGTERM
 

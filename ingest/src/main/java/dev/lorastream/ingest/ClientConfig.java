@@ -29,7 +29,7 @@ public final class ClientConfig {
     public static final String CLIENT_ID = "client.id";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyStringWithoutControlChars(),
+            .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigChecks::hostPorts,
                     Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port...].")
             .define(SCHEMA_REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigChecks::httpUrl,
                     Importance.HIGH, "Schema registry base URL (Confluent root, or Apicurio's /apis/ccompat/v7).")

@@ -43,6 +43,12 @@ class ClientConfigTest {
     }
 
     @Test
+    void bootstrapServersWithoutAPortIsRefusedByName() {
+        assertThatThrownBy(() -> ClientConfig.builder("localhost", "http://r:1").build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bootstrap.servers").hasMessageContaining("host:port");
+    }
+
+    @Test
     void registryUrlWithoutHttpSchemeIsRefusedByName() {
         assertThatThrownBy(() -> ClientConfig.builder("b:1", "localhost:8081").build())
                 .isInstanceOf(ConfigException.class).hasMessageContaining("schema.registry.url");

@@ -5,6 +5,7 @@ import dev.lorastream.platform.TestPlatform;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.cli.Cli;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
@@ -14,9 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,26 +149,26 @@ class InferenceClientIT {
 
     @Test
     void submitCommandPrintsTheAnswerAndExitsZero() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter out = new StringWriter();
         String prompt = "cli " + UUID.randomUUID();
 
-        int exit = new SubmitCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, InferenceClient::new)
-                .execute(new String[]{"submit", "--bootstrap-servers", platform.bootstrapServers(),
-                        "--schema-registry", platform.schemaRegistryUrl(), "--adapter", "nutrition", "--prompt", prompt, "--timeout-s", "30"});
+        int exit = Cli.commandLine(new SubmitCommand(), Map.of()).setOut(new PrintWriter(out, true))
+                .execute("--bootstrap-servers", platform.bootstrapServers(),
+                        "--schema-registry", platform.schemaRegistryUrl(), "--adapter", "nutrition", "--prompt", prompt, "--timeout-s", "30");
 
         assertThat(exit).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("status: OK", "text: echo[nutrition]: " + prompt, "adapter: nutrition");
+        assertThat(out.toString()).contains("status: OK", "text: echo[nutrition]: " + prompt, "adapter: nutrition");
     }
 
     @Test
     void submitCommandExitsOneOnAnErrorResponse() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter out = new StringWriter();
 
-        int exit = new SubmitCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, InferenceClient::new)
-                .execute(new String[]{"--bootstrap-servers", platform.bootstrapServers(), "--schema-registry", platform.schemaRegistryUrl(),
-                        "--prompt", "fail " + UUID.randomUUID(), "--timeout-s", "30"});
+        int exit = Cli.commandLine(new SubmitCommand(), Map.of()).setOut(new PrintWriter(out, true))
+                .execute("--bootstrap-servers", platform.bootstrapServers(), "--schema-registry", platform.schemaRegistryUrl(),
+                        "--prompt", "fail " + UUID.randomUUID(), "--timeout-s", "30");
 
         assertThat(exit).isEqualTo(1);
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("status: ERROR", "error_code: BAD_PARAMETER", "error_field: params.temperature");
+        assertThat(out.toString()).contains("status: ERROR", "error_code: BAD_PARAMETER", "error_field: params.temperature");
     }
 }

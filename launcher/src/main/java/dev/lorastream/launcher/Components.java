@@ -6,9 +6,12 @@ import dev.lorastream.ingest.http.HttpConfig;
 import dev.lorastream.ingest.http.OpenAiServer;
 import dev.lorastream.router.RouterApp;
 import dev.lorastream.router.RouterConfig;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.sink.AttributionSink;
 import dev.lorastream.sink.SinkConfig;
-import dev.lorastream.worker.ConfigKey;
 import dev.lorastream.worker.WorkerConfig;
 import dev.lorastream.engine.InferenceEngine;
 
@@ -18,63 +21,44 @@ import java.util.Map;
 
 /** Builds each component from the connection and its own settings; one place for the wiring. */
 final class Components {
+    /** Partitions of the topics ./pipeline router|worker|sink|http create on an existing cluster that lacks them. */
+    static final int COMPONENT_PARTITIONS = 4;
+
     private Components() {}
 
-    static RouterApp router(Connection c, Path stateDir) {
-        return router(c, stateDir, Options.parse("router", new String[0], java.util.Set.of(), java.util.Set.of(), Map.of()));
+    /**
+     * What ./pipeline router|worker|sink|http do before starting against an existing cluster: create
+     * the topics it lacks ({@value #COMPONENT_PARTITIONS} partitions, replication 1) and declare the
+     * schema subjects; returns the registry's client.
+     */
+    static SchemaRegistryClient provision(Connection c) {
+        TopicSetup.ensure(c.bootstrapServers(), COMPONENT_PARTITIONS, (short) 1);
+        SchemaRegistryClient registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
+        Topics.declareSubjects(registry);
+        return registry;
     }
 
-    /**
-     * The router with the command's {@code --placement load-aware|hash}, {@code --worker-timeout-ms},
-     * {@code --busy-at}; values are checked by {@link RouterConfig}, whose errors name the key.
-     */
-    static RouterApp router(Connection c, Path stateDir, Options o) {
+    /** The router with every setting at its default but the state directory. */
+    static RouterApp router(Connection c, Path stateDir) {
         Map<String, Object> props = new HashMap<>();
         props.put(RouterConfig.BOOTSTRAP_SERVERS, c.bootstrapServers());
         props.put(RouterConfig.SCHEMA_REGISTRY_URL, c.schemaRegistryUrl());
         if (stateDir != null) props.put(RouterConfig.STATE_DIR, stateDir.toString());
-        Map<String, String> fromOptions = Map.of("placement", RouterConfig.PLACEMENT, "worker-timeout-ms", RouterConfig.WORKER_TIMEOUT_MS,
-                "busy-at", RouterConfig.BUSY_AT);
-        fromOptions.forEach((option, key) -> {
-            if (o.has(option)) props.put(key, o.get(option));
-        });
         return new RouterApp(new RouterConfig(props));
     }
 
     /**
-     * The worker's configuration from the command's options: {@code --provider}, {@code --max-batch},
-     * {@code --precision}, {@code --tf32}, {@code --adapter-device-bytes}, {@code --adapter-host-bytes},
-     * {@code --adapter-eviction-policy}, {@code --graph}, {@code --kv-capacity}, {@code --cuda-graphs}, {@code --bank-rank}, {@code --bank-targets};
-     * values are checked by {@link WorkerConfig}, whose errors name the key.
+     * The worker's configuration: {@code settings} (by {@link WorkerConfig} key: the engine's and the
+     * cache's options), then the connection, model, adapters and worker id; checked by {@link WorkerConfig},
+     * whose errors name the key.
      */
-    static WorkerConfig workerConfig(Connection c, Path model, Path adapters, String workerId, Options o) {
-        Map<String, Object> props = new HashMap<>();
+    static WorkerConfig workerConfig(Connection c, Path model, Path adapters, String workerId, Map<String, ?> settings) {
+        Map<String, Object> props = new HashMap<>(settings);
         props.put(WorkerConfig.BOOTSTRAP_SERVERS.name(), c.bootstrapServers());
         props.put(WorkerConfig.SCHEMA_REGISTRY_URL.name(), c.schemaRegistryUrl());
         if (model != null) props.put(WorkerConfig.MODEL_DIR.name(), model.toString());
         if (adapters != null) props.put(WorkerConfig.ADAPTER_DIR.name(), adapters.toString());
         if (workerId != null) props.put(WorkerConfig.WORKER_ID.name(), workerId);
-        Map<String, ConfigKey<?>> fromOptions = Map.ofEntries(
-                Map.entry("provider", WorkerConfig.EXECUTION_PROVIDER),
-                Map.entry("max-batch", WorkerConfig.MAX_BATCH_SIZE),
-                Map.entry("precision", WorkerConfig.PRECISION),
-                Map.entry("tf32", WorkerConfig.TF32),
-                Map.entry("adapter-device-bytes", WorkerConfig.ADAPTER_DEVICE_BYTES),
-                Map.entry("adapter-host-bytes", WorkerConfig.ADAPTER_HOST_BYTES),
-                Map.entry("adapter-eviction-policy", WorkerConfig.ADAPTER_EVICTION_POLICY),
-                Map.entry("graph", WorkerConfig.GRAPH),
-                Map.entry("kv-capacity", WorkerConfig.KV_CAPACITY),
-                Map.entry("cuda-graphs", WorkerConfig.CUDA_GRAPHS),
-                Map.entry("bank-rank", WorkerConfig.BANK_RANK),
-                Map.entry("bank-targets", WorkerConfig.BANK_TARGETS),
-                Map.entry("engine", WorkerConfig.ENGINE),
-                Map.entry("sim-adapters", WorkerConfig.SIM_ADAPTERS),
-                Map.entry("sim-device-slots", WorkerConfig.SIM_DEVICE_SLOTS),
-                Map.entry("sim-host-slots", WorkerConfig.SIM_HOST_SLOTS),
-                Map.entry("sim-time-scale", WorkerConfig.SIM_TIME_SCALE));
-        fromOptions.forEach((option, key) -> {
-            if (o.has(option)) props.put(key.name(), o.get(option));
-        });
         return WorkerConfig.from(props);
     }
 
@@ -91,6 +75,10 @@ final class Components {
     }
 
     static OpenAiServer http(InferenceClient client, int port) {
-        return new OpenAiServer(HttpConfig.builder().port(port).build(), client);
+        return http(client, HttpConfig.builder().port(port).build());
+    }
+
+    static OpenAiServer http(InferenceClient client, HttpConfig config) {
+        return new OpenAiServer(config, client);
     }
 }

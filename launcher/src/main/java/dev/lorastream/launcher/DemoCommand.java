@@ -6,6 +6,16 @@ import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.sink.UsageReport;
 
+import dev.lorastream.schemas.cli.ConnectionOptions;
+import dev.lorastream.schemas.cli.Port;
+import dev.lorastream.worker.CacheOptions;
+import dev.lorastream.worker.EngineOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -25,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
@@ -34,15 +45,43 @@ import java.util.stream.Stream;
  * report read back from the sink's store, shuts down, and ends with the summary line. Exit 0 only
  * when every request was answered and every answer has exactly its attribution row.
  */
-final class DemoCommand {
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Start the embedded stack, send demo requests to the three adapters and the backbone, print the answers and "
+                + "the attribution summary, shut down.",
+                "The stack: Kafka, a schema registry, the router, one worker, the attribution sink and the HTTP endpoint, in a fresh "
+                + "work dir; with --bootstrap-servers and --schema-registry, that cluster and registry instead of embedded ones."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:every request answered and attributed exactly once", "1:not so, or the stack failed", "2:a bad command line"})
+final class DemoCommand implements Callable<Integer> {
     private static final int MAX_NEW_TOKENS = 24;
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(180);
-    private final StackSettings settings;
     private final PrintStream out = System.out;
 
-    DemoCommand(StackSettings settings) { this.settings = settings; }
+    @Spec CommandSpec spec;
 
-    int run() {
+    @Mixin ConnectionOptions connection;
+
+    @Mixin StackOptions stack;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0", converter = Port.class,
+            description = "port of the OpenAI-compatible HTTP endpoint; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int httpPort;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0", converter = Port.class,
+            description = "port of the worker's /metrics endpoint (127.0.0.1); 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int metricsPort;
+
+    @Mixin EngineOptions engine;
+
+    @Mixin CacheOptions cache;
+
+    /** The stack the command line describes (the embedded broker and registry on free ports). */
+    StackSettings settings() { return stack.settings(spec, connection, httpPort, 0, 0, metricsPort); }
+
+    @Override
+    public Integer call() { return run(settings()); }
+
+    private int run(StackSettings settings) {
         if (settings.embedded()) deleteRecursively(settings.workDir());
         Map<String, InferenceResponse> answers = new LinkedHashMap<>();
         int sent;

@@ -7,15 +7,21 @@ import dev.lorastream.engine.InvalidTaskException;
 import dev.lorastream.engine.adapters.AdapterValidationException;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;
 
+import dev.lorastream.schemas.cli.Cli;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
@@ -31,36 +37,84 @@ import java.util.stream.Collectors;
  * long for the model); 1 the files are wrong (not a model directory, a refused adapter) or
  * generation failed.
  */
-final class GenerateCommand {
-    static final String USAGE = "usage: ./pipeline generate --model DIR [--adapter DIR] (--prompt TEXT | --prompt-ids 1,2,3)"
-            + " --max-new-tokens N [--ignore-eos]";
-    static final Set<String> VALUED = Set.of("model", "adapter", "prompt", "prompt-ids", "max-new-tokens");
-    static final Set<String> FLAGS = Set.of("ignore-eos", "help");
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"One greedy generation on the local engine, no Kafka.",
+                "Prints the generated token ids (tokens: 1,2,...) and their text on one line (text: ..., control characters "
+                + "escaped), on the CPU: for checking the engine against a reference and for debugging an adapter."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:done", "1:the files are wrong (not a model directory, a refused adapter) or generation failed",
+                "2:a bad command line (including token ids outside the vocabulary, a prompt too long for the model)"})
+final class GenerateCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-    private GenerateCommand() {}
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "backbone model directory (config.json, safetensors, tokenizer)")
+    Path model;
 
-    static int run(String[] args) { return run(args, System.out, System.err); }
+    @Option(names = "--adapter", paramLabel = "DIR", description = "one PEFT adapter directory; left out, the plain backbone generates")
+    Path adapter;
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        Request request;
-        try {
-            Options o = Options.parse("generate", args, VALUED, FLAGS, Map.of());
-            if (o.flag("help")) { out.println(USAGE); return 0; }
-            request = Request.from(o);
-        } catch (Options.UsageException e) {
-            err.println(e.getMessage());
-            err.println(USAGE);
-            return 2;
-        }
+    @ArgGroup(multiplicity = "1")
+    Prompt prompt;
+
+    /** The prompt: text or token ids, one of them. */
+    static final class Prompt {
+        @Option(names = "--prompt", paramLabel = "TEXT", required = true, description = "the prompt, through the model's tokenizer")
+        String text;
+
+        @Option(names = "--prompt-ids", paramLabel = "ID[,ID...]", required = true, description = "the prompt as token ids")
+        String ids;
+    }
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", required = true, description = "tokens to generate, at least 1")
+    int maxNewTokens;
+
+    @Option(names = "--ignore-eos", description = "go on past the end-of-sequence token")
+    boolean ignoreEos;
+
+    @Override
+    public Integer call() {
+        Request request = request();
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         try (AdapterView view = request.adapter() == null ? null : AdapterView.of(request.adapter())) {
             return generate(request, view, out, err);
         } catch (IOException | UncheckedIOException e) {
             err.println("generate: " + e.getMessage());
             return 1;
+        } finally {
+            out.flush();
+            err.flush();
         }
     }
 
-    private static int generate(Request request, AdapterView view, PrintStream out, PrintStream err) {
+    /** The checked command line (usage errors for a path that is no directory, malformed token ids, too few new tokens). */
+    Request request() {
+        directory("--model", model);
+        directory("--adapter", adapter);
+        if (maxNewTokens < 1) throw Cli.usageError(spec, "--max-new-tokens must be at least 1, got " + maxNewTokens);
+        int[] ids = prompt.ids == null ? null : ids(prompt.ids);
+        return new Request(model, adapter, prompt.text, ids, maxNewTokens, ignoreEos);
+    }
+
+    private void directory(String option, Path p) {
+        if (p != null && !Files.isDirectory(p)) throw Cli.usageError(spec, option + " " + p + ": no such directory");
+    }
+
+    private int[] ids(String list) {
+        String[] parts = list.split(",", -1);
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String s = parts[i].trim();
+            try {
+                ids[i] = Integer.parseInt(s);
+            } catch (NumberFormatException e) {
+                throw Cli.usageError(spec, "--prompt-ids: '" + s + "' (position " + i + ") is not an integer");
+            }
+            if (ids[i] < 0) throw Cli.usageError(spec, "--prompt-ids: " + ids[i] + " (position " + i + ") is negative");
+        }
+        return ids;
+    }
+
+    private static int generate(Request request, AdapterView view, PrintWriter out, PrintWriter err) {
         if (!Files.isRegularFile(request.model().resolve("config.json"))) {
             err.println("generate: --model " + request.model() + " is not a model directory: it has no config.json");
             return 1;
@@ -134,7 +188,7 @@ final class GenerateCommand {
         return recorded;
     }
 
-    private static int usage(PrintStream err, String message) {
+    private static int usage(PrintWriter err, String message) {
         err.println("generate: " + message);
         return 2;
     }
@@ -162,46 +216,7 @@ final class GenerateCommand {
     }
 
     /** The checked command line. */
-    record Request(Path model, Path adapter, String prompt, int[] promptIds, int maxNewTokens, boolean ignoreEos) {
-        static Request from(Options o) {
-            if (!o.positional().isEmpty()) throw new Options.UsageException("generate: unexpected argument '" + o.positional().getFirst() + "'");
-            Path model = directory(o, "model", true);
-            Path adapter = directory(o, "adapter", false);
-            if (o.has("prompt") == o.has("prompt-ids")) {
-                throw new Options.UsageException("generate: give exactly one of --prompt TEXT and --prompt-ids 1,2,3");
-            }
-            if (!o.has("max-new-tokens")) throw new Options.UsageException("generate: --max-new-tokens N is required");
-            int maxNew = o.intValue("generate", "max-new-tokens", 0, 1, Integer.MAX_VALUE);
-            int[] ids = o.has("prompt-ids") ? ids(o.get("prompt-ids")) : null;
-            return new Request(model, adapter, o.get("prompt"), ids, maxNew, o.flag("ignore-eos"));
-        }
-
-        private static Path directory(Options o, String name, boolean required) {
-            String v = o.get(name);
-            if (v == null) {
-                if (required) throw new Options.UsageException("generate: --" + name + " DIR is required");
-                return null;
-            }
-            Path p = Path.of(v);
-            if (!Files.isDirectory(p)) throw new Options.UsageException("generate: --" + name + " " + v + ": no such directory");
-            return p;
-        }
-
-        static int[] ids(String list) {
-            String[] parts = list.split(",", -1);
-            int[] ids = new int[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                String s = parts[i].trim();
-                try {
-                    ids[i] = Integer.parseInt(s);
-                } catch (NumberFormatException e) {
-                    throw new Options.UsageException("generate: --prompt-ids: '" + s + "' (position " + i + ") is not an integer");
-                }
-                if (ids[i] < 0) throw new Options.UsageException("generate: --prompt-ids: " + ids[i] + " (position " + i + ") is negative");
-            }
-            return ids;
-        }
-    }
+    record Request(Path model, Path adapter, String prompt, int[] promptIds, int maxNewTokens, boolean ignoreEos) {}
 
     /**
      * The engine loads adapters from a directory holding one subdirectory per adapter id: this

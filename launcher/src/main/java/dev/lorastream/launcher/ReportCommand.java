@@ -1,23 +1,41 @@
 package dev.lorastream.launcher;
 
+import dev.lorastream.schemas.cli.Cli;
 import dev.lorastream.sink.UsageReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 
-/** {@code ./pipeline report [--data-dir DIR]}: usage per adapter, tenant and contributor from the sink's store. */
-final class ReportCommand {
-    private ReportCommand() {}
+/** {@code ./pipeline report [--data-dir DIR | --work-dir DIR]}: usage per adapter, tenant and contributor from the sink's store. */
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Print usage per adapter, tenant and data contributor from the attribution sink's store.",
+                "Reads a running sink's data too (its Parquet files)."})
+final class ReportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-    static int run(Options o) {
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "the sink's data directory (default: the sink folder of the work dir)")
+    Path dataDir;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "the work dir of a demo or up whose sink to read (default: that of the one that ran last, .work/up or .work/demo)")
+    Path workDir;
+
+    @Override
+    public Integer call() {
         Path root = Path.of(System.getProperty("lorastream.root", ".")).toAbsolutePath();
-        Path dir = o.has("data-dir") ? Path.of(o.get("data-dir"))
-                : Path.of(o.get("work-dir", root.resolve(".work").resolve(latestRun(root)).toString())).resolve("sink");
+        Path dir = dataDir != null ? dataDir
+                : (workDir != null ? workDir : root.resolve(".work").resolve(latestRun(root))).resolve("sink");
         if (!Files.isDirectory(dir)) {
-            throw new Options.UsageException("report: no sink data in " + dir + " (run ./pipeline demo or up first, or pass --data-dir)");
+            throw Cli.usageError(spec, "no sink data in " + dir + " (run ./pipeline demo or up first, or pass --data-dir)");
         }
-        System.out.println("report of " + dir);
-        System.out.println(UsageReport.render(dir));
+        spec.commandLine().getOut().println("report of " + dir);
+        spec.commandLine().getOut().println(UsageReport.render(dir));
+        spec.commandLine().getOut().flush();
         return 0;
     }
 

@@ -59,11 +59,11 @@ final class Stack implements AutoCloseable {
             Path model = s.modelDir();
             Path adapters = s.adapterDir();
             if (model == null) {
-                DemoModels.Paths demo = DemoModels.write(s.workDir().getParent().resolve("models"));
+                DemoModels.Paths demo = DemoModels.write(s.demoModels());
                 model = demo.backbone();
                 adapters = demo.adapters();
             }
-            WorkerConfig workerConfig = Components.workerConfig(c, model, adapters, "worker-1", s.options());
+            WorkerConfig workerConfig = Components.workerConfig(c, model, adapters, "worker-1", s.workerSettings());
             engine = Components.engine(workerConfig);
             started.push(engine);
             AdapterCatalog.publish(c, registry, AdapterCatalog.describe(engine, adapters));

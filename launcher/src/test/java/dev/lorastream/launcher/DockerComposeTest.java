@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.lorastream.platform.ConfluentImages;
+import dev.lorastream.schemas.cli.Cli;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,13 +43,14 @@ class DockerComposeTest {
             JsonNode service = services.get(name);
             assertThat(service).as("service %s", name).isNotNull();
             String command = service.get("command").get(0).asText();
-            assertThat(Pipeline.COMMANDS).as("service %s runs ./pipeline %s", name, command).containsKey(command);
-            Set<String> accepted = Pipeline.COMMANDS.get(command);
+            CommandLine sub = Pipeline.commandLine(Map.of()).getSubcommands().get(command);
+            assertThat(sub).as("service %s runs ./pipeline %s", name, command).isNotNull();
+            Set<String> accepted = sub.getCommandSpec().options().stream().map(Cli::variable).collect(Collectors.toSet());
             for (Iterator<String> it = service.get("environment").fieldNames(); it.hasNext(); ) {
                 String variable = it.next();
-                assertThat(variable).startsWith("LORASTREAM_");
-                String option = variable.substring("LORASTREAM_".length()).toLowerCase().replace('_', '-');
-                assertThat(accepted).as("%s sets %s but './pipeline %s' has no --%s", name, variable, command, option).contains(option);
+                assertThat(variable).startsWith(Cli.ENV_PREFIX);
+                String option = "--" + variable.substring(Cli.ENV_PREFIX.length()).toLowerCase().replace('_', '-');
+                assertThat(accepted).as("%s sets %s but './pipeline %s' has no %s", name, variable, command, option).contains(variable);
             }
         }
     }

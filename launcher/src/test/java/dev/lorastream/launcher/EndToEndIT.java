@@ -59,7 +59,7 @@ class EndToEndIT {
     static void start() {
         platform = TestPlatform.shared();
         StackSettings settings = new StackSettings("it", platform.bootstrapServers(), platform.schemaRegistryUrl(),
-                work.resolve("run"), null, null, 0, 0, 0, 4, 0, Options.parse("it", new String[0], java.util.Set.of(), java.util.Set.of(), java.util.Map.of()));
+                work.resolve("run"), null, null, 0, 0, 0, 4, 0, java.util.Map.of());
         stack = Stack.start(settings, new PrintStream(new ByteArrayOutputStream()));
     }
 

@@ -9,14 +9,15 @@ import dev.lorastream.engine.demo.RandomModels;
 import dev.lorastream.engine.model.SafetensorsWriter;
 import dev.lorastream.engine.onnx.OnnxLoraEngine;
 import dev.lorastream.engine.model.tokenizer.CharTokenizer;
+import dev.lorastream.schemas.cli.Cli;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -52,9 +53,9 @@ class GenerateCommandTest {
     }
 
     private static Result generate(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int exit = GenerateCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int exit = Cli.commandLine(new GenerateCommand(), Map.of()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        return new Result(exit, out.toString(), err.toString());
     }
 
     private static int[] expected(String adapterId, int[] prompt, int maxNew, boolean ignoreEos) {
@@ -103,10 +104,10 @@ class GenerateCommandTest {
 
     @Test
     void command_line_is_read_into_a_request() {
-        Options o = Options.parse("generate", new String[]{"--model", demo.backbone().toString(), "--prompt-ids", " 1, 2 ,3",
-                "--max-new-tokens", "5", "--ignore-eos"}, GenerateCommand.VALUED, GenerateCommand.FLAGS, Map.of());
+        CommandLine cl = Cli.commandLine(new GenerateCommand(), Map.of());
+        cl.parseArgs("--model", demo.backbone().toString(), "--prompt-ids", " 1, 2 ,3", "--max-new-tokens", "5", "--ignore-eos");
 
-        GenerateCommand.Request req = GenerateCommand.Request.from(o);
+        GenerateCommand.Request req = cl.<GenerateCommand>getCommand().request();
 
         assertThat(req.promptIds()).containsExactly(1, 2, 3);
         assertThat(req.maxNewTokens()).isEqualTo(5);
@@ -134,9 +135,10 @@ class GenerateCommandTest {
     @Test
     void prompt_and_prompt_ids_are_exclusive_and_one_is_required() {
         String model = demo.backbone().toString();
-        assertUsageError(generate("--model", model, "--max-new-tokens", "4"), "exactly one of --prompt TEXT and --prompt-ids");
+        assertUsageError(generate("--model", model, "--max-new-tokens", "4"),
+                "Missing required argument (specify one of these): (--prompt=TEXT | --prompt-ids=ID[,ID...])");
         assertUsageError(generate("--model", model, "--prompt", "hi", "--prompt-ids", "1", "--max-new-tokens", "4"),
-                "exactly one of --prompt TEXT and --prompt-ids");
+                "--prompt=TEXT, --prompt-ids=ID[,ID...] are mutually exclusive");
     }
 
     @Test
@@ -152,9 +154,10 @@ class GenerateCommandTest {
     @Test
     void max_new_tokens_must_be_a_positive_integer_that_fits_the_model() {
         String model = demo.backbone().toString();
-        assertUsageError(generate("--model", model, "--prompt-ids", "1,2"), "--max-new-tokens N is required");
-        assertUsageError(generate("--model", model, "--prompt-ids", "1,2", "--max-new-tokens", "0"), "--max-new-tokens must be in [1,");
-        assertUsageError(generate("--model", model, "--prompt-ids", "1,2", "--max-new-tokens", "many"), "--max-new-tokens must be an integer");
+        assertUsageError(generate("--model", model, "--prompt-ids", "1,2"), "Missing required option: '--max-new-tokens=N'");
+        assertUsageError(generate("--model", model, "--prompt-ids", "1,2", "--max-new-tokens", "0"), "--max-new-tokens must be at least 1, got 0");
+        assertUsageError(generate("--model", model, "--prompt-ids", "1,2", "--max-new-tokens", "many"),
+                "Invalid value for option '--max-new-tokens': 'many' is not an int");
         assertUsageError(generate("--model", model, "--prompt-ids", "1,2", "--max-new-tokens", "255"),
                 "prompt of 2 tokens plus max_new_tokens 255 exceeds the model's maximum sequence length of 256");
     }
@@ -162,11 +165,11 @@ class GenerateCommandTest {
     @Test
     void missing_paths_and_unknown_options_are_usage_errors() {
         String model = demo.backbone().toString();
-        assertUsageError(generate("--prompt-ids", "1", "--max-new-tokens", "4"), "--model DIR is required");
+        assertUsageError(generate("--prompt-ids", "1", "--max-new-tokens", "4"), "Missing required option: '--model=DIR'");
         assertUsageError(generate("--model", tmp.resolve("nope").toString(), "--prompt-ids", "1", "--max-new-tokens", "4"), "nope: no such directory");
         assertUsageError(generate("--model", model, "--adapter", tmp.resolve("gone").toString(), "--prompt-ids", "1", "--max-new-tokens", "4"),
                 "--adapter " + tmp.resolve("gone") + ": no such directory");
-        assertUsageError(generate("--model", model, "--prompt-ids", "1", "--max-new-tokens", "4", "--temperature", "1"), "unknown option --temperature");
+        assertUsageError(generate("--model", model, "--prompt-ids", "1", "--max-new-tokens", "4", "--temperature", "1"), "Unknown options: '--temperature', '1'");
         assertUsageError(generate("--model", model, "stray", "--prompt-ids", "1", "--max-new-tokens", "4"), "unexpected argument 'stray'");
     }
 
@@ -208,7 +211,6 @@ class GenerateCommandTest {
         assertThat(Pipeline.run(new String[]{"generate", "--model", demo.backbone().toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2"}, Map.of()))
                 .isZero();
         assertThat(Pipeline.run(new String[]{"generate", "--prompt-ids", "1"}, Map.of())).isEqualTo(2);
-        assertThat(Pipeline.usage()).contains("generate");
     }
 
     private static Path copyOf(Path from, Path to) throws Exception {

@@ -57,6 +57,8 @@ final class SimFleet implements AutoCloseable {
             cmd.add("--set");
             cmd.add(k + "=" + v);
         });
+        cmd.add("--metrics-port");
+        cmd.add("0"); // a free port: the bench host's 9400 may be taken
         Files.createDirectories(log.toAbsolutePath().getParent());
         victim = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         victimId = id;

@@ -327,6 +327,10 @@ public final class OnnxLoraEngine implements InferenceEngine {
     /** Which decoder graph runs, and why. */
     public GraphChoice graphChoice() { return choice; }
 
+    /** The batcher's prefill and decode passes (read under its step lock: waits for a step in progress). */
+    @Override
+    public long forwardPasses() { return batcher.stats().passes(); }
+
     /**
      * Memory from CUDA on a GPU (the whole device's, as {@code cudaMemGetInfo} gives it); on the CPU the
      * engine's budget: the KV cache, the bank and the host tier, free being what they do not hold now.

@@ -312,6 +312,10 @@ public final class SimulatedEngine implements InferenceEngine {
                         long deviceHits, long deviceMisses, long hostHits, long hostMisses, long copiesToDevice, long loadsFromStore,
                         long deviceEvictions, long hostEvictions) {}
 
+    /** Its simulated prefill and decode passes. */
+    @Override
+    public long forwardPasses() { return stats().passes(); }
+
     public Stats stats() {
         lock.lock();
         try {

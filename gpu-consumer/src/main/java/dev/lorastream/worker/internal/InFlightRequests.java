@@ -74,6 +74,7 @@ public final class InFlightRequests {
         this.maxAttempts = Math.max(1, maxAttempts);
         this.retryDelays = retryDelays;
         this.continuous = overridesSubmit(engine);
+        if (continuous) processor.metrics().countBatchesOf(engine);
     }
 
     /** Whether the engine has its own {@code submit} (a continuous batcher) rather than the interface's default. */

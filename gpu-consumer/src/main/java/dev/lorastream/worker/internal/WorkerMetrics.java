@@ -1,10 +1,13 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.engine.InferenceEngine;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The worker's counters and gauges, under one prefix. Written by the poll loop, read by the
@@ -16,6 +19,7 @@ public final class WorkerMetrics {
     public static final String ERROR_RESPONSES = PREFIX + "responses.error";
     public static final String DEAD_LETTERS = PREFIX + "dead.letters";
     public static final String ENGINE_FAILURES = PREFIX + "engine.batch.failures";
+    /** Engine batches: a generate-only engine's generate calls, a continuous engine's forward passes. */
     public static final String BATCHES = PREFIX + "engine.batches";
     public static final String COMMITS = PREFIX + "transactions.committed";
     public static final String ABORTS = PREFIX + "transactions.aborted";
@@ -35,6 +39,7 @@ public final class WorkerMetrics {
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile List<String> residentAdapters = List.of();
+    private volatile LongSupplier enginePasses = () -> 0;
 
     public void committed(OutputBatch out) { committed(out, 0); }
 
@@ -49,7 +54,17 @@ public final class WorkerMetrics {
 
     public void aborted() { aborts.incrementAndGet(); }
 
+    /** One batch through a generate-only engine (one {@code generate} call). */
     public void batchRun() { batches.incrementAndGet(); }
+
+    /**
+     * Counts the forward passes of an engine that batches continuously ({@link InferenceEngine#forwardPasses}) as
+     * batches: requests are handed to it one by one and it runs them together, pass by pass.
+     */
+    public void countBatchesOf(InferenceEngine engine) { enginePasses = engine::forwardPasses; }
+
+    /** Batches run: generate calls, plus the continuous engine's forward passes. */
+    public long batches() { return batches.get() + enginePasses.getAsLong(); }
 
     public void engineFailure() { engineFailures.incrementAndGet(); }
 
@@ -87,7 +102,7 @@ public final class WorkerMetrics {
         m.put(ERROR_RESPONSES, errorResponses.get());
         m.put(DEAD_LETTERS, deadLetters.get());
         m.put(ENGINE_FAILURES, engineFailures.get());
-        m.put(BATCHES, batches.get());
+        m.put(BATCHES, batches());
         m.put(COMMITS, commits.get());
         m.put(ABORTS, aborts.get());
         m.put(COMMIT_SECONDS, commitNanos.get() / 1e9);

@@ -51,6 +51,26 @@ public final class ConfigChecks {
         }
     }
 
+    /** Validator: Kafka bootstrap servers, a comma-separated list of host:port with ports 1 to 65535 (surrounding whitespace allowed). */
+    public static void hostPorts(String key, Object value) {
+        if (!(value instanceof String s) || s.isBlank()) throw new ConfigException(key, value, "must be host:port[,host:port...]");
+        for (String server : s.split(",", -1)) {
+            String hostPort = server.trim();
+            int colon = hostPort.lastIndexOf(':');
+            int port = -1;
+            if (colon > 0) {
+                try {
+                    port = Integer.parseInt(hostPort.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+            }
+            if (port < 1 || port > 65_535) {
+                throw new ConfigException(key, value, "must be host:port[,host:port...] with ports 1 to 65535; '" + hostPort + "' is not");
+            }
+        }
+    }
+
     /** Validator: a name Kafka accepts for a topic. */
     public static void topicName(String key, Object value) {
         if (!(value instanceof String s) || !isTopicName(s)) {

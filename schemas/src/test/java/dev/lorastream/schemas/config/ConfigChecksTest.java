@@ -30,6 +30,17 @@ class ConfigChecksTest {
     }
 
     @Test
+    void hostPortsAcceptsListsOfHostAndPortAndRefusesTheRestNamingTheEntry() {
+        assertThatCode(() -> ConfigChecks.hostPorts("k", "b:9092")).doesNotThrowAnyException();
+        assertThatCode(() -> ConfigChecks.hostPorts("k", " a:1, [::1]:65535 ")).doesNotThrowAnyException();
+        assertThatThrownBy(() -> ConfigChecks.hostPorts("k", "localhost")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("k").hasMessageContaining("'localhost' is not");
+        assertThatThrownBy(() -> ConfigChecks.hostPorts("k", "a:1,b:70000")).hasMessageContaining("'b:70000' is not");
+        assertThatThrownBy(() -> ConfigChecks.hostPorts("k", "a:1,")).hasMessageContaining("'' is not");
+        assertThatThrownBy(() -> ConfigChecks.hostPorts("k", " ")).hasMessageContaining("host:port");
+    }
+
+    @Test
     void httpUrlAcceptsHttpAndHttpsWithAHost() {
         assertThatCode(() -> ConfigChecks.httpUrl("k", "http://r:8081/apis/ccompat/v7")).doesNotThrowAnyException();
         assertThatCode(() -> ConfigChecks.httpUrl("k", " https://registry ")).doesNotThrowAnyException();

@@ -1,0 +1,83 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.http.HttpConfig;
+import dev.lorastream.ingest.http.OpenAiServer;
+import dev.lorastream.schemas.cli.ConnectionOptions;
+import dev.lorastream.schemas.cli.Setting;
+import dev.lorastream.schemas.cli.SettingDefaults;
+import dev.lorastream.schemas.cli.Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code ./pipeline http}: the OpenAI-compatible endpoint against an existing cluster and registry, until SIGTERM. */
+@Command(name = "http", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the OpenAI-compatible HTTP endpoint against an existing cluster until SIGTERM.",
+                "/v1/completions and /v1/chat/completions (stream: true too), /v1/models, /v1/models/{id}, /health and /ready; each request sent through Kafka."})
+final class HttpCommand implements Callable<Integer>, SettingDefaults {
+    private static final SettingDefaults DEFAULTS = SettingDefaults.of(HttpConfig.DEFINITION);
+
+    @Spec CommandSpec spec;
+
+    @Mixin ConnectionOptions connection;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    @Setting(HttpConfig.PORT)
+    String httpPort;
+
+    @Option(names = "--http-host", paramLabel = "ADDRESS", description = "address to listen on; 0.0.0.0 for every interface (in a container) (default: ${DEFAULT-VALUE})")
+    @Setting(HttpConfig.HOST)
+    String httpHost;
+
+    @Option(names = "--max-model-len", paramLabel = "TOKENS", description = "context window that /v1/models reports: set it to the router's context window (default: ${DEFAULT-VALUE})")
+    @Setting(HttpConfig.MAX_MODEL_LEN)
+    String maxModelLen;
+
+    /** The endpoint's settings the command line describes (the connection is the client's). */
+    HttpConfig config() {
+        Map<String, Object> props = new HashMap<>();
+        if (httpPort != null) props.put(HttpConfig.PORT, httpPort);
+        if (httpHost != null) props.put(HttpConfig.HOST, httpHost);
+        if (maxModelLen != null) props.put(HttpConfig.MAX_MODEL_LEN, maxModelLen);
+        return Settings.build(spec, props, HttpConfig::from);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        connection.require();
+        HttpConfig config = config();
+        Connection c = new Connection(connection.bootstrapServers(), connection.schemaRegistry());
+        Components.provision(c);
+        InferenceClient client = Components.client(c);
+        OpenAiServer http;
+        try {
+            http = Components.http(client, config);
+            http.start();
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            http.close();
+            client.close();
+            stopped.countDown();
+        }, "http-shutdown"));
+        spec.commandLine().getOut().println("http: running against " + c.bootstrapServers() + " and " + c.schemaRegistryUrl()
+                + "; listening on port " + http.port());
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return 0;
+    }
+
+    @Override
+    public String defaultOf(String key) { return DEFAULTS.defaultOf(key); }
+}
