@@ -186,7 +186,10 @@ public final class InFlightRequests {
                     if (now - e.retryAtNanos >= 0) submit(e);
                     continue;
                 }
-                if (!e.future.isDone()) continue;
+                if (!e.future.isDone()) {
+                    cancelPastDeadline(e);
+                    continue;
+                }
                 Generation g = null;
                 Throwable failure = null;
                 try {
@@ -221,6 +224,21 @@ public final class InFlightRequests {
             }
         }
         load();
+    }
+
+    /**
+     * A request whose deadline passes while the engine works on it is cancelled (the engine drops
+     * it at its next step, its row freed) and answered DEADLINE_EXCEEDED with field deadline_ms;
+     * counted as cancelled.
+     */
+    private void cancelPastDeadline(Entry e) {
+        Instant deadline = e.admitted.request().getDeadlineMs();
+        if (deadline == null || !processor.clock().instant().isAfter(deadline)) return;
+        e.future.cancel(true);
+        processor.metrics().cancelled();
+        log.info("request {}: deadline {} passed during generation; cancelled", e.admitted.task().requestId(), deadline);
+        finish(e, out -> processor.failed(e.admitted, ErrorCode.DEADLINE_EXCEEDED.name(), "deadline_ms",
+                "deadline " + deadline + " passed during generation; generation stopped", out));
     }
 
     private void finish(Entry e, java.util.function.Consumer<OutputBatch> build) {

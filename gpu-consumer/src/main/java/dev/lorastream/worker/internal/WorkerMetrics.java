@@ -21,6 +21,8 @@ public final class WorkerMetrics {
     public static final String ENGINE_FAILURES = PREFIX + "engine.batch.failures";
     /** Engine batches: a generate-only engine's generate calls, a continuous engine's forward passes. */
     public static final String BATCHES = PREFIX + "engine.batches";
+    /** Requests stopped mid-generation because their deadline passed. */
+    public static final String CANCELLED = PREFIX + "requests.cancelled";
     public static final String COMMITS = PREFIX + "transactions.committed";
     public static final String ABORTS = PREFIX + "transactions.aborted";
     /** Seconds spent committing transactions (begin, sends, offsets, flush, commit), summed; ÷ commits = mean. */
@@ -33,6 +35,7 @@ public final class WorkerMetrics {
     private final AtomicLong deadLetters = new AtomicLong();
     private final AtomicLong engineFailures = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong cancelled = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
     private final AtomicLong aborts = new AtomicLong();
     private final AtomicLong commitNanos = new AtomicLong();
@@ -67,6 +70,11 @@ public final class WorkerMetrics {
     public long batches() { return batches.get() + enginePasses.getAsLong(); }
 
     public void engineFailure() { engineFailures.incrementAndGet(); }
+
+    /** One request stopped mid-generation (its deadline passed). */
+    public void cancelled() { cancelled.incrementAndGet(); }
+
+    public long cancelledCount() { return cancelled.get(); }
 
     public void load(int runningNow, int waitingNow) {
         running.set(runningNow);
@@ -103,6 +111,7 @@ public final class WorkerMetrics {
         m.put(DEAD_LETTERS, deadLetters.get());
         m.put(ENGINE_FAILURES, engineFailures.get());
         m.put(BATCHES, batches());
+        m.put(CANCELLED, cancelled.get());
         m.put(COMMITS, commits.get());
         m.put(ABORTS, aborts.get());
         m.put(COMMIT_SECONDS, commitNanos.get() / 1e9);
