@@ -11,6 +11,7 @@ import dev.lorastream.worker.internal.DeadLetters;
 import dev.lorastream.worker.internal.GenerationRunner;
 import dev.lorastream.worker.internal.Heartbeat;
 import dev.lorastream.worker.internal.TokenStreams;
+import dev.lorastream.worker.internal.Cancellations;
 import dev.lorastream.worker.internal.KafkaWorkerClients;
 import dev.lorastream.worker.internal.PollLoop;
 import dev.lorastream.worker.internal.RequestDecoder;
@@ -51,6 +52,7 @@ public final class Worker implements AutoCloseable {
     private final PollLoop loop;
     private final Heartbeat heartbeat;
     private final TokenStreams streams;
+    private final Cancellations cancellations;
     private final TopicDirectory topics;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile WorkerState state = WorkerState.STARTING;
@@ -80,6 +82,9 @@ public final class Worker implements AutoCloseable {
         this.heartbeat = new Heartbeat(config.workerId(), config.heartbeatInterval(), clients.statusProducer(), status::status);
         this.streams = new TokenStreams(config.workerId(), engine::decode, clients.streamProducer(), clock);
         loop.inFlight().streamTo(streams);
+        var cancelConsumer = clients.cancelConsumer();
+        this.cancellations = cancelConsumer == null ? null : new Cancellations(cancelConsumer, config.workerId());
+        if (cancellations != null) loop.inFlight().cancelledBy(cancellations::of);
     }
 
     /**
@@ -182,6 +187,7 @@ public final class Worker implements AutoCloseable {
         }
         heartbeat.close();
         streams.close();
+        if (cancellations != null) cancellations.close();
         topics.close();
         log.info("worker {} closed: {}", config.workerId(), metrics.snapshot());
     }

@@ -4,6 +4,7 @@ import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.PendingRequests;
 import dev.lorastream.ingest.internal.TextStreams;
 import dev.lorastream.schemas.AdapterDescriptor;
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.GenerationParams;
@@ -174,6 +175,19 @@ public final class InferenceClient implements AutoCloseable {
     public InferenceResponse call(InferenceRequest request, Duration timeout) {
         submit(request, timeout);
         return await(request.getRequestId(), timeout);
+    }
+
+    /**
+     * Asks the workers to stop generating a request this client submitted (its caller went away):
+     * the worker that has it drops it at the engine's next step and answers CANCELLED. Completes
+     * when the cancellation is published.
+     */
+    public CompletableFuture<Void> cancel(String requestId, String reason) {
+        try {
+            return gateway.cancel(CancelRequest.newBuilder().setRequestId(requestId).setReason(reason).setRequestedAtMs(Instant.now()).build());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Publishes a dead letter about input refused on the ingest side. */

@@ -6,6 +6,7 @@ import dev.lorastream.ingest.internal.ResponseReader;
 import dev.lorastream.ingest.internal.StreamReader;
 import dev.lorastream.ingest.internal.TopicCreator;
 import dev.lorastream.schemas.AdapterDescriptor;
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
@@ -93,6 +94,11 @@ public final class KafkaRequestGateway implements RequestGateway {
     @Override
     public CompletableFuture<Void> send(InferenceRequest request) {
         return publish(config.requestTopic(), request.getRequestId(), request);
+    }
+
+    @Override
+    public CompletableFuture<Void> cancel(CancelRequest cancel) {
+        return publish(Topics.CANCELS, cancel.getRequestId(), cancel);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.lorastream.ingest;
 
 import dev.lorastream.schemas.AdapterDescriptor;
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
@@ -25,6 +26,9 @@ public interface RequestGateway extends AutoCloseable {
 
     /** Publishes a request (key: its request id); completes when the broker has acknowledged it. */
     CompletableFuture<Void> send(InferenceRequest request);
+
+    /** Publishes a cancellation (key: its request id); by default there is nobody to tell (a gateway without workers). */
+    default CompletableFuture<Void> cancel(CancelRequest cancel) { return CompletableFuture.completedFuture(null); }
 
     /** Publishes a dead letter (key: its request id); completes when the broker has acknowledged it. */
     CompletableFuture<Void> deadLetter(DeadLetter letter);

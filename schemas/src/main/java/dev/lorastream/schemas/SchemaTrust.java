@@ -18,7 +18,8 @@ import java.util.Set;
 public final class SchemaTrust {
     private static final List<Schema> EVENTS = List.of(
             InferenceRequest.getClassSchema(), InferenceResponse.getClassSchema(), AttributionEvent.getClassSchema(),
-            DeadLetter.getClassSchema(), WorkerStatus.getClassSchema(), AdapterDescriptor.getClassSchema(), TokenChunk.getClassSchema());
+            DeadLetter.getClassSchema(), WorkerStatus.getClassSchema(), AdapterDescriptor.getClassSchema(), TokenChunk.getClassSchema(),
+            CancelRequest.getClassSchema());
     private static boolean done;
 
     private SchemaTrust() {}

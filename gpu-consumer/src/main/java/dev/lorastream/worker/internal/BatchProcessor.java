@@ -151,6 +151,17 @@ public final class BatchProcessor {
         }
     }
 
+    /**
+     * An error response, and no dead letter, for a request stopped for its caller's sake (cancelled,
+     * or its deadline passed while it was generated): nothing was wrong with the record.
+     */
+    public void stopped(Admitted a, String code, String field, String reason, OutputBatch out) {
+        try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+            log.info("stopped: {} {} {}", code, field == null ? "" : field, reason);
+            out.response(responses.topicFor(a.request()), responses.error(a.request(), code, field, reason));
+        }
+    }
+
     /** An error response and a dead letter for a request the engine refused or failed. */
     public void failed(Admitted a, String code, String field, String reason, OutputBatch out) {
         try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {

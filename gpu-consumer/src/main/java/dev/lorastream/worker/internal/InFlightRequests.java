@@ -49,6 +49,7 @@ public final class InFlightRequests {
     private final Map<TopicPartition, ArrayDeque<Entry>> partitions = new LinkedHashMap<>();
     private int unfinished;
     private TokenStreams streams;
+    private java.util.function.Function<String, dev.lorastream.schemas.CancelRequest> cancellations = id -> null;
 
     private static final class Entry {
         final ConsumerRecord<byte[], byte[]> record;
@@ -87,6 +88,9 @@ public final class InFlightRequests {
     }
 
     public boolean continuous() { return continuous; }
+
+    /** Where cancellations are looked up by request id (none: requests are not cancelled). */
+    public void cancelledBy(java.util.function.Function<String, dev.lorastream.schemas.CancelRequest> lookup) { this.cancellations = lookup; }
 
     /** Where the tokens of requests that ask to stream go as they are generated (none: they are not streamed). */
     public void streamTo(TokenStreams streams) { this.streams = streams; }
@@ -187,7 +191,7 @@ public final class InFlightRequests {
                     continue;
                 }
                 if (!e.future.isDone()) {
-                    cancelPastDeadline(e);
+                    if (!cancelAsked(e)) cancelPastDeadline(e);
                     continue;
                 }
                 Generation g = null;
@@ -226,6 +230,17 @@ public final class InFlightRequests {
         load();
     }
 
+    /** A request whose caller cancelled it (inference.cancels) is dropped by the engine at its next step and answered CANCELLED; counted. */
+    private boolean cancelAsked(Entry e) {
+        var cancel = cancellations.apply(e.admitted.task().requestId());
+        if (cancel == null) return false;
+        e.future.cancel(true);
+        processor.metrics().cancelled();
+        log.info("request {} cancelled by its caller: {}", e.admitted.task().requestId(), cancel.getReason());
+        finish(e, out -> processor.stopped(e.admitted, ErrorCode.CANCELLED.name(), null, "cancelled: " + cancel.getReason(), out));
+        return true;
+    }
+
     /**
      * A request whose deadline passes while the engine works on it is cancelled (the engine drops
      * it at its next step, its row freed) and answered DEADLINE_EXCEEDED with field deadline_ms;
@@ -237,7 +252,7 @@ public final class InFlightRequests {
         e.future.cancel(true);
         processor.metrics().cancelled();
         log.info("request {}: deadline {} passed during generation; cancelled", e.admitted.task().requestId(), deadline);
-        finish(e, out -> processor.failed(e.admitted, ErrorCode.DEADLINE_EXCEEDED.name(), "deadline_ms",
+        finish(e, out -> processor.stopped(e.admitted, ErrorCode.DEADLINE_EXCEEDED.name(), "deadline_ms",
                 "deadline " + deadline + " passed during generation; generation stopped", out));
     }
 

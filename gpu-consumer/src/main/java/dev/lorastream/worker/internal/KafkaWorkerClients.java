@@ -1,7 +1,9 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroDeserializer;
 import dev.lorastream.schemas.serde.AvroSerializer;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.worker.WorkerConfig;
@@ -13,6 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.HashMap;
@@ -75,6 +78,17 @@ public final class KafkaWorkerClients implements WorkerClients {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.transactionTimeout().toMillis());
         return p;
+    }
+
+    @Override
+    public Consumer<String, CancelRequest> cancelConsumer() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-cancels");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        return new KafkaConsumer<>(p, new StringDeserializer(), new AvroDeserializer<>(registry, CancelRequest.class));
     }
 
     @Override

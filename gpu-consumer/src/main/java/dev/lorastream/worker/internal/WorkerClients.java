@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import org.apache.avro.specific.SpecificRecord;
@@ -25,6 +26,9 @@ public interface WorkerClients {
 
     /** Plain producer for streamed tokens (no lingering); by default one like the heartbeats'. */
     default Producer<String, SpecificRecord> streamProducer() { return statusProducer(); }
+
+    /** A group-less consumer for inference.cancels (latest offsets); null: this worker does not follow cancellations. */
+    default Consumer<String, CancelRequest> cancelConsumer() { return null; }
 
     /** Which topics exist, for the reply topics requests name; mock clients trust every name. */
     default TopicDirectory topics() { return TopicDirectory.TRUSTING; }

@@ -58,6 +58,7 @@ class DeadlineCancellationTest {
             assertThat(cancelled.getError().getField()).isEqualTo("deadline_ms");
             assertThat(cancelled.getError().getMessage()).contains("during generation");
             assertThat(metrics.cancelledCount()).isEqualTo(1);
+            assertThat(producer.history()).as("no dead letter: nothing was wrong with the record").noneMatch(r -> r.topic().equals(Topics.DLQ));
             assertThat(metrics.snapshot().get(WorkerMetrics.CANCELLED)).isEqualTo(1L);
             assertThat(engine.stats().passes() - passesAtAnswer).as("passes after the answer: the engine dropped it").isLessThanOrEqualTo(1);
         }

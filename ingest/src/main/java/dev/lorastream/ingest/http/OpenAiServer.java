@@ -221,7 +221,12 @@ public final class OpenAiServer implements AutoCloseable {
             out.write("data: [DONE]\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
-            log.info("streaming client of request {} went away: {}", requestId, e.toString());
+            log.info("streaming client of request {} went away ({}); cancelling it", requestId, e.toString());
+            if (!done.isDone()) {
+                client.cancel(requestId, "the HTTP client went away during the stream").whenComplete((ok, failure) -> {
+                    if (failure != null) log.warn("could not cancel request {}: {}", requestId, failure.toString());
+                });
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -25,7 +25,7 @@ public final class TopicSetup {
                 NewTopic topic = new NewTopic(name, partitions, replication);
                 if (Topics.COMPACTED.contains(name)) {
                     topic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-                } else if (name.equals(Topics.STREAM)) {
+                } else if (name.equals(Topics.STREAM) || name.equals(Topics.CANCELS)) {
                     topic.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Topics.STREAM_RETENTION_MS)));
                 }
                 missing.add(topic);

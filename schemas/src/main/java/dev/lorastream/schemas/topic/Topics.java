@@ -6,6 +6,7 @@ import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.TokenChunk;
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.WorkerStatus;
 import dev.lorastream.schemas.registry.Compatibility;
@@ -30,6 +31,8 @@ public final class Topics {
     /** Streaming requests' tokens as they are generated (TokenChunk), outside transactions; kept {@link #STREAM_RETENTION_MS}. */
     public static final String STREAM = "inference.stream";
     public static final long STREAM_RETENTION_MS = 3_600_000L;
+    /** Cancellations of requests in flight (CancelRequest), kept {@link #STREAM_RETENTION_MS}. */
+    public static final String CANCELS = "inference.cancels";
 
     /** Key used on the routed and attribution topics for requests served by the plain backbone. */
     public static final String BASE_MODEL_KEY = "__base__";
@@ -47,7 +50,8 @@ public final class Topics {
             DLQ, DeadLetter.getClassSchema(),
             WORKER_STATUS, WorkerStatus.getClassSchema(),
             ADAPTER_CATALOG, AdapterDescriptor.getClassSchema(),
-            STREAM, TokenChunk.getClassSchema());
+            STREAM, TokenChunk.getClassSchema(),
+            CANCELS, CancelRequest.getClassSchema());
 
     /** Topics that keep only the latest value per key. */
     public static final List<String> COMPACTED = List.of(WORKER_STATUS, ADAPTER_CATALOG);
@@ -60,6 +64,7 @@ public final class Topics {
     public final Topic<String, WorkerStatus> workerStatus;
     public final Topic<String, AdapterDescriptor> adapterCatalog;
     public final Topic<String, TokenChunk> stream;
+    public final Topic<String, CancelRequest> cancels;
 
     public Topics(SchemaRegistryClient registry) {
         var requestSerde = AvroSerde.forValue(registry, InferenceRequest.class);
@@ -71,6 +76,7 @@ public final class Topics {
         workerStatus = new Topic<>(WORKER_STATUS, Serdes.String(), AvroSerde.forValue(registry, WorkerStatus.class));
         adapterCatalog = new Topic<>(ADAPTER_CATALOG, Serdes.String(), AvroSerde.forValue(registry, AdapterDescriptor.class));
         stream = new Topic<>(STREAM, Serdes.String(), AvroSerde.forValue(registry, TokenChunk.class));
+        cancels = new Topic<>(CANCELS, Serdes.String(), AvroSerde.forValue(registry, CancelRequest.class));
     }
 
     /**

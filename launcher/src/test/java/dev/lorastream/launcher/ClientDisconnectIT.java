@@ -1,0 +1,102 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.engine.sim.SimulatedEngine;
+import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.http.OpenAiServer;
+import dev.lorastream.platform.KafkaPlatform;
+import dev.lorastream.platform.TestPlatform;
+import dev.lorastream.router.RouterApp;
+import dev.lorastream.schemas.ErrorCode;
+import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.serde.AvroDeserializer;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
+import dev.lorastream.worker.EngineFactory;
+import dev.lorastream.worker.Worker;
+import dev.lorastream.worker.WorkerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A streaming HTTP client that goes away mid-answer: the endpoint publishes a cancellation, the
+ * worker drops the request at the engine's next step, counts it, and answers CANCELLED; the engine
+ * generates far fewer tokens than were asked for. Real router, worker (slow simulated engine),
+ * broker, registry and HTTP endpoint.
+ */
+class ClientDisconnectIT {
+    @TempDir
+    Path work;
+
+    @Test
+    void aStreamingClientThatDisconnectsCancelsItsRequestOnTheWorker() throws Exception {
+        KafkaPlatform platform = TestPlatform.shared();
+        String bootstrap = platform.bootstrapServers();
+        TopicSetup.ensure(bootstrap, 4, (short) 1);
+        Topics.declareSubjects(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Connection c = new Connection(bootstrap, platform.schemaRegistryUrl());
+        WorkerConfig config = WorkerConfig.from(Map.of(
+                WorkerConfig.BOOTSTRAP_SERVERS.name(), bootstrap,
+                WorkerConfig.SCHEMA_REGISTRY_URL.name(), platform.schemaRegistryUrl(),
+                WorkerConfig.GROUP_ID.name(), "disconnect-" + run,
+                WorkerConfig.WORKER_ID.name(), "disconnect-" + run,
+                WorkerConfig.ENGINE.name(), "sim",
+                WorkerConfig.SIM_ADAPTERS.name(), "4",
+                WorkerConfig.SIM_TIME_SCALE.name(), "100"));
+        var responsesFrom = TopicReader.endOffsets(bootstrap, Topics.RESPONSES);
+        try (SimulatedEngine engine = (SimulatedEngine) EngineFactory.open(config);
+             RouterApp router = Components.router(c, work.resolve("router"));
+             Worker worker = new Worker(config, engine);
+             InferenceClient client = Components.client(c);
+             OpenAiServer http = Components.http(client, 0)) {
+            router.start();
+            worker.start();
+            http.start();
+            HttpResponse<InputStream> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + http.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a very long answer\",\"max_tokens\":200,\"stream\":true}")).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            String requestId = answer.headers().firstValue(OpenAiServer.REQUEST_ID_HEADER).orElseThrow();
+            BufferedReader events = new BufferedReader(new InputStreamReader(answer.body(), StandardCharsets.UTF_8));
+            int pieces = 0;
+            for (String line; pieces < 3 && (line = events.readLine()) != null; ) if (line.startsWith("data: {")) pieces++;
+            assertThat(pieces).as("text arrived before the client went away").isEqualTo(3);
+            answer.body().close(); // the client goes away
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> worker.metrics().cancelledCount() == 1);
+            assertThat(worker.metrics().snapshot().get(dev.lorastream.worker.internal.WorkerMetrics.DEAD_LETTERS)).as("no dead letter for a cancellation")
+                    .isEqualTo(0L);
+            long generated = engine.stats().generatedTokens();
+            List<ConsumerRecord<String, InferenceResponse>> responses = TopicReader.read(bootstrap, responsesFrom,
+                    new AvroDeserializer<>(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()), InferenceResponse.class),
+                    got -> got.stream().anyMatch(r -> r.value().getRequestId().equals(requestId)), Duration.ofSeconds(30));
+            InferenceResponse cancelled = responses.stream().map(ConsumerRecord::value).filter(r -> r.getRequestId().equals(requestId)).findFirst().orElseThrow();
+            assertThat(cancelled.getStatus()).isEqualTo(ResponseStatus.ERROR);
+            assertThat(cancelled.getError().getCode()).isEqualTo(ErrorCode.CANCELLED.name());
+            assertThat(cancelled.getError().getMessage()).contains("went away");
+            Thread.sleep(1000);
+            assertThat(engine.stats().generatedTokens()).as("the engine stopped generating it (at most one more step)")
+                    .isLessThanOrEqualTo(generated + 1).isLessThan(200);
+        }
+    }
+}
