@@ -58,9 +58,10 @@ final class PinnedPool {
 
     /** A buffer of {@code bytes} at {@code address} is no longer used: kept for reuse, or freed when the pool is full. */
     void give(long bytes, long address) {
-        if (idleBytes.addAndGet(bytes) <= capBytes) {
-            idle.computeIfAbsent(bytes, b -> new ConcurrentLinkedQueue<>()).add(address);
-        } else {
+        // queued before it is counted: whoever sees the idle bytes finds the buffer (a cleaner thread gives while others take)
+        Queue<Long> q = idle.computeIfAbsent(bytes, b -> new ConcurrentLinkedQueue<>());
+        q.add(address);
+        if (idleBytes.addAndGet(bytes) > capBytes && q.remove(address)) {
             idleBytes.addAndGet(-bytes);
             free.accept(address);
         }
