@@ -64,7 +64,20 @@ const cplain = await client.completions.create({ model: adapter, prompt: "itchy 
 out({ call: "completion stream", text, finish_reason: cfinish });
 if (text !== cplain.choices[0].text) fail("streamed completion differs from the plain one");
 
-// 5. an error inside a stream reaches the caller as an APIError
+// 5. stop: the text ends before the stop sequence, finish_reason "stop", streamed or not
+const long = (await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 12 })).choices[0].text;
+const stop = long.slice(4, 6);
+const expected = long.slice(0, long.indexOf(stop));
+const stopped = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 12, stop: [stop] });
+let streamedStop = "", stopFinish = null;
+for await (const chunk of await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 12, stop, stream: true })) {
+  for (const choice of chunk.choices) { streamedStop += choice.text ?? ""; if (choice.finish_reason) stopFinish = choice.finish_reason; }
+}
+out({ call: "stop", stop, text: stopped.choices[0].text, finish_reason: stopped.choices[0].finish_reason, streamed: streamedStop, streamed_finish: stopFinish });
+if (stopped.choices[0].text !== expected || stopped.choices[0].finish_reason !== "stop") fail("stop: " + JSON.stringify(stopped.choices[0]));
+if (streamedStop !== expected || stopFinish !== "stop") fail("streamed stop: " + JSON.stringify(streamedStop) + " " + stopFinish);
+
+// 6. an error inside a stream reaches the caller as an APIError
 try {
   const bad = await client.chat.completions.create({ model: "no-such-adapter", messages, stream: true });
   for await (const _ of bad) { /* drain */ }

@@ -12,4 +12,10 @@ public interface TokenListener {
 
     /** @param index the token's place in the generation, from 0 */
     void onToken(int index, int tokenId);
+
+    /**
+     * Asked after each token it was told: whether the generation ends with it (finish reason
+     * {@code stop}; a stop sequence completed, say). By default never.
+     */
+    default boolean stopHere() { return false; }
 }

@@ -28,8 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The official OpenAI Node client ({@code openai} 6.x, clients/openai-node) against the HTTP
  * endpoint of a real pipeline (router, CPU worker, embedded broker and registry): chat and
- * completions, plain and streamed (its async iterator and its stream helper), the usage chunk, and
- * an error inside a stream. The client's own checks are in check.mjs; this test runs it and
+ * completions, plain and streamed (its async iterator and its stream helper), the usage chunk, stop
+ * sequences, and an error inside a stream. The client's own checks are in check.mjs; this test runs it and
  * requires its last line to be {@code {"ok":true}}. Node and npm must be installed; the client's
  * package is installed from package-lock.json when missing.
  */
@@ -78,7 +78,7 @@ class OpenAiNodeClientIT {
             List<String> lines = output.lines().filter(l -> l.startsWith("{")).toList();
             assertThat(lines.getLast()).isEqualTo("{\"ok\":true}");
             assertThat(output).contains("\"call\":\"chat stream\"", "\"call\":\"chat stream helper\"", "\"call\":\"completion stream\"",
-                    "\"call\":\"unknown model stream\"");
+                    "\"call\":\"unknown model stream\"", "\"call\":\"stop\"");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.lorastream.router;
 
 import dev.lorastream.schemas.ErrorCode;
+import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.config.ConfigChecks;
@@ -140,6 +141,7 @@ public final class RequestValidator {
         float topP = p.getTopP();
         if (!(topP > 0f && topP <= 1f)) out.add(bad("params.top_p", "is " + topP + "; it must be greater than 0 and at most 1"));
         if (p.getTopK() < 0) out.add(bad("params.top_k", "is " + p.getTopK() + "; it must be >= 0 (0 means no top-k cut)"));
+        StopSequences.problem(p.getStop()).ifPresent(why -> out.add(bad("params.stop", why)));
     }
 
     private static void checkAdapter(String adapterId, List<Violation> out) {

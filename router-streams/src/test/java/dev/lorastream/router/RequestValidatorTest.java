@@ -31,6 +31,21 @@ class RequestValidatorTest {
     }
 
     @Test
+    void upToFourNonEmptyStopSequencesAreAcceptedAndMoreOrEmptyOnesRefused() {
+        InferenceRequest four = valid().build();
+        four.getParams().setStop(List.of("a", "b", "c", "d"));
+        assertThat(validator.validate(four)).isEmpty();
+        InferenceRequest five = valid().build();
+        five.getParams().setStop(List.of("a", "b", "c", "d", "e"));
+        assertThat(validator.validate(five)).singleElement()
+                .satisfies(v -> assertViolation(v, "params.stop", ErrorCode.BAD_PARAMETER, "at most 4"));
+        InferenceRequest empty = valid().build();
+        empty.getParams().setStop(List.of(""));
+        assertThat(validator.validate(empty)).singleElement()
+                .satisfies(v -> assertViolation(v, "params.stop", ErrorCode.BAD_PARAMETER, "empty"));
+    }
+
+    @Test
     void aDeadlineInThePastIsLeftToTheWorker() {
         assertThat(validate(valid().setDeadlineMs(Instant.ofEpochMilli(1)))).isEmpty();
     }

@@ -101,6 +101,10 @@ final class Sequence {
         if (tokens != TokenListener.NONE) {
             try {
                 tokens.onToken(count - 1, token);
+                if (tokens.stopHere()) {
+                    finishReason = "stop";
+                    return;
+                }
             } catch (RuntimeException e) {
                 tokens = TokenListener.NONE;
             }

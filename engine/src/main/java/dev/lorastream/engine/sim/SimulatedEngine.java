@@ -437,16 +437,18 @@ public final class SimulatedEngine implements InferenceEngine {
         double prefillMs, decodeMs, computeMs;
         boolean deviceCounted, hostCounted, holdsAdapter;
         TokenListener tokens = TokenListener.NONE;
+        boolean stopped;
 
         Request(GenerationTask task) {
             this.task = task;
             this.out = new int[task.maxNewTokens()];
         }
 
-        boolean finished() { return count >= out.length; }
+        boolean finished() { return stopped || count >= out.length; }
 
         Generation generation() {
-            return new Generation(task.requestId(), Arrays.copyOf(out, count), "length", Math.round(prefillMs), Math.round(decodeMs), computeMs);
+            return new Generation(task.requestId(), Arrays.copyOf(out, count), stopped ? "stop" : "length", Math.round(prefillMs), Math.round(decodeMs),
+                    computeMs);
         }
     }
 
@@ -751,6 +753,7 @@ public final class SimulatedEngine implements InferenceEngine {
         if (r.tokens != TokenListener.NONE) {
             try {
                 r.tokens.onToken(r.count - 1, r.out[r.count - 1]);
+                if (r.tokens.stopHere()) r.stopped = true;
             } catch (RuntimeException e) {
                 r.tokens = TokenListener.NONE;
             }

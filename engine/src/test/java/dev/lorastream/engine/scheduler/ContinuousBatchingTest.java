@@ -101,6 +101,25 @@ class ContinuousBatchingTest {
     }
 
     @Test
+    void aTokenListenerCanEndTheGenerationAfterAToken() {
+        GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 10);
+        Map<String, int[]> solo = soloTokens(List.of(a));
+        try (OnnxLoraEngine engine = open(8, CacheConfig.DEFAULT)) {
+            ContinuousBatcher batcher = engine.batcher();
+            CompletableFuture<Generation> f = batcher.submit(a, new dev.lorastream.engine.TokenListener() {
+                int seen;
+
+                @Override public void onToken(int index, int tokenId) { seen = index + 1; }
+
+                @Override public boolean stopHere() { return seen == 3; }
+            });
+            while (!f.isDone()) batcher.step();
+            assertThat(f.join().finishReason()).isEqualTo("stop");
+            assertThat(f.join().tokenIds()).containsExactly(java.util.Arrays.copyOf(solo.get("a"), 3));
+        }
+    }
+
+    @Test
     void aTokenListenerIsToldEachTokenAsItsStepTakesItAndAThrowingOneStopsNothing() {
         GenerationTask a = TestModels.greedy("a", "a0", TestModels.prompt(1, 5), 6);
         GenerationTask b = TestModels.greedy("b", null, TestModels.prompt(2, 9), 4);

@@ -1,6 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.ErrorCode;
+import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
@@ -143,6 +144,13 @@ public final class BatchProcessor {
             } catch (RuntimeException e) {
                 refuse(a.record(), a.request(), ErrorCode.INTERNAL.name(), null, "generated tokens cannot be decoded: " + e, out);
                 return;
+            }
+            List<String> stop = a.request().getParams().getStop();
+            int at = stop.isEmpty() ? -1 : StopSequences.firstIndex(text, stop);
+            if (at >= 0) {
+                // the text ends before the stop sequence (not returned, as OpenAI's), whoever ended the generation
+                text = text.substring(0, at);
+                g = new Generation(g.requestId(), g.tokenIds(), "stop", g.prefillMs(), g.decodeMs(), g.computeMs());
             }
             int promptTokens = a.task().promptIds().length;
             out.response(responses.topicFor(a.request()), responses.ok(a.request(), promptTokens, g, text, started));

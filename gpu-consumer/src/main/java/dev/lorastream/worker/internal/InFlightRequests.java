@@ -166,9 +166,13 @@ public final class InFlightRequests {
         e.attempts++;
         e.started = processor.clock().instant();
         try {
+            List<String> stop = e.admitted.request().getParams().getStop();
             TokenStreams.Open stream = streams != null && e.admitted.request().getParams().getStream()
-                    ? streams.open(e.admitted.task().requestId()) : null;
-            CompletableFuture<Generation> f = stream == null ? engine.submit(e.admitted.task()) : engine.submit(e.admitted.task(), stream.listener());
+                    ? streams.open(e.admitted.task().requestId(), stop) : null;
+            dev.lorastream.engine.TokenListener listener = stream == null ? dev.lorastream.engine.TokenListener.NONE : stream.listener();
+            if (!stop.isEmpty()) listener = new StopWatch(stop, engine::decode, listener);
+            CompletableFuture<Generation> f = listener == dev.lorastream.engine.TokenListener.NONE
+                    ? engine.submit(e.admitted.task()) : engine.submit(e.admitted.task(), listener);
             if (stream != null && f != null) f.whenComplete((g, x) -> stream.end().run());
             e.future = f == null ? CompletableFuture.failedFuture(new IllegalStateException("engine returned no future")) : f;
         } catch (RuntimeException ex) {

@@ -1,6 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.engine.TokenListener;
+import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.TokenChunk;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.avro.specific.SpecificRecord;
@@ -52,13 +53,15 @@ public final class TokenStreams implements AutoCloseable {
 
     private static final class Attempt {
         final String requestId, id;
+        final List<String> stop;
         final List<Integer> tokens = new ArrayList<>();
         int sentTokens;
         String sentText = "";
 
-        Attempt(String requestId, String id) {
+        Attempt(String requestId, String id, List<String> stop) {
             this.requestId = requestId;
             this.id = id;
+            this.stop = stop;
         }
     }
 
@@ -74,7 +77,12 @@ public final class TokenStreams implements AutoCloseable {
 
     /** A new attempt at the request: the listener to give the engine, and {@link Open#end()} to call when the generation ends. */
     public Open open(String requestId) {
-        Attempt a = new Attempt(requestId, workerId + "#" + attempts.incrementAndGet());
+        return open(requestId, List.of());
+    }
+
+    /** As {@link #open(String)}, for a request with stop sequences: text that may begin one waits, and none is sent from one on. */
+    public Open open(String requestId, List<String> stop) {
+        Attempt a = new Attempt(requestId, workerId + "#" + attempts.incrementAndGet(), List.copyOf(stop));
         return new Open((index, token) -> queue.add(new Event(a, index, token)), () -> queue.add(new Event(a, -1, -1)));
     }
 
@@ -121,6 +129,11 @@ public final class TokenStreams implements AutoCloseable {
         String text = decode.apply(all);
         int stable = text.length();
         if (!end) while (stable > 0 && text.charAt(stable - 1) == INCOMPLETE) stable--;
+        if (!a.stop.isEmpty()) {
+            int at = StopSequences.firstIndex(text, a.stop);
+            if (at >= 0) stable = Math.min(stable, at); // the stop sequence and what follows are not returned
+            else if (!end) stable = Math.max(a.sentText.length(), Math.min(stable, text.length() - (StopSequences.longest(a.stop) - 1)));
+        }
         String delta;
         int textOffset = a.sentText.length();
         if (stable >= textOffset && text.startsWith(a.sentText)) {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorastream.ingest.http.CompletionRequest.Endpoint;
+import dev.lorastream.schemas.StopSequences;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,8 +22,8 @@ import java.util.function.Predicate;
  * Reads and checks the JSON body of {@code /v1/completions} and {@code /v1/chat/completions}.
  * Every refusal is an {@link ApiError} naming the parameter and the reason. Unrecognised
  * parameters are refused (as OpenAI does); recognised ones this pipeline cannot honour
- * ({@code n}, {@code stop}, penalties, ...) are accepted only with their no-op values. {@code stream}
- * and {@code stream_options.include_usage} are honoured.
+ * ({@code n}, penalties, ...) are accepted only with their no-op values. {@code stream},
+ * {@code stream_options.include_usage} and {@code stop} are honoured.
  * An explicit {@code null} means "not given". Tenant: the {@code X-Tenant} header, else {@code user},
  * else the configured default.
  */
@@ -95,7 +96,7 @@ public final class CompletionParser {
         requireNoOp(o, "n", n -> n.isIntegralNumber() && n.intValue() == 1, "is not supported with a value other than 1");
         boolean stream = bool(o, "stream");
         boolean includeUsage = streamOptions(o.get("stream_options"), stream);
-        requireNoOp(o, "stop", n -> n.isArray() && n.isEmpty(), "is not supported (stop sequences)");
+        List<String> stop = stop(o.get("stop"));
         requireNoOp(o, "presence_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
         requireNoOp(o, "frequency_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
         requireNoOp(o, "logit_bias", n -> n.isObject() && n.isEmpty(), "is not supported");
@@ -115,7 +116,25 @@ public final class CompletionParser {
         }
         return new CompletionRequest(endpoint, model, adapterId, prompt, tokenIds, max,
                 temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
-                topK == null ? 0 : topK, seed, tenant, stream, includeUsage);
+                topK == null ? 0 : topK, seed, tenant, stream, includeUsage, stop);
+    }
+
+    /** {@code stop}: a string or an array of strings, up to {@link StopSequences#MAX_COUNT}, none empty. */
+    private static List<String> stop(JsonNode n) {
+        if (n == null || n.isNull()) return List.of();
+        List<String> stop = new java.util.ArrayList<>();
+        if (n.isTextual()) {
+            stop.add(n.textValue());
+        } else if (n.isArray()) {
+            for (JsonNode s : n) {
+                if (!s.isTextual()) throw ApiError.invalidType("stop", "a string or an array of strings");
+                stop.add(s.textValue());
+            }
+        } else {
+            throw ApiError.invalidType("stop", "a string or an array of strings");
+        }
+        StopSequences.problem(stop).ifPresent(why -> { throw ApiError.outOfRange("stop", why); });
+        return stop;
     }
 
     private static boolean bool(ObjectNode o, String field) {

@@ -19,10 +19,15 @@ import java.util.Map;
  * @param seed null when the caller gave none
  * @param stream answer as server-sent events, the text as it is generated
  * @param includeUsage with {@code stream}: a last chunk with the token usage ({@code stream_options.include_usage})
+ * @param stop up to 4 stop sequences (empty: none)
  */
 public record CompletionRequest(Endpoint endpoint, String model, String adapterId, String prompt, List<Integer> promptTokenIds,
                                 int maxTokens, float temperature, float topP, int topK, Long seed, String tenant,
-                                boolean stream, boolean includeUsage) {
+                                boolean stream, boolean includeUsage, List<String> stop) {
+    public CompletionRequest {
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
     static {
         SchemaTrust.ensure();
     }
@@ -67,6 +72,7 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
                         .setTopK(topK)
                         .setSeed(seed)
                         .setStream(stream)
+                        .setStop(stop)
                         .build())
                 .setDeadlineMs(now.plus(timeout))
                 .setSubmittedAtMs(now)

@@ -222,6 +222,20 @@ class CompletionParserTest {
     }
 
     @Test
+    void stopIsAStringOrUpToFourStrings() {
+        assertThat(completion("{\"prompt\":\"hi\",\"stop\":\"\\n\"}").stop()).containsExactly("\n");
+        assertThat(completion("{\"prompt\":\"hi\",\"stop\":[\"a\",\"b\"]}").stop()).containsExactly("a", "b");
+        assertThat(completion("{\"prompt\":\"hi\",\"stop\":[\"a\",\"b\"]}").toInferenceRequest("id", java.time.Instant.now(),
+                java.time.Duration.ofSeconds(1)).getParams().getStop()).containsExactly("a", "b");
+        assertThat(completion("{\"prompt\":\"hi\",\"stop\":null}").stop()).isEmpty();
+        ApiError five = completionError("{\"prompt\":\"hi\",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}");
+        assertThat(five.param()).isEqualTo("stop");
+        assertThat(five.getMessage()).contains("at most 4");
+        assertThat(completionError("{\"prompt\":\"hi\",\"stop\":[1]}").param()).isEqualTo("stop");
+        assertThat(completionError("{\"prompt\":\"hi\",\"stop\":[\"\"]}").param()).isEqualTo("stop");
+    }
+
+    @Test
     void streamAndIncludeUsageAreRead() {
         CompletionRequest r = completion("{\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         assertThat(r.stream()).isTrue();
@@ -241,11 +255,6 @@ class CompletionParserTest {
     @Test
     void moreThanOneChoiceIsRefused() {
         assertThat(completionError("{\"prompt\":\"hi\",\"n\":2}").param()).isEqualTo("n");
-    }
-
-    @Test
-    void stopSequencesAreRefused() {
-        assertThat(completionError("{\"prompt\":\"hi\",\"stop\":[\"\\n\"]}").param()).isEqualTo("stop");
     }
 
     @Test
