@@ -48,12 +48,14 @@ class OpenAiNodeClientIT {
         Topics.declareSubjects(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()));
         Connection c = new Connection(bootstrap, platform.schemaRegistryUrl());
         DemoModels.Paths demo = DemoModels.write(work.resolve("models"));
+        String group = "node-it-" + System.nanoTime();
+        TopicReader.startGroupAtEnd(bootstrap, group, Topics.ROUTED);
         WorkerConfig config = WorkerConfig.from(Map.of(
                 WorkerConfig.BOOTSTRAP_SERVERS.name(), bootstrap,
                 WorkerConfig.SCHEMA_REGISTRY_URL.name(), platform.schemaRegistryUrl(),
                 WorkerConfig.MODEL_DIR.name(), demo.backbone().toString(),
                 WorkerConfig.ADAPTER_DIR.name(), demo.adapters().toString(),
-                WorkerConfig.GROUP_ID.name(), "node-it-" + System.nanoTime(),
+                WorkerConfig.GROUP_ID.name(), group,
                 WorkerConfig.WORKER_ID.name(), "node-it-worker"));
         try (InferenceEngine engine = Components.engine(config);
              RouterApp router = Components.router(c, work.resolve("router"));

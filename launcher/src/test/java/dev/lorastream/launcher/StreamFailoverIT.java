@@ -53,6 +53,7 @@ class StreamFailoverIT {
         String run = UUID.randomUUID().toString().substring(0, 8), group = "stream-failover-" + run;
         Connection c = new Connection(bootstrap, platform.schemaRegistryUrl());
         var streamFrom = TopicReader.endOffsets(bootstrap, Topics.STREAM);
+        TopicReader.startGroupAtEnd(bootstrap, group, Topics.ROUTED);
         InferenceRequest request = Requests.text("tenant", null, "a long streamed answer", 40);
         List<String> pieces = new CopyOnWriteArrayList<>();
 

@@ -24,6 +24,20 @@ final class TopicReader {
         }
     }
 
+    /**
+     * Commits a new consumer group's offsets at the topic's end, so that a worker of that group serves
+     * only what is sent from now on, not the history other tests left on the shared broker.
+     */
+    static void startGroupAtEnd(String bootstrap, String group, String topic) throws Exception {
+        Map<TopicPartition, Long> end = endOffsets(bootstrap, topic);
+        Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new java.util.HashMap<>();
+        end.forEach((tp, offset) -> offsets.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(offset)));
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.alterConsumerGroupOffsets(group, offsets).all().get();
+        }
+    }
+
     /** Polls until {@code until} holds for what was read, or the timeout passes; returns everything read. */
     static <V> List<ConsumerRecord<String, V>> read(String bootstrap, Map<TopicPartition, Long> from, Deserializer<V> values,
                                                     Predicate<List<ConsumerRecord<String, V>>> until, Duration timeout) {
