@@ -97,9 +97,7 @@ public final class BatchProcessor {
         try (LogContext ignored = LogContext.of(request.getRequestId(), request.getAdapterId())) {
             Instant deadline = request.getDeadlineMs();
             if (deadline != null && clock.instant().isAfter(deadline)) {
-                log.info("deadline {} passed before serving", deadline);
-                out.response(responses.topicFor(request), responses.error(request, ErrorCode.DEADLINE_EXCEEDED.name(),
-                        "deadline_ms", "deadline " + deadline + " passed before the request could be served"));
+                stopped(request, ErrorCode.DEADLINE_EXCEEDED.name(), "deadline_ms", "deadline " + deadline + " passed before the request could be served", out);
                 return null;
             }
             try {
@@ -161,12 +159,12 @@ public final class BatchProcessor {
 
     /**
      * An error response, and no dead letter, for a request stopped for its caller's sake (cancelled,
-     * or its deadline passed while it was generated): nothing was wrong with the record.
+     * or its deadline passed before or while it was generated): nothing was wrong with the record.
      */
-    public void stopped(Admitted a, String code, String field, String reason, OutputBatch out) {
-        try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
+    public void stopped(InferenceRequest request, String code, String field, String reason, OutputBatch out) {
+        try (LogContext ignored = LogContext.of(request.getRequestId(), request.getAdapterId())) {
             log.info("stopped: {} {} {}", code, field == null ? "" : field, reason);
-            out.response(responses.topicFor(a.request()), responses.error(a.request(), code, field, reason));
+            out.response(responses.topicFor(request), responses.error(request, code, field, reason));
         }
     }
 

@@ -1,10 +1,12 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.InvalidTaskException;
+import dev.lorastream.engine.TokenListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -23,6 +25,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 
 /**
  * The records the poll loop has consumed but not yet committed, per partition in offset order,
@@ -49,7 +52,7 @@ public final class InFlightRequests {
     private final Map<TopicPartition, ArrayDeque<Entry>> partitions = new LinkedHashMap<>();
     private int unfinished;
     private TokenStreams streams;
-    private java.util.function.Function<String, dev.lorastream.schemas.CancelRequest> cancellations = id -> null;
+    private Function<String, CancelRequest> cancellations = id -> null;
 
     private static final class Entry {
         final ConsumerRecord<byte[], byte[]> record;
@@ -90,7 +93,7 @@ public final class InFlightRequests {
     public boolean continuous() { return continuous; }
 
     /** Where cancellations are looked up by request id (none: requests are not cancelled). */
-    public void cancelledBy(java.util.function.Function<String, dev.lorastream.schemas.CancelRequest> lookup) { this.cancellations = lookup; }
+    public void cancelledBy(Function<String, CancelRequest> lookup) { this.cancellations = lookup; }
 
     /** Where the tokens of requests that ask to stream go as they are generated (none: they are not streamed). */
     public void streamTo(TokenStreams streams) { this.streams = streams; }
@@ -169,9 +172,9 @@ public final class InFlightRequests {
             List<String> stop = e.admitted.request().getParams().getStop();
             TokenStreams.Open stream = streams != null && e.admitted.request().getParams().getStream()
                     ? streams.open(e.admitted.task().requestId(), stop) : null;
-            dev.lorastream.engine.TokenListener listener = stream == null ? dev.lorastream.engine.TokenListener.NONE : stream.listener();
+            TokenListener listener = stream == null ? TokenListener.NONE : stream.listener();
             if (!stop.isEmpty()) listener = new StopWatch(stop, engine::decode, listener);
-            CompletableFuture<Generation> f = listener == dev.lorastream.engine.TokenListener.NONE
+            CompletableFuture<Generation> f = listener == TokenListener.NONE
                     ? engine.submit(e.admitted.task()) : engine.submit(e.admitted.task(), listener);
             if (stream != null && f != null) f.whenComplete((g, x) -> stream.end().run());
             e.future = f == null ? CompletableFuture.failedFuture(new IllegalStateException("engine returned no future")) : f;
@@ -234,30 +237,27 @@ public final class InFlightRequests {
         load();
     }
 
-    /** A request whose caller cancelled it (inference.cancels) is dropped by the engine at its next step and answered CANCELLED; counted. */
+    /** A request whose caller cancelled it (inference.cancels) is stopped, answered CANCELLED. */
     private boolean cancelAsked(Entry e) {
-        var cancel = cancellations.apply(e.admitted.task().requestId());
+        CancelRequest cancel = cancellations.apply(e.admitted.task().requestId());
         if (cancel == null) return false;
-        e.future.cancel(true);
-        processor.metrics().cancelled();
-        log.info("request {} cancelled by its caller: {}", e.admitted.task().requestId(), cancel.getReason());
-        finish(e, out -> processor.stopped(e.admitted, ErrorCode.CANCELLED.name(), null, "cancelled: " + cancel.getReason(), out));
+        stop(e, ErrorCode.CANCELLED, null, "cancelled: " + cancel.getReason());
         return true;
     }
 
-    /**
-     * A request whose deadline passes while the engine works on it is cancelled (the engine drops
-     * it at its next step, its row freed) and answered DEADLINE_EXCEEDED with field deadline_ms;
-     * counted as cancelled.
-     */
+    /** A request whose deadline passes while the engine works on it is stopped, answered DEADLINE_EXCEEDED naming deadline_ms. */
     private void cancelPastDeadline(Entry e) {
         Instant deadline = e.admitted.request().getDeadlineMs();
         if (deadline == null || !processor.clock().instant().isAfter(deadline)) return;
+        stop(e, ErrorCode.DEADLINE_EXCEEDED, "deadline_ms", "deadline " + deadline + " passed during generation; generation stopped");
+    }
+
+    /** Cancels the engine's work on the request (the engine drops it at its next step, its row freed), counts it and answers it. */
+    private void stop(Entry e, ErrorCode code, String field, String reason) {
         e.future.cancel(true);
         processor.metrics().cancelled();
-        log.info("request {}: deadline {} passed during generation; cancelled", e.admitted.task().requestId(), deadline);
-        finish(e, out -> processor.stopped(e.admitted, ErrorCode.DEADLINE_EXCEEDED.name(), "deadline_ms",
-                "deadline " + deadline + " passed during generation; generation stopped", out));
+        log.info("request {} stopped: {}", e.admitted.task().requestId(), reason);
+        finish(e, out -> processor.stopped(e.admitted.request(), code.name(), field, reason, out));
     }
 
     private void finish(Entry e, java.util.function.Consumer<OutputBatch> build) {

@@ -22,11 +22,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * OpenAI-compatible HTTP endpoint over an {@link InferenceClient}: {@code POST /v1/completions},
@@ -103,7 +109,7 @@ public final class OpenAiServer implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             if (path.startsWith(MODELS_PATH + "/")) {
                 requireMethod(method, path, "GET");
-                respond(exchange, 200, model(java.net.URLDecoder.decode(path.substring(MODELS_PATH.length() + 1), java.nio.charset.StandardCharsets.UTF_8)));
+                respond(exchange, 200, model(URLDecoder.decode(path.substring(MODELS_PATH.length() + 1), StandardCharsets.UTF_8)));
                 return;
             }
             switch (path) {
@@ -159,16 +165,20 @@ public final class OpenAiServer implements AutoCloseable {
         InferenceResponse response;
         try {
             response = client.call(event, config.requestTimeout());
-        } catch (RequestTimeoutException e) {
-            throw ApiError.timeout(requestId, config.requestTimeout().toMillis());
         } catch (IngestException e) {
-            log.warn("request {} failed in transport: {}", requestId, e.getMessage());
-            throw ApiError.internal("request " + requestId + " could not be served: " + e.getMessage());
+            throw failed(requestId, e);
         }
         if (response.getStatus() != ResponseStatus.OK) {
             throw ApiError.fromPipeline(response.getError(), endpoint.promptParam);
         }
         respond(exchange, 200, OpenAiJson.completion(request, response));
+    }
+
+    /** What the caller is told when its request got no response: a timeout, or a transport failure. */
+    private ApiError failed(String requestId, Throwable cause) {
+        if (cause instanceof RequestTimeoutException) return ApiError.timeout(requestId, config.requestTimeout().toMillis());
+        log.warn("request {} failed in transport: {}", requestId, cause.getMessage());
+        return ApiError.internal("request " + requestId + " could not be served: " + cause.getMessage());
     }
 
     /**
@@ -179,8 +189,8 @@ public final class OpenAiServer implements AutoCloseable {
      * OpenAI's error object, then {@code [DONE]}.
      */
     private void stream(HttpExchange exchange, String requestId, CompletionRequest request, InferenceRequest event) {
-        java.util.concurrent.LinkedBlockingQueue<String> pieces = new java.util.concurrent.LinkedBlockingQueue<>();
-        java.util.concurrent.CompletableFuture<InferenceResponse> done;
+        LinkedBlockingQueue<String> pieces = new LinkedBlockingQueue<>();
+        CompletableFuture<InferenceResponse> done;
         try {
             done = client.stream(event, config.requestTimeout(), pieces::add);
         } catch (IngestException | IllegalStateException | IllegalArgumentException e) {
@@ -194,7 +204,7 @@ public final class OpenAiServer implements AutoCloseable {
             OutputStream out = exchange.getResponseBody();
             if (request.endpoint() == Endpoint.CHAT_COMPLETIONS) event(out, OpenAiJson.chunk(request, requestId, created, "assistant", "", null));
             while (true) {
-                String first = pieces.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                String first = pieces.poll(20, TimeUnit.MILLISECONDS);
                 boolean finished = first == null && done.isDone();
                 StringBuilder text = new StringBuilder(first == null ? "" : first);
                 for (String more; (more = pieces.poll()) != null; ) text.append(more);
@@ -206,11 +216,8 @@ public final class OpenAiServer implements AutoCloseable {
             try {
                 response = done.join();
                 last = response.getStatus() == ResponseStatus.OK ? null : OpenAiJson.error(ApiError.fromPipeline(response.getError(), request.endpoint().promptParam));
-            } catch (java.util.concurrent.CompletionException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
-                last = OpenAiJson.error(cause instanceof RequestTimeoutException
-                        ? ApiError.timeout(requestId, config.requestTimeout().toMillis())
-                        : ApiError.internal("request " + requestId + " could not be served: " + cause.getMessage()));
+            } catch (CompletionException e) {
+                last = OpenAiJson.error(failed(requestId, e.getCause() == null ? e : e.getCause()));
             }
             if (last != null) {
                 event(out, last);
@@ -218,7 +225,7 @@ public final class OpenAiServer implements AutoCloseable {
                 event(out, OpenAiJson.chunk(request, requestId, created, null, null, OpenAiJson.finishReason(response.getFinishReason())));
                 if (request.includeUsage()) event(out, OpenAiJson.usageChunk(request, requestId, created, response));
             }
-            out.write("data: [DONE]\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
             log.info("streaming client of request {} went away ({}); cancelling it", requestId, e.toString());
@@ -233,9 +240,9 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static void event(OutputStream out, ObjectNode body) throws IOException {
-        out.write("data: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write("data: ".getBytes(StandardCharsets.UTF_8));
         out.write(OpenAiJson.JSON.writeValueAsBytes(body));
-        out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write("\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
