@@ -7,6 +7,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,10 @@ public final class Cancellations implements AutoCloseable {
                             recent.put(r.value().getRequestId(), r.value());
                         }
                     }
+                } catch (RecordDeserializationException e) {
+                    // one unreadable record must not stop cancellations: skip it
+                    log.warn("skipping unreadable record {}@{} on {}: {}", e.topicPartition(), e.offset(), Topics.CANCELS, e.getMessage());
+                    consumer.seek(e.topicPartition(), e.offset() + 1);
                 } catch (WakeupException e) {
                     // closing
                 } catch (KafkaException e) {

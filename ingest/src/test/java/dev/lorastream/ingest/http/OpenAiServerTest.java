@@ -141,6 +141,9 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream_options\":{\"include_usage\":true}}"), 400, "stream_options", "stream: true");
         assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream\":\"yes\"}"), 400, "stream", "boolean");
         assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"x\":1}}"), 400, "stream_options.x", "");
+        assertError(post("/v1/completions", "{\"prompt\":\"hi\",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"), 400, "stop", "at most 4");
+        assertThat(gateway.deadLetters).extracting(d -> d.getField()).containsExactly("stream_options", "stream", "stream_options.x", "stop");
+        assertThat(gateway.sent).as("nothing refused reached the pipeline").isEmpty();
     }
 
     @Test
