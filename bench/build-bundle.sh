@@ -48,16 +48,9 @@ log() { echo "build-bundle: [$(( $(date +%s) - t0 ))s] $*" >&2; }
 
 # 1. the application: gpu-consumer (engine + worker) and bench (gpu-check), runtime class path in bench/target/lib
 if [ "$skip_maven" = 0 ]; then
-  m2="${MAVEN_REPO:-$HOME/.m2/repository}"
-  if [ -f "$m2/dev/lorastream/platform/0.1.0-SNAPSHOT/platform-0.1.0-SNAPSHOT.jar" ] && [ -f "$m2/dev/lorastream/lorastream-parent/0.1.0-SNAPSHOT/lorastream-parent-0.1.0-SNAPSHOT.pom" ]; then
-    log "mvn -pl schemas,engine,gpu-consumer install"
-    (cd "$root" && mvn -B -q -pl schemas,engine,gpu-consumer install -DskipTests) >&2
-  else # a clean checkout: gpu-consumer's tests need platform, which needs schemas and the parent pom
-    log "mvn -pl gpu-consumer -am install (first build)"
-    (cd "$root" && mvn -B -q -pl gpu-consumer -am install -DskipTests) >&2
-  fi
-  log "mvn -f bench/pom.xml package"
-  (cd "$root" && mvn -B -q -f bench/pom.xml package -DskipTests) >&2
+  # bench and every module it needs (engine, gpu-consumer, platform, router-streams, ingest, schemas, the parent pom)
+  log "mvn -pl bench -am install"
+  (cd "$root" && mvn -B -q -pl bench -am install -DskipTests) >&2
 fi
 [ -f "$root/bench/target/bench.jar" ] && [ -d "$root/bench/target/lib" ] || { echo "build-bundle: bench/target/bench.jar or bench/target/lib missing (run without --skip-maven)" >&2; exit 1; }
 

@@ -11,8 +11,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.Attr;
-import static dev.lorastream.engine.graph.OnnxGraphBuilder.BOOL;
-import static dev.lorastream.engine.graph.OnnxGraphBuilder.FLOAT;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.INT32;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.INT64;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.MICROSOFT;
@@ -41,15 +39,12 @@ public final class FusedDecoderGraph {
     private final Set<LoraGroup> groups;
     private final int ropeLength;
     private final GreedyHead greedyHead;
-    private final int samplingCandidates;
     private final OnnxGraphBuilder g = new OnnxGraphBuilder("lorastream_fused_decoder");
     private String slot, cos, sin, total, seqlens;
 
-    private FusedDecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength, GreedyHead greedyHead,
-                              int samplingCandidates) {
+    private FusedDecoderGraph(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength, GreedyHead greedyHead) {
         this.c = c;
         this.greedyHead = greedyHead;
-        this.samplingCandidates = samplingCandidates;
         this.ckpt = ckpt;
         this.act = precision.onnxType();
         this.groups = groups;
@@ -69,14 +64,13 @@ public final class FusedDecoderGraph {
      * @param groups     the LoRA groups that get bank inputs and LoRA nodes
      * @param ropeLength positions the rotary tables cover: at least the KV cache's capacity
      * @param greedyHead how the graph picks each row's greedy token
-     * @param samplingCandidates the candidates of {@link SamplingHead} (0: no sampling in the graph, the host samples)
      */
     public static OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt, Precision precision, Set<LoraGroup> groups, int ropeLength,
-                                         GreedyHead greedyHead, int samplingCandidates) {
+                                         GreedyHead greedyHead) {
         String reason = unsupportedReason(c);
         if (reason != null) throw new IllegalArgumentException("the fused decoder graph cannot take this model: " + reason);
         ckpt.validate(c);
-        FusedDecoderGraph d = new FusedDecoderGraph(c, ckpt, precision, groups, ropeLength, greedyHead, SamplingHead.candidates(samplingCandidates, c.vocabSize()));
+        FusedDecoderGraph d = new FusedDecoderGraph(c, ckpt, precision, groups, ropeLength, greedyHead);
         d.declareIo();
         d.body();
         return d.g;
@@ -86,7 +80,6 @@ public final class FusedDecoderGraph {
         int kv = c.numKeyValueHeads(), hd = c.headDim(), layers = c.numHiddenLayers();
         g.input(GraphNames.STEP, INT32, "batch", "step_width");
         g.input(GraphNames.TOTAL_SEQUENCE_LENGTH, INT32, 1);
-        if (samplingCandidates > 0) g.input(GraphNames.SAMPLING, FLOAT, "batch", 4);
         for (int l = 0; l < layers; l++) {
             g.input(GraphNames.pastKey(l), act, "batch", kv, "capacity", hd);
             g.input(GraphNames.pastValue(l), act, "batch", kv, "capacity", hd);
@@ -94,7 +87,6 @@ public final class FusedDecoderGraph {
         LoraGroup.declareBankInputs(g, c, groups, act);
         g.output(GraphNames.LOGITS, act, "batch", c.vocabSize());
         g.output(GraphNames.NEXT_TOKEN, INT64, "batch");
-        if (samplingCandidates > 0) g.output(GraphNames.SAMPLED, BOOL, "batch");
         for (int l = 0; l < layers; l++) {
             g.output(GraphNames.presentKey(l), act, "batch", kv, "capacity", hd);
             g.output(GraphNames.presentValue(l), act, "batch", kv, "capacity", hd);
@@ -139,16 +131,13 @@ public final class FusedDecoderGraph {
         greedy();
     }
 
-    /** Each row's greedy token (the lowest index among equal maxima), or its sample, as {@link GraphNames#NEXT_TOKEN}. */
+    /**
+     * Each row's greedy token (the lowest index among equal maxima) as {@link GraphNames#NEXT_TOKEN}.
+     * Sampling is not in this graph: a step with sampling rows runs {@link SamplingHead#graph} on
+     * its logits afterwards, so a greedy step never pays for the head's TopK.
+     */
     private void greedy() {
-        if (samplingCandidates == 0) {
-            greedyHead.build(g, GraphNames.LOGITS, GraphNames.NEXT_TOKEN, c.vocabSize(), act);
-            return;
-        }
-        greedyHead.build(g, GraphNames.LOGITS, "greedy_token", c.vocabSize(), act);
-        g.scope("sampling");
-        SamplingHead.build(g, GraphNames.LOGITS, "greedy_token", GraphNames.SAMPLING, GraphNames.NEXT_TOKEN, GraphNames.SAMPLED, c.vocabSize(), act,
-                samplingCandidates);
+        greedyHead.build(g, GraphNames.LOGITS, GraphNames.NEXT_TOKEN, c.vocabSize(), act);
     }
 
     /** Column {@code index} (negative: from the end) of the step input, as [batch]. */

@@ -20,14 +20,13 @@ public final class GraphNames {
     public static final String TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
     /** float [batch, vocab] (the fused graph: the activation type): logits of each row's last position. */
     public static final String LOGITS = "logits";
-    /**
-     * int64 [batch]: the next token of each row: the greedy one (argmax of its logits, the lowest
-     * index among equals), or with {@link #SAMPLING} inputs the row's sample where its temperature is above 0.
-     */
+    /** int64 [batch]: the greedy token of each row (argmax of its logits, the lowest index among equals). */
     public static final String NEXT_TOKEN = "next_token";
-    /** Fused graph with device sampling, float [batch, 4]: per row temperature (0: greedy), top_p, top_k (0: no cut), u in [0, 1). */
+    /** Sampling head ({@link SamplingHead#graph}), float [batch, 4]: per row temperature (0: greedy), top_p, top_k (0: no cut), u in [0, 1). */
     public static final String SAMPLING = "sampling";
-    /** Fused graph with device sampling, bool [batch]: the row's next token is final (else the host samples from the logits with the same u). */
+    /** Sampling head, int64 [batch]: the row's sample where its temperature is above 0, else its greedy token. */
+    public static final String SAMPLED_TOKEN = "sampled_token";
+    /** Sampling head, bool [batch]: the row's sampled token is final (else the host samples from the logits with the same u). */
     public static final String SAMPLED = "sampled";
 
     private GraphNames() {}

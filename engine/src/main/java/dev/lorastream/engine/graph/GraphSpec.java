@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * precision, the LoRA groups it has inputs for, and (fused) the positions its rotary tables cover.
  * Part of the graph cache's key.
  */
-public record GraphSpec(Kind kind, Precision precision, Set<LoraGroup> loraGroups, int ropeLength, GreedyHead greedyHead, int samplingCandidates) {
+public record GraphSpec(Kind kind, Precision precision, Set<LoraGroup> loraGroups, int ropeLength, GreedyHead greedyHead) {
     public enum Kind {
         /** {@link FusedDecoderGraph}: contrib operators, static KV cache, CUDA-graph ready. */
         FUSED,
@@ -26,17 +26,13 @@ public record GraphSpec(Kind kind, Precision precision, Set<LoraGroup> loraGroup
     public GraphSpec {
         loraGroups = loraGroups.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(loraGroups));
         if (kind == Kind.FUSED && ropeLength < 1) throw new IllegalArgumentException("a fused graph needs the rotary tables' length, got " + ropeLength);
-        if (samplingCandidates < 0) throw new IllegalArgumentException("sampling candidates must be 0 (the host samples) or positive, got " + samplingCandidates);
-        if (kind == Kind.REFERENCE) {
-            ropeLength = 0;
-            samplingCandidates = 0; // the reference graph leaves sampling to the host
-        }
+        if (kind == Kind.REFERENCE) ropeLength = 0;
         if (greedyHead == null) greedyHead = GreedyHead.CHUNKED;
     }
 
-    /** The chunked greedy head and the host's sampling. */
+    /** The chunked greedy head. */
     public GraphSpec(Kind kind, Precision precision, Set<LoraGroup> loraGroups, int ropeLength) {
-        this(kind, precision, loraGroups, ropeLength, GreedyHead.CHUNKED, 0);
+        this(kind, precision, loraGroups, ropeLength, GreedyHead.CHUNKED);
     }
 
     /** The reference graph with LoRA on every group. */
@@ -47,14 +43,13 @@ public record GraphSpec(Kind kind, Precision precision, Set<LoraGroup> loraGroup
     /** The graph's builder, initializers read from the checkpoint when written. */
     public OnnxGraphBuilder build(ModelConfig c, Checkpoint ckpt) {
         Set<LoraGroup> groups = loraGroups.isEmpty() ? EnumSet.noneOf(LoraGroup.class) : EnumSet.copyOf(loraGroups);
-        return kind == Kind.FUSED ? FusedDecoderGraph.build(c, ckpt, precision, groups, ropeLength, greedyHead, samplingCandidates) : DecoderGraph.build(c, ckpt, precision, groups);
+        return kind == Kind.FUSED ? FusedDecoderGraph.build(c, ckpt, precision, groups, ropeLength, greedyHead) : DecoderGraph.build(c, ckpt, precision, groups);
     }
 
-    /** File-name part: e.g. {@code fused-fp16-qkv.o-rope512-chunked-sample256}. */
+    /** File-name part: e.g. {@code fused-fp16-qkv.o-rope512-chunked}. */
     public String key() {
         String groups = loraGroups.isEmpty() ? "nolora"
                 : EnumSet.copyOf(loraGroups).stream().map(LoraGroup::key).collect(Collectors.joining("."));
-        return kind.label() + "-" + precision.label() + "-" + groups + (kind == Kind.FUSED ? "-rope" + ropeLength + "-" + greedyHead.label() : "")
-                + (samplingCandidates > 0 ? "-sample" + samplingCandidates : "");
+        return kind.label() + "-" + precision.label() + "-" + groups + (kind == Kind.FUSED ? "-rope" + ropeLength + "-" + greedyHead.label() : "");
     }
 }

@@ -7,8 +7,9 @@ import static dev.lorastream.engine.graph.OnnxGraphBuilder.FLOAT;
 import static dev.lorastream.engine.graph.OnnxGraphBuilder.INT64;
 
 /**
- * Temperature, top-k and top-p sampling in the fused graph, so that a sampling row needs no logits
- * on the host. Per row it reads {@link GraphNames#SAMPLING} (temperature, top_p, top_k, u) and
+ * Temperature, top-k and top-p sampling on the device, so that a sampling row needs no logits on
+ * the host: a graph of its own ({@link #graph}) that a decode step with sampling rows runs on the
+ * logits the fused decoder left in device memory (a greedy step skips it and its TopK). Per row it reads {@link GraphNames#SAMPLING} (temperature, top_p, top_k, u) and
  * samples by the inverse of the distribution's CDF in the host's order (logits descending, the
  * lower index first among equals), as {@code scheduler.Sampler} does with the same {@code u}:
  *
@@ -52,6 +53,25 @@ public final class SamplingHead {
     /** The candidates a graph of this vocabulary gets: at most the vocabulary. */
     public static int candidates(int requested, long vocab) {
         return (int) Math.min(requested, vocab);
+    }
+
+    /**
+     * The head as a graph of its own: {@link GraphNames#LOGITS} [batch, vocab] of ONNX type
+     * {@code act}, {@link GraphNames#NEXT_TOKEN} (each row's greedy token, as the decoder wrote it)
+     * and {@link GraphNames#SAMPLING} in; {@link GraphNames#SAMPLED_TOKEN} and
+     * {@link GraphNames#SAMPLED} out.
+     */
+    public static OnnxGraphBuilder graph(long vocab, int act, int candidates) {
+        if (candidates < 1) throw new IllegalArgumentException("the sampling head needs at least one candidate, got " + candidates);
+        OnnxGraphBuilder g = new OnnxGraphBuilder("lorastream_sampling_head");
+        g.input(GraphNames.LOGITS, act, "batch", vocab);
+        g.input(GraphNames.NEXT_TOKEN, INT64, "batch");
+        g.input(GraphNames.SAMPLING, FLOAT, "batch", 4);
+        g.output(GraphNames.SAMPLED_TOKEN, INT64, "batch");
+        g.output(GraphNames.SAMPLED, OnnxGraphBuilder.BOOL, "batch");
+        build(g, GraphNames.LOGITS, GraphNames.NEXT_TOKEN, GraphNames.SAMPLING, GraphNames.SAMPLED_TOKEN, GraphNames.SAMPLED, vocab, act,
+                candidates(candidates, vocab));
+        return g;
     }
 
     /**

@@ -120,7 +120,8 @@ public final class OnnxLoraEngine implements InferenceEngine {
         this.loads = Executors.newFixedThreadPool(Math.min(2, Runtime.getRuntime().availableProcessors()), daemonThreads("lorastream-adapter-loader"));
         this.cache = new AdapterCache(capacities, cacheConfig, this::loadFromStore, bank::write, loads, metrics);
         this.pass = choice.fused()
-                ? new FusedForwardPass(session, bank::inputs, config.maxBatchSize(), choice.capacity(), tokenizer.padId(), session.cudaGraphs())
+                ? new FusedForwardPass(session, bank::inputs, config.maxBatchSize(), choice.capacity(), tokenizer.padId(), session.cudaGraphs(),
+                        SamplingHead.candidates(SamplingHead.configured(), model.vocabSize()))
                 : new ReferenceForwardPass(session, bank::inputs, config.maxBatchSize(), choice.capacity(), tokenizer.padId());
         int limit = config.maxNewTokensLimit() > 0 ? config.maxNewTokensLimit() : choice.capacity();
         this.validator = new TaskValidator(model.vocabSize(), choice.capacity(), limit, this::checkAdapter);
@@ -161,7 +162,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
         GraphChoice choice = GraphChoice.of(config, model, provider, precision);
         log.info("Decoder graph: {}", choice.reason());
         GraphSpec spec = new GraphSpec(choice.fused() ? GraphSpec.Kind.FUSED : GraphSpec.Kind.REFERENCE, precision, layout.groups(), choice.capacity(),
-                GreedyHead.configured(), SamplingHead.candidates(SamplingHead.configured(), model.vocabSize()));
+                GreedyHead.configured());
         Path graph = new GraphCache(cacheDir(config), OnnxModelWriter.DEFAULT_INLINE_LIMIT).ensure(config.modelDir(), model, hash, spec);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         DecoderSession session;

@@ -24,14 +24,21 @@ public final class DecoderSession implements AutoCloseable {
     private final Precision precision;
     private final DeviceMemory memory;
     private final boolean cudaGraphs;
+    private final ExecutionProvider provider;
+    private final boolean tf32;
+    private final int intraOpThreads;
 
-    private DecoderSession(OrtEnvironment env, OrtSession session, ModelConfig config, Precision precision, DeviceMemory memory, boolean cudaGraphs) {
+    private DecoderSession(OrtEnvironment env, OrtSession session, ModelConfig config, Precision precision, DeviceMemory memory, boolean cudaGraphs,
+                           ExecutionProvider provider, boolean tf32, int intraOpThreads) {
         this.env = env;
         this.session = session;
         this.config = config;
         this.precision = precision;
         this.memory = memory;
         this.cudaGraphs = cudaGraphs;
+        this.provider = provider;
+        this.tf32 = tf32;
+        this.intraOpThreads = intraOpThreads;
     }
 
     /** A float32 session whose cache lives in Java buffers (TF32 off on CUDA). */
@@ -53,15 +60,7 @@ public final class DecoderSession implements AutoCloseable {
         }
         if (precision != Precision.FP32 && !deviceTensors) throw new IllegalArgumentException("a " + precision.label() + " graph needs device tensors");
         OrtSession session;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(intraOpThreads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.addConfigEntry("session.intra_op.allow_spinning", "0");
-            String profile = System.getProperty(PROFILE_PROPERTY);
-            if (profile != null && !profile.isBlank()) options.enableProfiling(profile);
-            provider.configure(options, tf32, cudaGraphs);
+        try (OrtSession.SessionOptions options = options(provider, intraOpThreads, tf32, cudaGraphs)) {
             session = env.createSession(onnxFile.toString(), options);
         }
         DeviceMemory memory;
@@ -73,7 +72,36 @@ public final class DecoderSession implements AutoCloseable {
             session.close();
             throw new IllegalStateException("cannot keep tensors in " + provider + " memory: " + e.getMessage(), e);
         }
-        return new DecoderSession(env, session, config, precision, memory, cudaGraphs);
+        return new DecoderSession(env, session, config, precision, memory, cudaGraphs, provider, tf32, intraOpThreads);
+    }
+
+    private static OrtSession.SessionOptions options(ExecutionProvider provider, int intraOpThreads, boolean tf32, boolean cudaGraphs) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(intraOpThreads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            String profile = System.getProperty(PROFILE_PROPERTY);
+            if (profile != null && !profile.isBlank()) options.enableProfiling(profile);
+            provider.configure(options, tf32, cudaGraphs);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A second, small session on this one's provider and options (the sampling head that reads a
+     * decode step's logits where the decoder left them): it takes tensors made in {@link #memory()}
+     * and, with CUDA graphs on, captures runs that carry a {@code gpu_graph_id}. Its caller closes it.
+     */
+    OrtSession openSibling(byte[] model) throws OrtException {
+        try (OrtSession.SessionOptions options = options(provider, intraOpThreads, tf32, cudaGraphs)) {
+            return env.createSession(model, options);
+        }
     }
 
     /** Ends ONNX Runtime's profiling (sessions opened with {@link #PROFILE_PROPERTY}) and returns the profile's file. */

@@ -5,6 +5,8 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.lorastream.engine.graph.GraphNames;
+import dev.lorastream.engine.graph.OnnxModelWriter;
+import dev.lorastream.engine.graph.SamplingHead;
 import dev.lorastream.engine.graph.Precision;
 import dev.lorastream.engine.model.ModelConfig;
 
@@ -34,10 +36,14 @@ import java.util.function.Supplier;
  * fixed addresses, so that with CUDA graphs on its step is captured once (when the pass warms up)
  * and then replayed: per step one host-to-device copy of {@code [bucket, 4]} int32 (token,
  * seqlens_k, slot, row), the replay, and one device-to-host copy of the bucket's next tokens.
- * When rows sample and the graph samples on the device ({@code SamplingHead}), their parameters and
- * draws go up as {@code [bucket, 4]} float, and their "sampled" flags come back; only a row the
- * device could not finish brings its logits to the host. Prefill runs eagerly, one pass per run of
- * consecutive joining rows, written straight into their rows of the cache.
+ * When rows sample and the pass samples on the device, their parameters and draws go up as
+ * {@code [bucket, 4]} float, the sampling head ({@code SamplingHead.graph}, a session of its own,
+ * captured per bucket too) runs on the logits the step left in device memory, and the sampled
+ * tokens and their "sampled" flags come back; only a row the device could not finish brings its
+ * logits to the host. A step of greedy rows alone never runs the head (its TopK over the vocabulary
+ * cost 0.8 ms of a 3.5 ms step at batch 32 on the H200 while it was part of the decoder graph).
+ * Prefill runs eagerly, one pass per run of consecutive joining rows, written straight into their
+ * rows of the cache, with the sampling head (eagerly too) when a joining row samples.
  */
 public final class FusedForwardPass implements ForwardPass {
     /** Decode buckets with CUDA graphs: one captured graph each. */
@@ -58,22 +64,26 @@ public final class FusedForwardPass implements ForwardPass {
     private final OnnxTensor totalCapacity;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment hostStep, hostTokens, hostSampling, hostSampled;
-    /** The graph has {@link GraphNames#SAMPLING} inputs: sampling rows get their tokens from the device. */
+    /** The sampling head's session (null: sampling rows are sampled on the host). */
+    private final OrtSession head;
     private final boolean deviceSampling;
+    /** The head's runs of each bucket captured as CUDA graphs (off again when a capture fails). */
+    private boolean headGraphs;
     private MemorySegment hostLogits;
-    private int nextGraphId = 1;
-    private long replays, eagerRuns;
+    private int nextGraphId = 1, nextHeadGraphId = 1;
+    private long replays, eagerRuns, headRuns;
 
     /** One decode batch size: its tensors at fixed addresses, and (CUDA graphs) its graph id. */
     private final class Bucket implements AutoCloseable {
         final int size;
-        final DeviceTensor step, logits, next, sampling, sampled;
-        /** Its sampling input holds some sampling row's parameters (else zeros: every row greedy). */
-        boolean samplingSet;
+        final DeviceTensor step, logits, next, sampling, sampledToken, sampled;
         final List<DeviceTensor> views = new ArrayList<>();
         final Map<String, OnnxTensor> inputs = new HashMap<>();
         final Map<String, OnnxTensor> outputs = new HashMap<>();
+        final Map<String, OnnxTensor> headInputs = new HashMap<>();
+        final Map<String, OnnxTensor> headOutputs = new HashMap<>();
         final OrtSession.RunOptions options;
+        OrtSession.RunOptions headOptions;
 
         Bucket(int size) throws OrtException {
             this.size = size;
@@ -81,12 +91,9 @@ public final class FusedForwardPass implements ForwardPass {
             logits = mem.allocate(precision, size, config.vocabSize());
             next = mem.allocate(TensorType.INT64, size);
             sampling = deviceSampling ? mem.zeros(TensorType.FLOAT, size, 4) : null;
+            sampledToken = deviceSampling ? mem.allocate(TensorType.INT64, size) : null;
             sampled = deviceSampling ? mem.allocate(TensorType.BOOL, size) : null;
             inputs.putAll(bank);
-            if (deviceSampling) {
-                inputs.put(GraphNames.SAMPLING, sampling.tensor());
-                outputs.put(GraphNames.SAMPLED, sampled.tensor());
-            }
             inputs.put(GraphNames.STEP, step.tensor());
             inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, totalCapacity);
             kv.views(0, size, inputs, outputs, views);
@@ -95,6 +102,16 @@ public final class FusedForwardPass implements ForwardPass {
             options = new OrtSession.RunOptions();
             if (cudaGraphs) options.addRunConfigEntry("gpu_graph_id", Integer.toString(nextGraphId++));
             else if (session.cudaGraphs()) options.addRunConfigEntry("gpu_graph_id", "-1"); // a session that could capture: run eagerly
+            headOptions = new OrtSession.RunOptions();
+            if (deviceSampling) {
+                headInputs.put(GraphNames.LOGITS, logits.tensor());
+                headInputs.put(GraphNames.NEXT_TOKEN, next.tensor());
+                headInputs.put(GraphNames.SAMPLING, sampling.tensor());
+                headOutputs.put(GraphNames.SAMPLED_TOKEN, sampledToken.tensor());
+                headOutputs.put(GraphNames.SAMPLED, sampled.tensor());
+                if (headGraphs) headOptions.addRunConfigEntry("gpu_graph_id", Integer.toString(nextHeadGraphId++));
+                else if (session.cudaGraphs()) headOptions.addRunConfigEntry("gpu_graph_id", "-1");
+            }
         }
 
         @Override
@@ -104,16 +121,20 @@ public final class FusedForwardPass implements ForwardPass {
             logits.close();
             next.close();
             if (sampling != null) sampling.close();
+            if (sampledToken != null) sampledToken.close();
             if (sampled != null) sampled.close();
             options.close();
+            headOptions.close();
         }
     }
 
     /**
-     * @param bank       the bank's per-layer tensors (fixed addresses for the pass's life)
-     * @param cudaGraphs capture each decode bucket's step as a CUDA graph at {@link #warmUp} and replay it
+     * @param bank               the bank's per-layer tensors (fixed addresses for the pass's life)
+     * @param cudaGraphs         capture each decode bucket's step as a CUDA graph at {@link #warmUp} and replay it
+     * @param samplingCandidates the sampling head's candidates ({@code SamplingHead}); 0: sampling rows are sampled on the host
      */
-    public FusedForwardPass(DecoderSession session, Supplier<Map<String, OnnxTensor>> bank, int maxRows, int capacity, int padId, boolean cudaGraphs) {
+    public FusedForwardPass(DecoderSession session, Supplier<Map<String, OnnxTensor>> bank, int maxRows, int capacity, int padId, boolean cudaGraphs,
+                            int samplingCandidates) {
         if (cudaGraphs && !session.cudaGraphs()) throw new IllegalArgumentException("the session was opened without CUDA graphs");
         this.session = session;
         this.config = session.config();
@@ -136,7 +157,18 @@ public final class FusedForwardPass implements ForwardPass {
         this.hostTokens = arena.allocate(8L * maxRows, 8);
         this.hostSampling = arena.allocate(16L * Math.max(maxRows, 1), 8);
         this.hostSampled = arena.allocate(Math.max(maxRows, 1), 8);
-        this.deviceSampling = session.ortSession().getInputNames().contains(GraphNames.SAMPLING);
+        this.deviceSampling = samplingCandidates > 0;
+        this.headGraphs = cudaGraphs && deviceSampling;
+        try {
+            this.head = deviceSampling
+                    ? session.openSibling(OnnxModelWriter.toBytes(SamplingHead.graph(config.vocabSize(), precision.onnxType(), samplingCandidates)))
+                    : null;
+        } catch (OrtException e) {
+            totalCapacity.close();
+            kv.close();
+            arena.close();
+            throw new IllegalStateException("ONNX Runtime could not open the sampling head: " + e.getMessage(), e);
+        }
     }
 
     /** Powers of two up to the first that holds {@code maxRows}, that one being {@code maxRows} itself. */
@@ -170,8 +202,13 @@ public final class FusedForwardPass implements ForwardPass {
                               : "every pass eager");
     }
 
-    /** With CUDA graphs: captures every bucket's decode step (ONNX Runtime runs a new graph id twice, then captures it on the third run). */
-    /** With CUDA graphs: captures every bucket's decode step; when a capture fails, says why and runs every pass eagerly instead. */
+    /** Runs of a new graph id before ONNX Runtime captures it (two regular runs, the third is captured). */
+    private static final int RUNS_TO_CAPTURE = 3;
+
+    /**
+     * With CUDA graphs: captures every bucket's decode step, and the sampling head's run on it; when
+     * a capture fails, says why and runs that part eagerly instead.
+     */
     @Override
     public void warmUp() {
         if (!cudaGraphs) return;
@@ -181,17 +218,42 @@ public final class FusedForwardPass implements ForwardPass {
                 Bucket b = bucket(size);
                 fillIdle(b.size, 0);
                 mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
-                run(b);
+                for (int i = 0; i < RUNS_TO_CAPTURE; i++) run(b);
             }
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(FusedForwardPass.class).warn("Capturing the decode CUDA graphs failed ({}); decode runs eagerly", e.getMessage());
             buckets.values().forEach(Bucket::close);
             buckets.clear();
             cudaGraphs = false;
+            headGraphs = false;
             return;
         }
-        LoggerFactory.getLogger(FusedForwardPass.class).info("Captured {} decode CUDA graphs (batch buckets {}) in {} ms",
-                bucketSizes.length, java.util.Arrays.toString(bucketSizes), (System.nanoTime() - t0) / 1_000_000);
+        String head = "";
+        if (headGraphs) {
+            try {
+                for (Bucket b : buckets.values()) for (int i = 0; i < RUNS_TO_CAPTURE; i++) runHead(b); // sampling all zeros: every row greedy
+                head = " with the sampling head";
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(FusedForwardPass.class).warn("Capturing the sampling head's CUDA graphs failed ({}); it runs eagerly", e.getMessage());
+                headGraphs = false;
+                for (Bucket b : buckets.values()) {
+                    b.headOptions.close();
+                    b.headOptions = eagerOptions();
+                }
+            }
+        }
+        LoggerFactory.getLogger(FusedForwardPass.class).info("Captured {} decode CUDA graphs{} (batch buckets {}) in {} ms",
+                bucketSizes.length, head, java.util.Arrays.toString(bucketSizes), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private OrtSession.RunOptions eagerOptions() {
+        try {
+            OrtSession.RunOptions o = new OrtSession.RunOptions();
+            if (session.cudaGraphs()) o.addRunConfigEntry("gpu_graph_id", "-1");
+            return o;
+        } catch (OrtException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     private Bucket bucket(int size) {
@@ -240,21 +302,21 @@ public final class FusedForwardPass implements ForwardPass {
             if (d.cached() >= kv.capacity()) throw new IllegalArgumentException("row " + d.row() + " is full (" + kv.capacity() + " tokens)");
             putStep(d.row(), d.token(), d.cached(), d.slot(), d.row());
         }
-        boolean samples = ForwardPass.anySamples(rows);
+        boolean samples = ForwardPass.anySamples(rows), onDevice = deviceSampling && samples;
         long t0 = System.nanoTime();
         mem.upload(b.step, hostStep.asSlice(0, 16L * b.size));
-        if (deviceSampling && (samples || b.samplingSet)) {
+        if (onDevice) {
             hostSampling.asSlice(0, 16L * b.size).fill((byte) 0);
             for (Decode d : rows) if (d.sampling() != null) putSampling(hostSampling, d.row(), d.sampling());
             mem.upload(b.sampling, hostSampling.asSlice(0, 16L * b.size));
-            b.samplingSet = samples;
         }
         run(b);
-        mem.download(hostTokens, b.next, 8L * b.size);
+        if (onDevice) runHead(b);
+        mem.download(hostTokens, onDevice ? b.sampledToken : b.next, 8L * b.size);
         long[] tokens = new long[rows.size()];
         for (int i = 0; i < rows.size(); i++) tokens[i] = hostTokens.getAtIndex(ValueLayout.JAVA_LONG, rows.get(i).row());
         boolean[] chosen = ForwardPass.greedyChosen(rows);
-        if (deviceSampling && samples) {
+        if (onDevice) {
             mem.download(hostSampled, b.sampled, b.size);
             for (int i = 0; i < rows.size(); i++) chosen[i] |= hostSampled.get(ValueLayout.JAVA_BYTE, rows.get(i).row()) != 0;
         }
@@ -289,6 +351,14 @@ public final class FusedForwardPass implements ForwardPass {
         host.set(ValueLayout.JAVA_FLOAT, base + 4, s.topP());
         host.set(ValueLayout.JAVA_FLOAT, base + 8, s.topK());
         host.set(ValueLayout.JAVA_FLOAT, base + 12, s.u());
+    }
+
+    private void runHead(Bucket b) {
+        try (OrtSession.Result ignored = head.run(b.headInputs, Set.of(), b.headOutputs, b.headOptions)) {
+            headRuns++;
+        } catch (OrtException e) {
+            throw new IllegalStateException("the sampling head of bucket " + b.size + " failed: " + e.getMessage(), e);
+        }
     }
 
     private void run(Bucket b) {
@@ -363,29 +433,21 @@ public final class FusedForwardPass implements ForwardPass {
             Map<String, OnnxTensor> inputs = new HashMap<>(bank);
             boolean samples = false;
             for (int i : run) samples |= rows.get(i).sampling() != null;
-            if (deviceSampling) {
-                DeviceTensor sampling = mem.allocate(TensorType.FLOAT, n, 4);
-                made.add(sampling);
-                MemorySegment params = Arena.ofAuto().allocate(16L * n, 8);
-                for (int j = 0; j < n; j++) if (rows.get(run.get(j)).sampling() != null) putSampling(params, j, rows.get(run.get(j)).sampling());
-                mem.upload(sampling, params);
-                inputs.put(GraphNames.SAMPLING, sampling.tensor());
-            }
+            boolean onDevice = deviceSampling && samples;
             Map<String, OnnxTensor> presents = new HashMap<>();
             inputs.put(GraphNames.STEP, stepTensor.tensor());
             inputs.put(GraphNames.TOTAL_SEQUENCE_LENGTH, total);
             kv.views(first, n, inputs, presents, made);
+            if (onDevice) { // the logits stay in device memory for the head
+                prefillHead(rows, run, inputs, presents, options, withLogits, tokens, chosen, logits, made);
+                return;
+            }
             Set<String> wanted = new java.util.HashSet<>(Set.of(GraphNames.NEXT_TOKEN));
             if (withLogits || samples) wanted.add(GraphNames.LOGITS);
-            if (deviceSampling && samples) wanted.add(GraphNames.SAMPLED);
             try (OrtSession.Result result = session.ortSession().run(inputs, wanted, presents, options)) {
                 eagerRuns++;
                 LongBuffer next = tensor(result, GraphNames.NEXT_TOKEN).getLongBuffer();
                 for (int j = 0; j < n; j++) tokens[run.get(j)] = next.get(j);
-                if (deviceSampling && samples) {
-                    boolean[] sampled = (boolean[]) tensor(result, GraphNames.SAMPLED).getValue();
-                    for (int j = 0; j < n; j++) chosen[run.get(j)] |= sampled[j];
-                }
                 if (withLogits || samples) {
                     float[][] rowsLogits = hostLogits(tensor(result, GraphNames.LOGITS), n);
                     for (int j = 0; j < n; j++) logits[run.get(j)] = rowsLogits[j];
@@ -397,6 +459,43 @@ public final class FusedForwardPass implements ForwardPass {
             made.forEach(DeviceTensor::close);
             if (total != null) total.close();
         }
+    }
+
+    /** A prefill run with sampling rows: the decoder writes its logits and greedy tokens to device memory, the head samples from them. */
+    private void prefillHead(List<Prefill> rows, List<Integer> run, Map<String, OnnxTensor> inputs, Map<String, OnnxTensor> outputs,
+                             OrtSession.RunOptions options, boolean withLogits, long[] tokens, boolean[] chosen, float[][] logits,
+                             List<DeviceTensor> made) throws OrtException {
+        int n = run.size();
+        DeviceTensor devLogits = mem.allocate(precision, n, config.vocabSize()), next = mem.allocate(TensorType.INT64, n),
+                sampling = mem.allocate(TensorType.FLOAT, n, 4), token = mem.allocate(TensorType.INT64, n), sampled = mem.allocate(TensorType.BOOL, n);
+        made.addAll(List.of(devLogits, next, sampling, token, sampled));
+        outputs.put(GraphNames.LOGITS, devLogits.tensor());
+        outputs.put(GraphNames.NEXT_TOKEN, next.tensor());
+        try (OrtSession.Result ignored = session.ortSession().run(inputs, Set.of(), outputs, options)) {
+            eagerRuns++;
+        }
+        hostSampling.asSlice(0, 16L * n).fill((byte) 0);
+        for (int j = 0; j < n; j++) if (rows.get(run.get(j)).sampling() != null) putSampling(hostSampling, j, rows.get(run.get(j)).sampling());
+        mem.upload(sampling, hostSampling.asSlice(0, 16L * n));
+        try (OrtSession.RunOptions eager = eagerOptions();
+             OrtSession.Result ignored = head.run(Map.of(GraphNames.LOGITS, devLogits.tensor(), GraphNames.NEXT_TOKEN, next.tensor(),
+                     GraphNames.SAMPLING, sampling.tensor()), Set.of(), Map.of(GraphNames.SAMPLED_TOKEN, token.tensor(), GraphNames.SAMPLED, sampled.tensor()),
+                     eager)) {
+            headRuns++;
+        }
+        mem.download(hostTokens, token, 8L * n);
+        mem.download(hostSampled, sampled, n);
+        boolean any = withLogits;
+        for (int j = 0; j < n; j++) {
+            tokens[run.get(j)] = hostTokens.getAtIndex(ValueLayout.JAVA_LONG, j);
+            chosen[run.get(j)] |= hostSampled.get(ValueLayout.JAVA_BYTE, j) != 0;
+            any |= !chosen[run.get(j)];
+        }
+        if (!any) return;
+        long bytes = (long) n * config.vocabSize() * precision.bytes();
+        if (hostLogits == null || hostLogits.byteSize() < bytes) hostLogits = Arena.ofAuto().allocate(bytes, 8);
+        mem.download(hostLogits, devLogits, bytes);
+        for (int j = 0; j < n; j++) logits[run.get(j)] = row(hostLogits, j);
     }
 
     private static OnnxTensor tensor(OrtSession.Result result, String name) {
@@ -427,6 +526,9 @@ public final class FusedForwardPass implements ForwardPass {
 
     public long eagerRuns() { return eagerRuns; }
 
+    /** Runs of the sampling head (decode steps with sampling rows). */
+    public long headRuns() { return headRuns; }
+
     @Override
     public void close() {
         buckets.values().forEach(Bucket::close);
@@ -434,5 +536,12 @@ public final class FusedForwardPass implements ForwardPass {
         totalCapacity.close();
         kv.close();
         arena.close();
+        if (head != null) {
+            try {
+                head.close();
+            } catch (OrtException e) {
+                throw new IllegalStateException("closing the sampling head's session failed: " + e.getMessage(), e);
+            }
+        }
     }
 }
