@@ -71,6 +71,15 @@ public interface InferenceEngine extends AutoCloseable {
         });
     }
 
+    /**
+     * Rescans the adapter store (an adapter added, replaced or removed there since): forgets copies
+     * of adapters that left it or whose files changed, in every tier. Returns whether anything
+     * changed; by default the engine has no store to rescan.
+     */
+    default boolean reloadAdapters() {
+        return false;
+    }
+
     /** Ids of the adapters held in a cache tier (device or host memory) now; by default all of {@link #adapterIds()}. */
     default Set<String> residentAdapterIds() {
         return adapterIds();

@@ -11,6 +11,7 @@ import dev.lorastream.worker.internal.DeadLetters;
 import dev.lorastream.worker.internal.GenerationRunner;
 import dev.lorastream.worker.internal.Heartbeat;
 import dev.lorastream.worker.internal.TokenStreams;
+import dev.lorastream.worker.internal.AdapterFollower;
 import dev.lorastream.worker.internal.Cancellations;
 import dev.lorastream.worker.internal.KafkaWorkerClients;
 import dev.lorastream.worker.internal.PollLoop;
@@ -53,6 +54,7 @@ public final class Worker implements AutoCloseable {
     private final Heartbeat heartbeat;
     private final TokenStreams streams;
     private final Cancellations cancellations;
+    private final AdapterFollower adapters;
     private final TopicDirectory topics;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile WorkerState state = WorkerState.STARTING;
@@ -85,6 +87,8 @@ public final class Worker implements AutoCloseable {
         var cancelConsumer = clients.cancelConsumer();
         this.cancellations = cancelConsumer == null ? null : new Cancellations(cancelConsumer, config.workerId());
         if (cancellations != null) loop.inFlight().cancelledBy(cancellations::of);
+        var catalogConsumer = clients.catalogConsumer();
+        this.adapters = catalogConsumer == null ? null : new AdapterFollower(catalogConsumer, engine, config.workerId());
     }
 
     /**
@@ -188,6 +192,7 @@ public final class Worker implements AutoCloseable {
         heartbeat.close();
         streams.close();
         if (cancellations != null) cancellations.close();
+        if (adapters != null) adapters.close();
         topics.close();
         log.info("worker {} closed: {}", config.workerId(), metrics.snapshot());
     }

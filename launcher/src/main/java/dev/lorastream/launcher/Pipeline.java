@@ -62,6 +62,7 @@ public final class Pipeline implements Callable<Integer> {
         })));
         pipeline.addSubcommand(new SinkCommand(config -> Components.provision(new Connection(config.bootstrapServers(), config.schemaRegistryUrl()))));
         pipeline.addSubcommand(new HttpCommand());
+        pipeline.addSubcommand(new AdaptersCommand());
         pipeline.addSubcommand(new CommandLine.HelpCommand());
         return Cli.configure(pipeline, env);
     }

@@ -35,6 +35,8 @@ final class Stack implements AutoCloseable {
     final InferenceClient client;
     final OpenAiServer http;
     final InferenceEngine engine;
+    /** Adapters added and removed while the stack serves (the HTTP endpoint's runtime adapter requests). */
+    final AdapterManager manager;
 
     private Stack(StackSettings s, PrintStream out) {
         try {
@@ -90,10 +92,14 @@ final class Stack implements AutoCloseable {
 
             client = Components.client(c);
             started.push(client);
-            http = Components.http(client, s.httpPort());
+            manager = new AdapterManager(c, registry, model, adapters, workerConfig.engineConfig().maxLoraRank(), client::adapters);
+            http = Components.http(client, s.httpPort()).adapterAdmin(manager);
             http.start();
             started.push(http);
-            out.println("http        http://127.0.0.1:" + http.port() + "/v1/completions  /v1/chat/completions  /v1/models");
+            out.println("http        http://127.0.0.1:" + http.port() + "/v1/completions  /v1/chat/completions  /v1/models"
+                    + "  /v1/load_lora_adapter  /v1/unload_lora_adapter");
+            out.println("adapters    " + adapters + "   (./pipeline adapters add|list|remove" + (s.embedded() ? "" : " --bootstrap-servers ... --schema-registry ...")
+                    + " --model " + model + " --adapters " + adapters + ")");
         } catch (RuntimeException e) {
             close();
             throw e;

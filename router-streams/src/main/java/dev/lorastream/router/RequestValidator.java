@@ -1,5 +1,6 @@
 package dev.lorastream.router;
 
+import dev.lorastream.schemas.AdapterIds;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.GenerationParams;
@@ -11,7 +12,6 @@ import dev.lorastream.schemas.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Checks a decoded {@link InferenceRequest} against the router's rules and returns every
@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
  */
 public final class RequestValidator {
     public static final int MAX_REQUEST_ID_CHARS = 256;
-    public static final Pattern ADAPTER_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
     private final int maxPromptChars;
     private final int maxPromptTokenIds;
@@ -145,12 +144,8 @@ public final class RequestValidator {
     }
 
     private static void checkAdapter(String adapterId, List<Violation> out) {
-        if (adapterId != null && !ADAPTER_ID.matcher(adapterId).matches()) {
-            out.add(invalid("adapter_id", "'" + abbreviate(adapterId) + "' is not an adapter id (1 to 128 of [A-Za-z0-9._-]);"
-                    + " leave it null to use the plain backbone"));
-        } else if (Topics.BASE_MODEL_KEY.equals(adapterId)) {
-            out.add(invalid("adapter_id", "'" + adapterId + "' is reserved for the plain backbone; leave adapter_id null to use it"));
-        }
+        if (adapterId == null) return; // the plain backbone
+        AdapterIds.problem(adapterId).ifPresent(why -> out.add(invalid("adapter_id", why + "; leave adapter_id null to use the plain backbone")));
     }
 
     private static String presence(Object value) { return value == null ? "is missing" : "is empty"; }

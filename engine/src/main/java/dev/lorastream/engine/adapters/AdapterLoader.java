@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -47,6 +48,15 @@ public final class AdapterLoader {
         this.backbone = backbone;
         this.baseModelNames = baseModelNames.stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.maxRank = maxRank;
+    }
+
+    /**
+     * The loader of this backbone: an adapter may name it by its config's name or by its directory's
+     * (both may be the same string).
+     */
+    public static AdapterLoader forBackbone(ModelConfig backbone, Path modelDir, int maxRank) {
+        Set<String> names = new java.util.LinkedHashSet<>(List.of(backbone.name(), modelDir.toAbsolutePath().normalize().getFileName().toString()));
+        return new AdapterLoader(backbone, names, maxRank);
     }
 
     public LoraAdapter load(String id, Path dir) {

@@ -64,6 +64,20 @@ public record AdapterMetadata(String version, String description, List<Contribut
         return new AdapterMetadata(version, description, contributors);
     }
 
+    /** Writes this sidecar into an adapter directory (the version is left out when null: the files' hash names it). */
+    public void write(Path adapterDir) {
+        var root = JSON.createObjectNode();
+        if (version != null) root.put("version", version);
+        if (description != null) root.put("description", description);
+        var list = root.putArray("contributors");
+        for (ContributorShare c : contributors) list.addObject().put("id", c.contributorId()).put("share", c.share());
+        try {
+            Files.writeString(adapterDir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + adapterDir.resolve(FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
     private static String textOrNull(Path file, JsonNode root, String key) {
         JsonNode n = root.get(key);
         if (n == null || n.isNull()) return null;

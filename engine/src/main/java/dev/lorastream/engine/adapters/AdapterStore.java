@@ -15,4 +15,19 @@ public interface AdapterStore {
     default boolean contains(String id) {
         return id != null && ids().contains(id);
     }
+
+    /**
+     * Puts the PEFT files of {@code source} under {@code id}, with this sidecar, replacing what the
+     * id held before in one step: a reader sees the old files or the new ones, never a mix.
+     *
+     * @throws UnsupportedOperationException when the store is read-only
+     */
+    default void put(String id, Path source, AdapterMetadata metadata) {
+        throw new UnsupportedOperationException(this + " is read-only");
+    }
+
+    /** Removes the adapter; false when the store did not hold it. */
+    default boolean remove(String id) {
+        throw new UnsupportedOperationException(this + " is read-only");
+    }
 }

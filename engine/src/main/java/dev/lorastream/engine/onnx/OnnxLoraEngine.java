@@ -114,9 +114,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
         Set<Integer> eosIds = Collections.unmodifiableSet(eos);
         this.info = new ModelInfo(model.name(), model.maxSequenceLength(), model.vocabSize(), eos.isEmpty() ? -1 : eos.iterator().next(), provider.name());
         this.store = store;
-        // an adapter names its base model by the backbone's name or its directory's; both may be the same string
-        Set<String> names = new LinkedHashSet<>(List.of(model.name(), config.modelDir().toAbsolutePath().normalize().getFileName().toString()));
-        this.loader = new AdapterLoader(model, names, config.maxLoraRank());
+        this.loader = AdapterLoader.forBackbone(model, config.modelDir(), config.maxLoraRank());
         this.loads = Executors.newFixedThreadPool(Math.min(2, Runtime.getRuntime().availableProcessors()), daemonThreads("lorastream-adapter-loader"));
         this.cache = new AdapterCache(capacities, cacheConfig, this::loadFromStore, bank::write, loads, metrics);
         this.pass = choice.fused()
@@ -271,6 +269,7 @@ public final class OnnxLoraEngine implements InferenceEngine {
      *
      * @return whether the store's adapters, their versions or the failures changed
      */
+    @Override
     public synchronized boolean reloadAdapters() {
         Set<String> ids = new TreeSet<>(store.ids());
         boolean changed = !ids.equals(scannedIds);

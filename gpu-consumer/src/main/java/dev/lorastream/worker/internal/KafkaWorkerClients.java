@@ -92,6 +92,17 @@ public final class KafkaWorkerClients implements WorkerClients {
     }
 
     @Override
+    public Consumer<String, dev.lorastream.schemas.AdapterDescriptor> catalogConsumer() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-adapters");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        return new KafkaConsumer<>(p, new StringDeserializer(), new AvroDeserializer<>(registry, dev.lorastream.schemas.AdapterDescriptor.class));
+    }
+
+    @Override
     public Producer<String, SpecificRecord> streamProducer() {
         return new KafkaProducer<>(streamProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
     }

@@ -30,6 +30,9 @@ public interface WorkerClients {
     /** A group-less consumer for inference.cancels (latest offsets); null: this worker does not follow cancellations. */
     default Consumer<String, CancelRequest> cancelConsumer() { return null; }
 
+    /** A group-less consumer of adapters.catalog, or null (mock clients: the worker then follows no catalog). */
+    default Consumer<String, dev.lorastream.schemas.AdapterDescriptor> catalogConsumer() { return null; }
+
     /** Which topics exist, for the reply topics requests name; mock clients trust every name. */
     default TopicDirectory topics() { return TopicDirectory.TRUSTING; }
 }

@@ -69,6 +69,16 @@ public final class ApiError extends RuntimeException {
                 "model", "model_not_found", ErrorCode.UNKNOWN_ADAPTER);
     }
 
+    /** An adapter the runtime adapter endpoints refused (the reason names what the backbone or the store objected to). */
+    static ApiError adapterRefused(String param, String reason) {
+        return refused(400, "'" + param + "' " + reason, param, "invalid_value", ErrorCode.INVALID_REQUEST);
+    }
+
+    /** vLLM's answer for unloading an adapter it does not have. */
+    static ApiError unknownAdapter(String name) {
+        return refused(404, "The lora adapter '" + name + "' cannot be found.", "lora_name", "model_not_found", ErrorCode.UNKNOWN_ADAPTER);
+    }
+
     static ApiError tooLarge(long size, int limit) {
         String got = size >= 0 ? size + " bytes" : "more than " + limit + " bytes";
         return refused(413, "request body is " + got + "; the limit is " + limit + " bytes", null, "request_too_large", ErrorCode.INVALID_REQUEST);

@@ -168,7 +168,8 @@ public final class CompletionParser {
         return user.textValue().trim();
     }
 
-    private static ObjectNode object(byte[] body) {
+    /** The body as a JSON object, or the 400 naming what is wrong with it. */
+    static ObjectNode object(byte[] body) {
         if (body.length == 0) throw ApiError.invalidJson("the body is empty; expected a JSON object");
         JsonNode node;
         try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.lorastream.ingest.AdapterAdmin;
 import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.IngestException;
 import dev.lorastream.ingest.RequestTimeoutException;
@@ -58,6 +59,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final HttpConfig config;
     private final InferenceClient client;
     private final CompletionParser parser;
+    /** Runtime adapter updates ({@code /v1/load_lora_adapter}, {@code /v1/unload_lora_adapter}); null: off. */
+    private volatile AdapterAdmin admin;
     private HttpServer server;
     private ExecutorService executor;
 
@@ -69,6 +72,18 @@ public final class OpenAiServer implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.client = Objects.requireNonNull(client, "client");
         this.parser = new CompletionParser(config, Objects.requireNonNull(template, "template"));
+    }
+
+    /**
+     * Turns on vLLM's runtime adapter endpoints, {@code POST /v1/load_lora_adapter} ({@code lora_name},
+     * {@code lora_path}) and {@code POST /v1/unload_lora_adapter} ({@code lora_name}), served by this admin.
+     * Off by default: the endpoint then answers them 404, as vLLM does without
+     * {@code VLLM_ALLOW_RUNTIME_LORA_UPDATING}. Anyone who can reach the endpoint can then add adapters
+     * from paths on this machine: keep it on loopback.
+     */
+    public OpenAiServer adapterAdmin(AdapterAdmin admin) {
+        this.admin = admin;
+        return this;
     }
 
     /** Binds and starts serving. @throws UncheckedIOException when the address cannot be bound */
@@ -125,6 +140,18 @@ public final class OpenAiServer implements AutoCloseable {
                     requireMethod(method, path, "GET");
                     respond(exchange, 200, OpenAiJson.JSON.createObjectNode().put("status", "ready").put("adapters", client.adapters().size()));
                 }
+                case "/v1/load_lora_adapter", "/v1/unload_lora_adapter" -> {
+                    requireMethod(method, path, "POST");
+                    if (admin == null) throw ApiError.notFound(method, path + " (runtime adapter updates are off on this endpoint)");
+                    byte[] body = null;
+                    try {
+                        body = readBody(exchange);
+                        respondText(exchange, 200, AdapterRequests.handle(admin, path.equals("/v1/load_lora_adapter"), body));
+                    } catch (ApiError e) {
+                        if (e.refusedInput()) deadLetter(requestId, "http:POST " + path, body, e);
+                        throw e;
+                    }
+                }
                 case "/v1/completions" -> generate(exchange, requestId, method, Endpoint.COMPLETIONS);
                 case "/v1/chat/completions" -> generate(exchange, requestId, method, Endpoint.CHAT_COMPLETIONS);
                 default -> throw ApiError.notFound(method, path);
@@ -153,7 +180,7 @@ public final class OpenAiServer implements AutoCloseable {
                     ? parser.completion(body, tenantHeader, adapters)
                     : parser.chat(body, tenantHeader, adapters);
         } catch (ApiError e) {
-            deadLetter(requestId, endpoint, body, e);
+            deadLetter(requestId, endpoint.source(), body, e);
             throw e;
         }
         if (request.adapterId() != null) MDC.put("adapter_id", request.adapterId());
@@ -266,10 +293,11 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private void deadLetter(String requestId, Endpoint endpoint, byte[] body, ApiError error) {
+    /** @param source the endpoint, as the dead letter's source_topic: {@code http:POST /v1/...} */
+    private void deadLetter(String requestId, String source, byte[] body, ApiError error) {
         DeadLetter letter = DeadLetter.newBuilder()
                 .setRequestId(requestId)
-                .setSourceTopic(endpoint.source())
+                .setSourceTopic(source)
                 .setSourcePartition(-1)
                 .setSourceOffset(-1L)
                 .setOriginalKey(null)
@@ -280,7 +308,7 @@ public final class OpenAiServer implements AutoCloseable {
                 .setComponent("ingest")
                 .setFailedAtMs(Instant.now())
                 .build();
-        log.info("refused {} request {}: {} ({})", endpoint.path, requestId, error.getMessage(), error.pipelineCode());
+        log.info("refused {} request {}: {} ({})", source, requestId, error.getMessage(), error.pipelineCode());
         client.deadLetter(letter).whenComplete((ok, failure) -> {
             if (failure != null) {
                 log.error("could not dead-letter refused request {} ({}): {}", requestId, error.getMessage(), failure.toString());
@@ -313,6 +341,19 @@ public final class OpenAiServer implements AutoCloseable {
         }
         try {
             exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void respondText(HttpExchange exchange, int status, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try {
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
             exchange.sendResponseHeaders(status, bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);

@@ -1,0 +1,57 @@
+package dev.lorastream.worker.internal;
+
+import dev.lorastream.engine.InferenceEngine;
+import dev.lorastream.schemas.AdapterDescriptor;
+import dev.lorastream.schemas.topic.Topics;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Follows adapters.catalog: each new record (an adapter added, a new version of one, a tombstone
+ * for one removed) makes the engine rescan its adapter store, which the command that published the
+ * record has already changed. The engine then serves an added adapter, drops the old version of a
+ * replaced one from every tier (in-use device slots once their requests finish) and refuses a
+ * removed one with UNKNOWN_ADAPTER; the worker restarts nothing. Records published while the
+ * worker was down are already in the store it scanned at start, so the follower starts at the
+ * catalog's end.
+ */
+public final class AdapterFollower extends TailReader<AdapterDescriptor> {
+    private static final Logger log = LoggerFactory.getLogger(AdapterFollower.class);
+
+    private final InferenceEngine engine;
+    private final AtomicLong rescans = new AtomicLong();
+
+    public AdapterFollower(Consumer<String, AdapterDescriptor> consumer, InferenceEngine engine, String workerId) {
+        super(consumer, Topics.ADAPTER_CATALOG, "lorastream-adapters-" + workerId);
+        this.engine = engine;
+        startReading();
+    }
+
+    @Override
+    protected void positioned() {
+        engine.reloadAdapters(); // what changed between the engine's start and the follower standing at the end
+    }
+
+    @Override
+    protected void accept(List<ConsumerRecord<String, AdapterDescriptor>> records) {
+        for (ConsumerRecord<String, AdapterDescriptor> r : records) {
+            AdapterDescriptor d = r.value();
+            log.info("adapters.catalog: {} {}", r.key(), d == null ? "removed" : "version " + d.getVersion());
+        }
+        try {
+            boolean changed = engine.reloadAdapters();
+            rescans.incrementAndGet();
+            if (changed) log.info("adapter store rescanned: {} adapters", engine.adapterIds().size());
+        } catch (RuntimeException e) {
+            log.warn("rescanning the adapter store failed: {}", e.toString());
+        }
+    }
+
+    /** Rescans done for catalog records. */
+    public long rescans() { return rescans.get(); }
+}
