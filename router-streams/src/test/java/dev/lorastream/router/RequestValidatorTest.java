@@ -174,7 +174,7 @@ class RequestValidatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "derm atology", "derm/1", "ünicode"})
+    @ValueSource(strings = {"", "derm atology", "derm/1", "ünicode", ".hidden", "-dash"})
     void anAdapterIdOutsideTheAllowedCharactersIsRefused(String adapterId) {
         assertThat(validate(valid().setAdapterId(adapterId))).singleElement()
                 .satisfies(v -> assertViolation(v, "adapter_id", ErrorCode.INVALID_REQUEST, "not an adapter id"));

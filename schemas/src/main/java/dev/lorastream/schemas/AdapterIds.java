@@ -18,7 +18,7 @@ public final class AdapterIds {
 
     /** Why this id is not an adapter id, or empty when it is. */
     public static Optional<String> problem(String id) {
-        if (id == null || id.isEmpty()) return Optional.of("is missing");
+        if (id == null) return Optional.of("is missing");
         if (Topics.BASE_MODEL_KEY.equals(id)) return Optional.of("'" + id + "' is reserved for the plain backbone");
         if (!PATTERN.matcher(id).matches()) {
             String shown = id.length() > 40 ? id.substring(0, 40) + "…" : id;
