@@ -51,6 +51,16 @@ public final class TaskValidator {
             throw new InvalidTaskException(BAD_PARAMETER, "params.top_p", "top_p " + t.topP() + " is outside (0, 1]");
         }
         if (t.topK() < 0) throw new InvalidTaskException(BAD_PARAMETER, "params.top_k", "top_k " + t.topK() + " is negative (0 means no cut)");
+        if (t.logprobs() < -1 || t.logprobs() > GenerationTask.MAX_LOGPROBS) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.logprobs", "logprobs " + t.logprobs() + " is outside [0, " + GenerationTask.MAX_LOGPROBS
+                    + "] (-1: none)");
+        }
+        if (!(t.presencePenalty() >= -2f && t.presencePenalty() <= 2f)) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.presence_penalty", "presence_penalty " + t.presencePenalty() + " is outside [-2, 2]");
+        }
+        if (!(t.frequencyPenalty() >= -2f && t.frequencyPenalty() <= 2f)) {
+            throw new InvalidTaskException(BAD_PARAMETER, "params.frequency_penalty", "frequency_penalty " + t.frequencyPenalty() + " is outside [-2, 2]");
+        }
         if ((long) ids.length + t.maxNewTokens() > maxSequenceLength) {
             throw new InvalidTaskException(PROMPT_TOO_LONG, "prompt", "prompt of " + ids.length + " tokens plus max_new_tokens "
                     + t.maxNewTokens() + " exceeds the model's maximum sequence length of " + maxSequenceLength);

@@ -187,6 +187,12 @@ public final class SimulatedEngine implements InferenceEngine {
     public void validate(GenerationTask task) throws InvalidTaskException {
         if (closed) throw new IllegalStateException(CLOSED);
         validator.validate(task);
+        // it has no logits: what needs them is refused rather than answered with made-up numbers
+        if (task.logprobs() >= 0) throw new InvalidTaskException(TaskValidator.BAD_PARAMETER, "params.logprobs", "the simulated engine has no logits to give log-probabilities of");
+        if (task.penalised()) {
+            throw new InvalidTaskException(TaskValidator.BAD_PARAMETER, task.presencePenalty() != 0f ? "params.presence_penalty" : "params.frequency_penalty",
+                    "the simulated engine has no logits to penalise");
+        }
     }
 
     private void checkAdapter(String id) throws InvalidTaskException {
