@@ -141,6 +141,10 @@ public final class RequestValidator {
         if (!(topP > 0f && topP <= 1f)) out.add(bad("params.top_p", "is " + topP + "; it must be greater than 0 and at most 1"));
         if (p.getTopK() < 0) out.add(bad("params.top_k", "is " + p.getTopK() + "; it must be >= 0 (0 means no top-k cut)"));
         StopSequences.problem(p.getStop()).ifPresent(why -> out.add(bad("params.stop", why)));
+        if (p.getLogprobs() < -1 || p.getLogprobs() > 5) out.add(bad("params.logprobs", "is " + p.getLogprobs() + "; it must be between 0 and 5, or -1 for none"));
+        float presence = p.getPresencePenalty(), frequency = p.getFrequencyPenalty();
+        if (!(presence >= -2f && presence <= 2f)) out.add(bad("params.presence_penalty", "is " + presence + "; it must be between -2 and 2"));
+        if (!(frequency >= -2f && frequency <= 2f)) out.add(bad("params.frequency_penalty", "is " + frequency + "; it must be between -2 and 2"));
     }
 
     private static void checkAdapter(String adapterId, List<Violation> out) {

@@ -173,6 +173,15 @@ class RequestValidatorTest {
                 .satisfies(v -> assertViolation(v, "params.top_k", ErrorCode.BAD_PARAMETER, ">= 0"));
     }
 
+    @Test
+    void logprobsAndPenaltiesOutOfRangeAreRefusedNamingThem() {
+        assertThat(validate(valid().setParams(Requests.params().setLogprobs(6).build()))).singleElement()
+                .satisfies(v -> assertViolation(v, "params.logprobs", ErrorCode.BAD_PARAMETER, "between 0 and 5"));
+        assertThat(validate(valid().setParams(Requests.params().setPresencePenalty(-2.5f).setFrequencyPenalty(3f).build())))
+                .extracting(v -> v.field()).containsExactly("params.presence_penalty", "params.frequency_penalty");
+        assertThat(validate(valid().setParams(Requests.params().setLogprobs(5).setPresencePenalty(2f).setFrequencyPenalty(-2f).build()))).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "derm atology", "derm/1", "ünicode", ".hidden", "-dash"})
     void anAdapterIdOutsideTheAllowedCharactersIsRefused(String adapterId) {

@@ -56,4 +56,17 @@ class SchemaEvolutionTest {
         assertThat(read.getDeviceAdapters()).isEmpty();
         assertThat(read.getSimulated()).isFalse();
     }
+
+    /** Requests and responses written before logprobs and penalties existed are read by today's classes (the registry checks BACKWARD too). */
+    @Test
+    void requestsAndResponsesOfTheVersionBeforeLogprobsAndPenaltiesAreRead() throws Exception {
+        SchemaTrust.ensure();
+        for (var pair : List.of(List.of(InferenceRequest.getClassSchema(), history("InferenceRequest-v2.avsc")),
+                List.of(InferenceResponse.getClassSchema(), history("InferenceResponse-v1.avsc")))) {
+            SchemaCompatibility.SchemaPairCompatibility c = SchemaCompatibility.checkReaderWriterCompatibility(pair.get(0), pair.get(1));
+            assertThat(c.getType()).as(c.getDescription()).isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        }
+        assertThat(GenerationParams.newBuilder().build().getLogprobs()).isEqualTo(-1);
+        assertThat(GenerationParams.newBuilder().build().getPresencePenalty()).isZero();
+    }
 }

@@ -9,23 +9,35 @@ import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.engine.Generation;
+import dev.lorastream.schemas.TokenLogprob;
+import dev.lorastream.schemas.TopLogprob;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Builds the {@link InferenceResponse} of a request: generated text, or an error with code, field and message. */
 public final class ResponseFactory {
     private final String workerId;
     private final Clock clock;
     private final TopicDirectory topics;
+    /** A token's text alone (the engine's tokenizer), for log-probabilities. */
+    private final Function<int[], String> decoder;
 
+    /** Tokens named by their ids in log-probabilities ({@code <id>}): for tests without a tokenizer. */
     public ResponseFactory(String workerId, Clock clock, TopicDirectory topics) {
+        this(workerId, clock, topics, ids -> "<" + ids[0] + ">");
+    }
+
+    public ResponseFactory(String workerId, Clock clock, TopicDirectory topics, Function<int[], String> decoder) {
         this.workerId = workerId;
         this.clock = clock;
         this.topics = topics;
+        this.decoder = decoder;
     }
 
     /**
@@ -63,8 +75,24 @@ public final class ResponseFactory {
                 .setWorkerId(workerId)
                 .setCompletedAtMs(now)
                 .setAttributes(copy(request.getAttributes()))
+                .setLogprobs(logprobs(generation))
                 .build();
     }
+
+    /** One entry per returned token (a stop sequence may have cut the tokens short), or null when none were asked for. */
+    private List<TokenLogprob> logprobs(Generation g) {
+        if (g.logprobs() == null) return null;
+        List<TokenLogprob> out = new ArrayList<>();
+        for (int i = 0; i < Math.min(g.logprobs().size(), g.tokenIds().length); i++) {
+            dev.lorastream.engine.TokenLogprob lp = g.logprobs().get(i);
+            List<TopLogprob> top = new ArrayList<>();
+            for (int j = 0; j < lp.topIds().length; j++) top.add(new TopLogprob(lp.topIds()[j], token(lp.topIds()[j]), lp.topLogprobs()[j]));
+            out.add(new TokenLogprob(lp.tokenId(), token(lp.tokenId()), lp.logprob(), top));
+        }
+        return out;
+    }
+
+    private String token(int id) { return decoder.apply(new int[] {id}); }
 
     /** A request answered with an error; {@code field} may be null. */
     public InferenceResponse error(InferenceRequest request, String code, String field, String message) {

@@ -43,7 +43,8 @@ public final class TaskFactory {
         GenerationParams p = request.getParams();
         if (p == null) throw new InvalidTaskException(ErrorCode.INVALID_REQUEST.name(), "params", "params are missing");
         return new GenerationTask(request.getRequestId(), request.getAdapterId(), promptIds(request),
-                p.getMaxNewTokens(), p.getTemperature(), p.getTopP(), p.getTopK(), p.getSeed(), p.getIgnoreEos());
+                p.getMaxNewTokens(), p.getTemperature(), p.getTopP(), p.getTopK(), p.getSeed(), p.getIgnoreEos(),
+                p.getLogprobs(), p.getPresencePenalty(), p.getFrequencyPenalty());
     }
 
     private int[] promptIds(InferenceRequest request) throws InvalidTaskException {

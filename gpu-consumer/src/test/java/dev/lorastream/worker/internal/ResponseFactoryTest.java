@@ -48,6 +48,25 @@ class ResponseFactoryTest {
     }
 
     @Test
+    void logprobsAreGivenPerReturnedTokenWithTheirTextAndAlternatives() {
+        InferenceRequest request = Requests.request("r-3", null, "x").build();
+        ResponseFactory decoding = new ResponseFactory("w", Clock.fixed(NOW, ZoneOffset.UTC), TopicDirectory.TRUSTING, ids -> "t" + ids[0]);
+        var lp = List.of(new dev.lorastream.engine.TokenLogprob(5, -0.25f, new int[]{5, 9}, new float[]{-0.25f, -1.5f}),
+                new dev.lorastream.engine.TokenLogprob(6, -2f, new int[]{1, 6}, new float[]{-0.5f, -2f}),
+                new dev.lorastream.engine.TokenLogprob(7, -3f, new int[]{7, 1}, new float[]{-0.1f, -3f}));
+        Generation cut = new Generation("r-3", new int[]{5, 6}, "stop", 1, 1, 1, lp); // a stop sequence cut the third token
+
+        InferenceResponse r = decoding.ok(request, 1, cut, "t5t6", SUBMITTED);
+
+        assertThat(r.getLogprobs()).hasSize(2);
+        assertThat(r.getLogprobs().get(1).getToken()).isEqualTo("t6");
+        assertThat(r.getLogprobs().get(1).getLogprob()).isEqualTo(-2f);
+        assertThat(r.getLogprobs().get(1).getTop()).extracting(t -> t.getToken()).containsExactly("t1", "t6");
+        assertThat(responses.ok(request, 1, new Generation("r-3", new int[]{5}, "eos", 1, 1, 1), "t5", SUBMITTED).getLogprobs())
+                .as("none asked for").isNull();
+    }
+
+    @Test
     void anErrorNamesCodeFieldAndMessageAndKeepsTheAttributes() {
         InferenceRequest request = Requests.request("r-2", "radiology", "x").build();
 
