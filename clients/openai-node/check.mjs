@@ -77,7 +77,43 @@ out({ call: "stop", stop, text: stopped.choices[0].text, finish_reason: stopped.
 if (stopped.choices[0].text !== expected || stopped.choices[0].finish_reason !== "stop") fail("stop: " + JSON.stringify(stopped.choices[0]));
 if (streamedStop !== expected || stopFinish !== "stop") fail("streamed stop: " + JSON.stringify(streamedStop) + " " + stopFinish);
 
-// 6. an error inside a stream reaches the caller as an APIError
+// 6. logprobs: chat (content entries with top_logprobs, most likely first) and completions (the legacy shape)
+const withLp = await client.chat.completions.create({ model: adapter, messages, max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 3 });
+const lpContent = withLp.choices[0].logprobs?.content;
+if (!Array.isArray(lpContent) || lpContent.length !== withLp.usage.completion_tokens) fail("chat logprobs: " + JSON.stringify(withLp.choices[0].logprobs));
+for (const t of lpContent) {
+  if (typeof t.token !== "string" || !(t.logprob <= 0) || t.top_logprobs.length !== 3) fail("chat logprob entry " + JSON.stringify(t));
+  if (t.top_logprobs[0].logprob < t.top_logprobs[1].logprob) fail("top_logprobs not most likely first: " + JSON.stringify(t));
+  if (Math.abs(t.top_logprobs[0].logprob - t.logprob) > 1e-6 || t.top_logprobs[0].token !== t.token) fail("greedy token is not the most likely: " + JSON.stringify(t));
+}
+if (lpContent.map((t) => t.token).join("") !== withLp.choices[0].message.content) fail("logprob tokens do not spell the content");
+const clp = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 5, logprobs: 2 });
+const legacy = clp.choices[0].logprobs;
+if (!legacy || legacy.tokens.length !== 5 || legacy.token_logprobs.length !== 5 || legacy.top_logprobs.length !== 5 || legacy.text_offset[0] !== 0)
+  fail("completion logprobs: " + JSON.stringify(legacy));
+out({ call: "logprobs", chat_tokens: lpContent.length, first: lpContent[0], completion: { tokens: legacy.tokens, token_logprobs: legacy.token_logprobs } });
+
+// 7. n choices, indexed 0..n-1; greedy choices agree, sampled ones come back n times
+const many = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 6, n: 3, temperature: 0 });
+if (many.choices.length !== 3 || many.choices.map((c) => c.index).join() !== "0,1,2") fail("n: " + JSON.stringify(many.choices));
+if (new Set(many.choices.map((c) => c.text)).size !== 1) fail("greedy choices differ: " + JSON.stringify(many.choices));
+const sampled = await client.chat.completions.create({ model: adapter, messages, max_tokens: 6, n: 2, temperature: 1.0, seed: 5 });
+if (sampled.choices.length !== 2 || sampled.usage.completion_tokens !== sampled.choices.length * 6) fail("n sampled: " + JSON.stringify(sampled));
+out({ call: "n", texts: many.choices.map((c) => c.text), usage: many.usage, sampled: sampled.choices.map((c) => c.message.content) });
+
+// 8. penalties: accepted, and a strong frequency penalty changes a greedy answer that repeats tokens
+const base = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 16, temperature: 0 });
+const penalised = await client.completions.create({ model: adapter, prompt: "itchy rash", max_tokens: 16, temperature: 0, frequency_penalty: 2, presence_penalty: 1 });
+out({ call: "penalties", base: base.choices[0].text, penalised: penalised.choices[0].text });
+if (penalised.choices[0].text === base.choices[0].text) fail("penalties changed nothing");
+try {
+  await client.completions.create({ model: adapter, prompt: "x", presence_penalty: 3 });
+  fail("presence_penalty 3 was accepted");
+} catch (e) {
+  if (!(e instanceof OpenAI.BadRequestError) || e.param !== "presence_penalty") fail("presence_penalty 3: " + e);
+}
+
+// 9. an error inside a stream reaches the caller as an APIError
 try {
   const bad = await client.chat.completions.create({ model: "no-such-adapter", messages, stream: true });
   for await (const _ of bad) { /* drain */ }

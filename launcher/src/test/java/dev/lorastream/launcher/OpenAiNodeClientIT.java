@@ -79,7 +79,7 @@ class OpenAiNodeClientIT {
             assertThat(node.exitValue()).as("node check.mjs exit code; output:\n%s", output).isZero();
             List<String> lines = output.lines().filter(l -> l.startsWith("{")).toList();
             assertThat(lines.getLast()).isEqualTo("{\"ok\":true}");
-            assertThat(output).contains("\"call\":\"chat stream\"", "\"call\":\"chat stream helper\"", "\"call\":\"completion stream\"",
+            assertThat(output).contains("\"call\":\"chat stream\"", "\"call\":\"chat stream helper\"", "\"call\":\"completion stream\"", "\"call\":\"logprobs\"", "\"call\":\"n\"", "\"call\":\"penalties\"",
                     "\"call\":\"unknown model stream\"", "\"call\":\"stop\"");
         }
     }

@@ -37,6 +37,8 @@ public final class CompletionParser {
             "n", "stream", "stream_options", "stop", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "suffix", "best_of");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs");
+    /** The most alternatives per token (OpenAI's completions limit; chat's top_logprobs allows 20, this engine 5). */
+    static final int MAX_LOGPROBS = 5;
     private static final Set<String> MESSAGE_FIELDS = Set.of("role", "content", "name");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
@@ -59,25 +61,37 @@ public final class CompletionParser {
         requireNoOp(o, "suffix", n -> false, "is not supported");
         requireNoOp(o, "best_of", n -> n.isIntegralNumber() && n.intValue() == 1, "is not supported with a value other than 1");
         Prompt prompt = prompt(o.get("prompt"));
-        return build(Endpoint.COMPLETIONS, o, prompt.text, prompt.tokenIds, integer(o, "max_tokens"), tenantHeader, knownAdapters);
+        Integer logprobs = null;
+        JsonNode lp = o.get("logprobs");
+        if (lp != null && !lp.isNull()) {
+            if (!lp.isIntegralNumber()) throw ApiError.invalidType("logprobs", "an integer from 0 to " + MAX_LOGPROBS);
+            logprobs = lp.intValue();
+            if (logprobs < 0 || logprobs > MAX_LOGPROBS) throw ApiError.outOfRange("logprobs", "must be between 0 and " + MAX_LOGPROBS + ", got " + logprobs);
+        }
+        return build(Endpoint.COMPLETIONS, o, prompt.text, prompt.tokenIds, integer(o, "max_tokens"), tenantHeader, knownAdapters,
+                logprobs == null ? -1 : logprobs);
     }
 
     /** As {@link #completion}, for chat: {@code messages} rendered with the chat template into one prompt. */
     public CompletionRequest chat(byte[] body, String tenantHeader, Set<String> knownAdapters) {
         ObjectNode o = object(body);
         rejectUnknown(o, CHAT_ONLY);
-        requireNoOp(o, "top_logprobs", n -> n.isIntegralNumber() && n.intValue() == 0, "is not supported");
+        boolean logprobs = bool(o, "logprobs");
+        Integer top = integer(o, "top_logprobs");
+        if (top != null && (top < 0 || top > MAX_LOGPROBS)) throw ApiError.outOfRange("top_logprobs", "must be between 0 and " + MAX_LOGPROBS + ", got " + top);
+        if (top != null && !logprobs) throw ApiError.unsupported("top_logprobs", "needs logprobs: true");
         String prompt = template.render(messages(o.get("messages")));
         Integer maxTokens = integer(o, "max_completion_tokens");
         if (maxTokens == null) maxTokens = integer(o, "max_tokens");
         else if (integer(o, "max_tokens") != null && !maxTokens.equals(integer(o, "max_tokens"))) {
             throw ApiError.outOfRange("max_tokens", "contradicts max_completion_tokens; give one of them");
         }
-        return build(Endpoint.CHAT_COMPLETIONS, o, prompt, null, maxTokens, tenantHeader, knownAdapters);
+        return build(Endpoint.CHAT_COMPLETIONS, o, prompt, null, maxTokens, tenantHeader, knownAdapters,
+                logprobs ? (top == null ? 0 : top) : -1);
     }
 
     private CompletionRequest build(Endpoint endpoint, ObjectNode o, String prompt, List<Integer> tokenIds, Integer maxTokens,
-                                    String tenantHeader, Set<String> knownAdapters) {
+                                    String tenantHeader, Set<String> knownAdapters, int logprobs) {
         String maxParam = o.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         int max = maxTokens == null ? config.defaultMaxTokens() : maxTokens;
         if (max < 1) throw ApiError.outOfRange(maxParam, "must be at least 1, got " + max);
@@ -93,14 +107,15 @@ public final class CompletionParser {
         if (topK != null && topK < 0) throw ApiError.outOfRange("top_k", "must be 0 (no cut) or more, got " + topK);
         Long seed = longInteger(o, "seed");
         String tenant = tenant(o, tenantHeader);
-        requireNoOp(o, "n", n -> n.isIntegralNumber() && n.intValue() == 1, "is not supported with a value other than 1");
+        Integer n = integer(o, "n");
+        if (n != null && (n < 1 || n > config.maxN())) throw ApiError.outOfRange("n", "must be between 1 and " + config.maxN() + " (http.max.n), got " + n);
         boolean stream = bool(o, "stream");
+        if (stream && n != null && n > 1) throw ApiError.unsupported("n", "above 1 is not supported with stream: true");
+        if (stream && logprobs >= 0) throw ApiError.unsupported("logprobs", "is not supported with stream: true");
         boolean includeUsage = streamOptions(o.get("stream_options"), stream);
         List<String> stop = stop(o.get("stop"));
-        requireNoOp(o, "presence_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
-        requireNoOp(o, "frequency_penalty", n -> n.isNumber() && n.doubleValue() == 0, "is not supported with a value other than 0");
-        requireNoOp(o, "logit_bias", n -> n.isObject() && n.isEmpty(), "is not supported");
-        requireNoOp(o, "logprobs", n -> n.isBoolean() && !n.booleanValue(), "is not supported");
+        float presence = penalty(o, "presence_penalty"), frequency = penalty(o, "frequency_penalty");
+        requireNoOp(o, "logit_bias", bias -> bias.isObject() && bias.isEmpty(), "is not supported");
         String model = config.backboneModelName();
         String adapterId = null;
         JsonNode m = o.get("model");
@@ -116,7 +131,15 @@ public final class CompletionParser {
         }
         return new CompletionRequest(endpoint, model, adapterId, prompt, tokenIds, max,
                 temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
-                topK == null ? 0 : topK, seed, tenant, stream, includeUsage, stop);
+                topK == null ? 0 : topK, seed, tenant, stream, includeUsage, stop, n == null ? 1 : n, logprobs, presence, frequency);
+    }
+
+    /** {@code presence_penalty}, {@code frequency_penalty}: a number from -2 to 2 (0 when left out). */
+    private static float penalty(ObjectNode o, String field) {
+        Double v = number(o, field);
+        if (v == null) return 0f;
+        if (!(v >= -2 && v <= 2)) throw ApiError.outOfRange(field, "must be between -2 and 2, got " + o.get(field));
+        return v.floatValue();
     }
 
     /** {@code stop}: a string or an array of strings, up to {@link StopSequences#MAX_COUNT}, none empty. */

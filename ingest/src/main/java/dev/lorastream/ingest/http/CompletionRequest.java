@@ -23,10 +23,14 @@ import java.util.Map;
  */
 public record CompletionRequest(Endpoint endpoint, String model, String adapterId, String prompt, List<Integer> promptTokenIds,
                                 int maxTokens, float temperature, float topP, int topK, Long seed, String tenant,
-                                boolean stream, boolean includeUsage, List<String> stop) {
+                                boolean stream, boolean includeUsage, List<String> stop,
+                                int n, int logprobs, float presencePenalty, float frequencyPenalty) {
     public CompletionRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
     }
+
+    /** Whether the caller asked for log-probabilities (-1: no; else how many alternatives per token). */
+    public boolean wantsLogprobs() { return logprobs >= 0; }
 
     static {
         SchemaTrust.ensure();
@@ -56,11 +60,20 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
 
     /** The pipeline event for this request; its deadline is {@code now + timeout}. */
     public InferenceRequest toInferenceRequest(String requestId, Instant now, Duration timeout) {
+        return toInferenceRequest(requestId, now, timeout, 0);
+    }
+
+    /**
+     * The event of choice {@code index} of the n this request asks for: choice 0 is {@code requestId}, the others
+     * {@code requestId-<index>}, with seed {@code seed + index} when a seed was given (else each one's own request
+     * id derives its draws), so that sampled choices differ.
+     */
+    public InferenceRequest toInferenceRequest(String requestId, Instant now, Duration timeout, int index) {
         Map<String, String> attributes = new HashMap<>();
         attributes.put("source", endpoint.source());
         attributes.put("model", model);
         return InferenceRequest.newBuilder()
-                .setRequestId(requestId)
+                .setRequestId(index == 0 ? requestId : requestId + "-" + index)
                 .setTenant(tenant)
                 .setAdapterId(adapterId)
                 .setPrompt(prompt)
@@ -70,9 +83,12 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
                         .setTemperature(temperature)
                         .setTopP(topP)
                         .setTopK(topK)
-                        .setSeed(seed)
+                        .setSeed(seed == null ? null : seed + index)
                         .setStream(stream)
                         .setStop(stop)
+                        .setLogprobs(logprobs)
+                        .setPresencePenalty(presencePenalty)
+                        .setFrequencyPenalty(frequencyPenalty)
                         .build())
                 .setDeadlineMs(now.plus(timeout))
                 .setSubmittedAtMs(now)

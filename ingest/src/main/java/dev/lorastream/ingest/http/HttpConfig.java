@@ -25,6 +25,7 @@ public final class HttpConfig {
     public static final String DEFAULT_MAX_TOKENS = "http.default.max.tokens";
     public static final String BACKBONE_MODEL_NAME = "http.backbone.model.name";
     public static final String MAX_MODEL_LEN = "http.max.model.len";
+    public static final String MAX_N = "http.max.n";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HOST, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.HIGH,
@@ -42,7 +43,9 @@ public final class HttpConfig {
             .define(BACKBONE_MODEL_NAME, Type.STRING, "base", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.LOW,
                     "Model name under which the plain backbone is listed and requested.")
             .define(MAX_MODEL_LEN, Type.INT, 16_384, Range.atLeast(1), Importance.LOW,
-                    "Context window (prompt + generated tokens) that GET /v1/models reports as max_model_len; set it to the router's router.max.context.tokens");
+                    "Context window (prompt + generated tokens) that GET /v1/models reports as max_model_len; set it to the router's router.max.context.tokens")
+            .define(MAX_N, Type.INT, 8, Range.between(1, 128), Importance.LOW,
+                    "Largest n (choices per request) accepted; each choice is its own request through Kafka, attributed on its own.");
 
     private final String host;
     private final int port;
@@ -52,6 +55,7 @@ public final class HttpConfig {
     private final int defaultMaxTokens;
     private final String backboneModelName;
     private final int maxModelLen;
+    private final int maxN;
 
     private HttpConfig(AbstractConfig parsed) {
         host = parsed.getString(HOST);
@@ -62,6 +66,7 @@ public final class HttpConfig {
         defaultMaxTokens = parsed.getInt(DEFAULT_MAX_TOKENS);
         backboneModelName = parsed.getString(BACKBONE_MODEL_NAME);
         maxModelLen = parsed.getInt(MAX_MODEL_LEN);
+        maxN = parsed.getInt(MAX_N);
     }
 
     /** Reads the keys of {@link #DEFINITION}; unknown keys are refused. */
@@ -81,6 +86,7 @@ public final class HttpConfig {
     public int defaultMaxTokens() { return defaultMaxTokens; }
     public String backboneModelName() { return backboneModelName; }
     public int maxModelLen() { return maxModelLen; }
+    public int maxN() { return maxN; }
 
     /** Fluent construction over the same keys and validation as {@link #from(Map)}. */
     public static final class Builder {
@@ -96,6 +102,7 @@ public final class HttpConfig {
         public Builder defaultMaxTokens(int tokens) { props.put(DEFAULT_MAX_TOKENS, tokens); return this; }
         public Builder backboneModelName(String name) { props.put(BACKBONE_MODEL_NAME, name); return this; }
         public Builder maxModelLen(int tokens) { props.put(MAX_MODEL_LEN, tokens); return this; }
+        public Builder maxN(int n) { props.put(MAX_N, n); return this; }
 
         public HttpConfig build() { return from(props); }
     }

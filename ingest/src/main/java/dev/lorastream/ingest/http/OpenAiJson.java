@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.InferenceResponse;
+import dev.lorastream.schemas.TokenLogprob;
+import dev.lorastream.schemas.TopLogprob;
 
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 
 /** Response bodies in OpenAI's JSON shapes. */
 final class OpenAiJson {
@@ -19,27 +22,83 @@ final class OpenAiJson {
 
     /** {@code text_completion} or {@code chat.completion} with one choice and the token usage. */
     static ObjectNode completion(CompletionRequest request, InferenceResponse response) {
+        return completion(request, List.of(response));
+    }
+
+    /**
+     * {@code text_completion} or {@code chat.completion} with one choice per response (the n the
+     * request asked for, index by index), named by the first's request id; usage counts the prompt
+     * once and every choice's tokens.
+     */
+    static ObjectNode completion(CompletionRequest request, List<InferenceResponse> responses) {
         CompletionRequest.Endpoint endpoint = request.endpoint();
-        Instant created = response.getCompletedAtMs() != null ? response.getCompletedAtMs() : Instant.now();
+        InferenceResponse first = responses.getFirst();
+        Instant created = first.getCompletedAtMs() != null ? first.getCompletedAtMs() : Instant.now();
         ObjectNode body = JSON.createObjectNode()
-                .put("id", endpoint.idPrefix + response.getRequestId())
+                .put("id", endpoint.idPrefix + first.getRequestId())
                 .put("object", endpoint.object)
                 .put("created", created.getEpochSecond())
                 .put("model", request.model());
-        ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
-        String text = response.getText() == null ? "" : response.getText();
-        if (endpoint == CompletionRequest.Endpoint.CHAT_COMPLETIONS) {
-            choice.putObject("message").put("role", "assistant").put("content", text);
-        } else {
-            choice.put("text", text);
+        ArrayNode choices = body.putArray("choices");
+        int completionTokens = 0;
+        for (int i = 0; i < responses.size(); i++) {
+            InferenceResponse response = responses.get(i);
+            completionTokens += response.getCompletionTokens();
+            ObjectNode choice = choices.addObject().put("index", i);
+            String text = response.getText() == null ? "" : response.getText();
+            if (endpoint == CompletionRequest.Endpoint.CHAT_COMPLETIONS) {
+                choice.putObject("message").put("role", "assistant").put("content", text);
+            } else {
+                choice.put("text", text);
+            }
+            if (request.wantsLogprobs() && response.getLogprobs() != null) {
+                choice.set("logprobs", endpoint == CompletionRequest.Endpoint.CHAT_COMPLETIONS ? chatLogprobs(response.getLogprobs()) : completionLogprobs(response.getLogprobs()));
+            } else {
+                choice.putNull("logprobs");
+            }
+            choice.put("finish_reason", finishReason(response.getFinishReason()));
         }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(response.getFinishReason()));
         body.putObject("usage")
-                .put("prompt_tokens", response.getPromptTokens())
-                .put("completion_tokens", response.getCompletionTokens())
-                .put("total_tokens", response.getPromptTokens() + response.getCompletionTokens());
+                .put("prompt_tokens", first.getPromptTokens())
+                .put("completion_tokens", completionTokens)
+                .put("total_tokens", first.getPromptTokens() + completionTokens);
         return body;
+    }
+
+    /** The completions endpoint's (legacy) shape: tokens, token_logprobs, top_logprobs (token to logprob), text_offset within the returned text. */
+    static ObjectNode completionLogprobs(List<TokenLogprob> logprobs) {
+        ObjectNode lp = JSON.createObjectNode();
+        ArrayNode tokens = lp.putArray("tokens"), values = lp.putArray("token_logprobs"), top = lp.putArray("top_logprobs"), offsets = lp.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob t : logprobs) {
+            tokens.add(t.getToken());
+            values.add(t.getLogprob());
+            ObjectNode alternatives = top.addObject();
+            for (TopLogprob a : t.getTop()) alternatives.put(a.getToken(), a.getLogprob());
+            offsets.add(offset);
+            offset += t.getToken().length();
+        }
+        return lp;
+    }
+
+    /** The chat endpoint's shape: content, one entry per token with its UTF-8 bytes and top_logprobs. */
+    static ObjectNode chatLogprobs(List<TokenLogprob> logprobs) {
+        ObjectNode lp = JSON.createObjectNode();
+        ArrayNode content = lp.putArray("content");
+        for (TokenLogprob t : logprobs) {
+            ObjectNode entry = tokenEntry(content.addObject(), t.getToken(), t.getLogprob());
+            ArrayNode top = entry.putArray("top_logprobs");
+            for (TopLogprob a : t.getTop()) tokenEntry(top.addObject(), a.getToken(), a.getLogprob());
+        }
+        lp.putNull("refusal");
+        return lp;
+    }
+
+    private static ObjectNode tokenEntry(ObjectNode entry, String token, float logprob) {
+        entry.put("token", token).put("logprob", logprob);
+        ArrayNode bytes = entry.putArray("bytes");
+        for (byte b : token.getBytes(java.nio.charset.StandardCharsets.UTF_8)) bytes.add(b & 0xff);
+        return entry;
     }
 
     /**

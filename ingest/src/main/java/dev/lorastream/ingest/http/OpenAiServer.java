@@ -189,16 +189,25 @@ public final class OpenAiServer implements AutoCloseable {
             stream(exchange, requestId, request, event);
             return;
         }
-        InferenceResponse response;
-        try {
-            response = client.call(event, config.requestTimeout());
-        } catch (IngestException e) {
-            throw failed(requestId, e);
+        // n choices: n requests through Kafka (choice i is request requestId-i), answered together
+        java.util.List<CompletableFuture<InferenceResponse>> pending = new java.util.ArrayList<>();
+        Instant now = Instant.now();
+        for (int i = 0; i < request.n(); i++) {
+            InferenceRequest choice = i == 0 ? event : request.toInferenceRequest(requestId, now, config.requestTimeout(), i);
+            pending.add(client.submit(choice, config.requestTimeout()));
         }
-        if (response.getStatus() != ResponseStatus.OK) {
-            throw ApiError.fromPipeline(response.getError(), endpoint.promptParam);
+        java.util.List<InferenceResponse> responses = new java.util.ArrayList<>();
+        for (CompletableFuture<InferenceResponse> f : pending) {
+            InferenceResponse response;
+            try {
+                response = f.join();
+            } catch (CompletionException e) {
+                throw failed(requestId, e.getCause() != null ? e.getCause() : e);
+            }
+            if (response.getStatus() != ResponseStatus.OK) throw ApiError.fromPipeline(response.getError(), endpoint.promptParam);
+            responses.add(response);
         }
-        respond(exchange, 200, OpenAiJson.completion(request, response));
+        respond(exchange, 200, OpenAiJson.completion(request, responses));
     }
 
     /** What the caller is told when its request got no response: a timeout, or a transport failure. */

@@ -253,8 +253,46 @@ class CompletionParserTest {
     }
 
     @Test
-    void moreThanOneChoiceIsRefused() {
-        assertThat(completionError("{\"prompt\":\"hi\",\"n\":2}").param()).isEqualTo("n");
+    void nChoicesUpToTheLimitAreAskedForAndEachChoiceIsItsOwnRequest() {
+        CompletionRequest r = completion("{\"prompt\":\"hi\",\"n\":3,\"seed\":7,\"temperature\":0.8}");
+        assertThat(r.n()).isEqualTo(3);
+        var now = java.time.Instant.parse("2026-12-02T00:00:00Z");
+        var second = r.toInferenceRequest("req-1", now, java.time.Duration.ofSeconds(5), 2);
+        assertThat(second.getRequestId()).isEqualTo("req-1-2");
+        assertThat(second.getParams().getSeed()).as("choices sample apart").isEqualTo(9L);
+        assertThat(r.toInferenceRequest("req-1", now, java.time.Duration.ofSeconds(5)).getRequestId()).isEqualTo("req-1");
+        assertThat(completionError("{\"prompt\":\"hi\",\"n\":9}").param()).isEqualTo("n");
+        assertThat(completionError("{\"prompt\":\"hi\",\"n\":0}").param()).isEqualTo("n");
+        assertThat(completionError("{\"prompt\":\"hi\",\"n\":2,\"stream\":true}").param()).isEqualTo("n");
+    }
+
+    @Test
+    void logprobsArePerEndpointAndBounded() {
+        assertThat(completion("{\"prompt\":\"hi\",\"logprobs\":3}").logprobs()).isEqualTo(3);
+        assertThat(completion("{\"prompt\":\"hi\"}").logprobs()).isEqualTo(-1);
+        assertThat(completion("{\"prompt\":\"hi\",\"logprobs\":2}").toInferenceRequest("r", java.time.Instant.now(), java.time.Duration.ofSeconds(1))
+                .getParams().getLogprobs()).isEqualTo(2);
+        assertThat(completionError("{\"prompt\":\"hi\",\"logprobs\":6}").param()).isEqualTo("logprobs");
+        assertThat(completionError("{\"prompt\":\"hi\",\"logprobs\":true}").param()).isEqualTo("logprobs");
+        assertThat(completionError("{\"prompt\":\"hi\",\"logprobs\":1,\"stream\":true}").param()).isEqualTo("logprobs");
+        String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        assertThat(chat("{" + messages + ",\"logprobs\":true,\"top_logprobs\":4}").logprobs()).isEqualTo(4);
+        assertThat(chat("{" + messages + ",\"logprobs\":true}").logprobs()).isZero();
+        assertThat(chat("{" + messages + ",\"logprobs\":false}").logprobs()).isEqualTo(-1);
+        assertThat(chatError("{" + messages + ",\"top_logprobs\":2}").param()).isEqualTo("top_logprobs");
+        assertThat(chatError("{" + messages + ",\"logprobs\":true,\"top_logprobs\":6}").param()).isEqualTo("top_logprobs");
+    }
+
+    @Test
+    void penaltiesAreNumbersFromMinusTwoToTwo() {
+        CompletionRequest r = completion("{\"prompt\":\"hi\",\"presence_penalty\":0.5,\"frequency_penalty\":-1.25}");
+        assertThat(r.presencePenalty()).isEqualTo(0.5f);
+        assertThat(r.frequencyPenalty()).isEqualTo(-1.25f);
+        var params = r.toInferenceRequest("r", java.time.Instant.now(), java.time.Duration.ofSeconds(1)).getParams();
+        assertThat(params.getPresencePenalty()).isEqualTo(0.5f);
+        assertThat(params.getFrequencyPenalty()).isEqualTo(-1.25f);
+        assertThat(completionError("{\"prompt\":\"hi\",\"presence_penalty\":2.5}").param()).isEqualTo("presence_penalty");
+        assertThat(completionError("{\"prompt\":\"hi\",\"frequency_penalty\":\"high\"}").param()).isEqualTo("frequency_penalty");
     }
 
     @Test
