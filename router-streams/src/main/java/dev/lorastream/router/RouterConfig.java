@@ -65,7 +65,8 @@ public final class RouterConfig extends AbstractConfig {
             StreamsConfig.NUM_STREAM_THREADS_CONFIG, StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
             StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
             StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG);
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
 
     private static final ConfigDef CONFIG = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, RouterConfig::validateHostPorts, Importance.HIGH,
@@ -153,6 +154,7 @@ public final class RouterConfig extends AbstractConfig {
         props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class.getName());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class.getName());
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         props.put(SCHEMA_REGISTRY_URL, schemaRegistryUrl());
         return props;

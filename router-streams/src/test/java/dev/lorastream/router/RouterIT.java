@@ -136,13 +136,51 @@ class RouterIT {
         }
     }
 
+    /**
+     * A request over the pipeline's size limit (a large attributes map, as one HTTP POST could make it): its
+     * dead letter and the caller's answer once carried it whole and exceeded the producer's 1 MiB, which
+     * stopped the router for good. Now it is refused before anything is forwarded, with a bounded dead
+     * letter and an answer without the attributes, and the next request is routed.
+     */
+    @Test
+    void anOversizedRequestIsRefusedAndTheRouterGoesOn() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        InferenceRequest big = Requests.valid(run + "-big", "dermatology").setAttributes(Map.of("blob", "x".repeat(700_000))).build();
+        InferenceRequest after = Requests.valid(run + "-after", "dermatology").build();
+        try (RouterApp app = router(run)) {
+            app.start();
+            try (KafkaProducer<String, byte[]> producer = producer()) {
+                AvroSerializer<InferenceRequest> requests = new AvroSerializer<>(registry, false);
+                byte[] bigBytes = requests.serialize(Topics.REQUESTS, big);
+                assertThat(bigBytes.length).isGreaterThan(dev.lorastream.schemas.Limits.MAX_REQUEST_BYTES);
+                send(producer, big.getRequestId(), bigBytes);
+                producer.flush();
+                send(producer, after.getRequestId(), requests.serialize(Topics.REQUESTS, after));
+                producer.flush();
+            }
+            List<ConsumerRecord<String, InferenceRequest>> routed = readUntil(Topics.ROUTED, InferenceRequest.class, 1,
+                    r -> r.value().getRequestId().startsWith(run));
+            assertThat(routed.getFirst().value().getRequestId()).isEqualTo(after.getRequestId());
+            DeadLetter letter = readUntil(Topics.DLQ, DeadLetter.class, 1, r -> big.getRequestId().equals(r.key())).getFirst().value();
+            assertThat(letter.getErrorCode()).isEqualTo("TOO_LARGE");
+            assertThat(letter.getField()).isEqualTo("request");
+            assertThat(letter.getOriginalSize()).isGreaterThan(700_000L);
+            assertThat(letter.getOriginalValue().remaining()).isEqualTo(dev.lorastream.schemas.Limits.MAX_DEAD_LETTER_ORIGINAL_BYTES);
+            InferenceResponse answer = readUntil(Topics.RESPONSES, InferenceResponse.class, 1, r -> big.getRequestId().equals(r.key())).getFirst().value();
+            assertThat(answer.getStatus()).isEqualTo(ResponseStatus.ERROR);
+            assertThat(answer.getError().getCode()).isEqualTo("TOO_LARGE");
+            assertThat(answer.getAttributes()).isEmpty();
+            assertThat(app.state().isRunningOrRebalancing()).as("the router still runs").isTrue();
+        }
+    }
+
     private static void send(KafkaProducer<String, byte[]> producer, String key, byte[] value) {
         producer.send(new ProducerRecord<>(Topics.REQUESTS, key, value));
     }
 
     private static KafkaProducer<String, byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000), new StringSerializer(), new ByteArraySerializer());
     }
 
     /** Reads the topic from the beginning (committed records only) until {@code count} records match, or fails after {@link #WAIT}. */

@@ -24,6 +24,8 @@ public enum ErrorCode {
     ADAPTER_LOAD_FAILED,
     /** The request's deadline passed before it was served (worker) or answered (ingest's HTTP timeout). Worker, ingest. */
     DEADLINE_EXCEEDED,
+    /** The record is larger than the pipeline accepts ({@link Limits#MAX_REQUEST_BYTES}). Router, ingest. */
+    TOO_LARGE,
     /** The caller cancelled the request (its HTTP client went away) while it was generated. Worker. */
     CANCELLED,
     /** The component failed on the record for a reason of its own, not the record's. Router, worker, ingest. */

@@ -3,13 +3,12 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.DeadLetter;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 
 /**
- * Builds the {@link DeadLetter} of a refused record: where it came from, its original key and
- * value bytes, the error code, the field at fault and the reason; component "worker".
+ * The worker's {@link DeadLetter}s of refused records (through {@code schemas.DeadLetters}, the one
+ * builder: bounded original bytes with their size and hash), component "worker".
  */
 public final class DeadLetters {
     /** DeadLetter.component of everything the worker dead-letters. */
@@ -29,18 +28,7 @@ public final class DeadLetters {
     }
 
     public DeadLetter of(ConsumerRecord<byte[], byte[]> record, String requestId, String code, String field, String reason) {
-        return DeadLetter.newBuilder()
-                .setRequestId(requestIdOf(record, requestId))
-                .setSourceTopic(record.topic())
-                .setSourcePartition(record.partition())
-                .setSourceOffset(record.offset())
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setErrorCode(code)
-                .setField(field)
-                .setReason(reason == null ? code : reason)
-                .setComponent(COMPONENT)
-                .setFailedAtMs(clock.instant())
-                .build();
+        return dev.lorastream.schemas.DeadLetters.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
+                requestIdOf(record, requestId), code, field, reason, COMPONENT, clock.instant());
     }
 }

@@ -82,24 +82,23 @@ public final class KafkaWorkerClients implements WorkerClients {
 
     @Override
     public Consumer<String, CancelRequest> cancelConsumer() {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-cancels");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new AvroDeserializer<>(registry, CancelRequest.class));
+        return new KafkaConsumer<>(groupLess("cancels"), new StringDeserializer(), new AvroDeserializer<>(registry, CancelRequest.class));
     }
 
     @Override
     public Consumer<String, dev.lorastream.schemas.AdapterDescriptor> catalogConsumer() {
+        return new KafkaConsumer<>(groupLess("adapters"), new StringDeserializer(), new AvroDeserializer<>(registry, dev.lorastream.schemas.AdapterDescriptor.class));
+    }
+
+    /** A consumer that assigns itself partitions (no group, no commits) and starts at their end. */
+    private Map<String, Object> groupLess(String purpose) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-adapters");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-" + purpose);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new AvroDeserializer<>(registry, dev.lorastream.schemas.AdapterDescriptor.class));
+        return p;
     }
 
     @Override

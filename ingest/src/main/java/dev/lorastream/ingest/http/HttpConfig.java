@@ -32,8 +32,8 @@ public final class HttpConfig {
                     "Address to listen on (0.0.0.0 for every interface).")
             .define(PORT, Type.INT, 8000, Range.between(0, 65535), Importance.HIGH,
                     "Port to listen on; 0 picks a free one (see OpenAiServer.port()).")
-            .define(MAX_BODY_BYTES, Type.INT, 1 << 20, Range.between(1, 64 << 20), Importance.MEDIUM,
-                    "Largest request body accepted; larger ones get HTTP 413.")
+            .define(MAX_BODY_BYTES, Type.INT, dev.lorastream.schemas.Limits.MAX_REQUEST_BYTES, Range.between(1, dev.lorastream.schemas.Limits.MAX_REQUEST_BYTES),
+                    Importance.MEDIUM, "Largest request body accepted; larger ones get HTTP 413 (at most the pipeline's request limit, schemas.Limits).")
             .define(REQUEST_TIMEOUT_MS, Type.LONG, 60_000L, Range.between(1, 3_600_000L), Importance.MEDIUM,
                     "How long a request waits for its response before HTTP 504; also sent as the request's deadline.")
             .define(DEFAULT_TENANT, Type.STRING, "anonymous", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.MEDIUM,

@@ -11,6 +11,7 @@ import dev.lorastream.ingest.RequestTimeoutException;
 import dev.lorastream.ingest.http.CompletionRequest.Endpoint;
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.DeadLetters;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
@@ -24,7 +25,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Objects;
@@ -304,19 +304,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** @param source the endpoint, as the dead letter's source_topic: {@code http:POST /v1/...} */
     private void deadLetter(String requestId, String source, byte[] body, ApiError error) {
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setRequestId(requestId)
-                .setSourceTopic(source)
-                .setSourcePartition(-1)
-                .setSourceOffset(-1L)
-                .setOriginalKey(null)
-                .setOriginalValue(body == null ? null : ByteBuffer.wrap(body))
-                .setErrorCode(error.pipelineCode())
-                .setField(error.param())
-                .setReason(error.getMessage())
-                .setComponent("ingest")
-                .setFailedAtMs(Instant.now())
-                .build();
+        DeadLetter letter = DeadLetters.of(source, -1, -1L, null, body, requestId, error.pipelineCode(), error.param(), error.getMessage(),
+                "ingest", Instant.now());
         log.info("refused {} request {}: {} ({})", source, requestId, error.getMessage(), error.pipelineCode());
         client.deadLetter(letter).whenComplete((ok, failure) -> {
             if (failure != null) {
@@ -342,27 +331,20 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static void respond(HttpExchange exchange, int status, ObjectNode body) {
-        byte[] bytes;
         try {
-            bytes = OpenAiJson.JSON.writeValueAsBytes(body);
+            respond(exchange, status, "application/json", OpenAiJson.JSON.writeValueAsBytes(body));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write response JSON", e);
-        }
-        try {
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(status, bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
     private static void respondText(HttpExchange exchange, int status, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        respond(exchange, status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, byte[] bytes) {
         try {
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            exchange.getResponseHeaders().set("Content-Type", contentType);
             exchange.sendResponseHeaders(status, bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);

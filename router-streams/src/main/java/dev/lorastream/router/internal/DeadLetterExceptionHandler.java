@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,12 +28,12 @@ import java.util.Map;
  * broker unreachable) fails the thread so the record is retried from the last commit; any other
  * failure is logged with task, topic, partition and offset and dead-lettered to inference.dlq as a
  * DeadLetter with the original bytes (MALFORMED_RECORD for deserialization, INTERNAL for
- * processing), and processing continues.
+ * processing, production and serialization on the way out), and processing continues.
  *
  * <p>The registry comes from {@value #REGISTRY_CLIENT_CONFIG} (a {@link SchemaRegistryClient}
  * instance, as RouterApp and tests pass it) or else {@link RouterConfig#SCHEMA_REGISTRY_URL}.
  */
-public final class DeadLetterExceptionHandler implements DeserializationExceptionHandler, ProcessingExceptionHandler {
+public final class DeadLetterExceptionHandler implements DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler {
     public static final String REGISTRY_CLIENT_CONFIG = "lorastream.router.registry.client";
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterExceptionHandler.class);
 
@@ -68,6 +69,28 @@ public final class DeadLetterExceptionHandler implements DeserializationExceptio
         List<ProducerRecord<byte[], byte[]>> letters = handle("processing", context, context.sourceRawKey(), context.sourceRawValue(),
                 ErrorCode.INTERNAL, exception);
         return letters == null ? ProcessingExceptionHandler.Response.fail() : ProcessingExceptionHandler.Response.resume(letters);
+    }
+
+    /**
+     * A record the router could not write (a size over the producer's or broker's limit, a topic that
+     * refuses it): dead-lettered with the source record's bounded bytes, and routing goes on. The router
+     * refuses oversized requests before it forwards anything; this is the last line, so that no record
+     * stops the stream thread.
+     */
+    @Override
+    public ProductionExceptionHandler.Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
+        List<ProducerRecord<byte[], byte[]>> letters = handle("production to " + record.topic(), context, context.sourceRawKey(),
+                context.sourceRawValue(), ErrorCode.INTERNAL, exception);
+        return letters == null ? ProductionExceptionHandler.Response.fail() : ProductionExceptionHandler.Response.resume(letters);
+    }
+
+    /** A record that could not be serialized for its topic (the registry refused its schema there): dead-lettered, and routing goes on. */
+    @Override
+    public ProductionExceptionHandler.Response handleSerializationError(ErrorHandlerContext context, ProducerRecord record, Exception exception,
+                                                                        SerializationExceptionOrigin origin) {
+        List<ProducerRecord<byte[], byte[]>> letters = handle("serialization for " + record.topic(), context, context.sourceRawKey(),
+                context.sourceRawValue(), ErrorCode.INTERNAL, exception);
+        return letters == null ? ProductionExceptionHandler.Response.fail() : ProductionExceptionHandler.Response.resume(letters);
     }
 
     /** The dead letters to write and continue, or null to fail the thread. */

@@ -2,12 +2,12 @@ package dev.lorastream.router.internal;
 
 import dev.lorastream.router.Violation;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.DeadLetters;
 import dev.lorastream.schemas.ErrorInfo;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -28,26 +28,20 @@ public final class Rejections {
     }
 
     public static DeadLetter deadLetter(SourceRecord source, String requestId, Violation primary, String reason, Instant at) {
-        return DeadLetter.newBuilder()
-                .setRequestId(requestId)
-                .setSourceTopic(source.topic())
-                .setSourcePartition(source.partition())
-                .setSourceOffset(source.offset())
-                .setOriginalKey(source.key() == null ? null : ByteBuffer.wrap(source.key()))
-                .setOriginalValue(source.value() == null ? null : ByteBuffer.wrap(source.value()))
-                .setErrorCode(primary.code().name())
-                .setField(primary.field())
-                .setReason(reason)
-                .setComponent(COMPONENT)
-                .setFailedAtMs(at)
-                .build();
+        return DeadLetters.of(source.topic(), source.partition(), source.offset(), source.key(), source.value(), requestId,
+                primary.code().name(), primary.field(), reason, COMPONENT, at);
     }
 
+    /**
+     * The caller's ERROR answer. Answering an oversized request it echoes neither its attributes nor a
+     * long tenant or adapter id: the answer must fit where the request did not.
+     */
     public static InferenceResponse errorResponse(InferenceRequest request, Violation primary, String reason, Instant at) {
+        boolean tooLarge = primary.code() == dev.lorastream.schemas.ErrorCode.TOO_LARGE;
         return InferenceResponse.newBuilder()
                 .setRequestId(request.getRequestId())
-                .setTenant(request.getTenant())
-                .setAdapterId(request.getAdapterId())
+                .setTenant(tooLarge ? shortOrNull(request.getTenant()) : request.getTenant())
+                .setAdapterId(tooLarge ? shortOrNull(request.getAdapterId()) : request.getAdapterId())
                 .setStatus(ResponseStatus.ERROR)
                 .setError(ErrorInfo.newBuilder()
                         .setCode(primary.code().name())
@@ -55,7 +49,9 @@ public final class Rejections {
                         .setMessage(primary.field() == null ? reason : primary.field() + " " + reason)
                         .build())
                 .setCompletedAtMs(at)
-                .setAttributes(request.getAttributes() == null ? java.util.Map.of() : request.getAttributes())
+                .setAttributes(request.getAttributes() == null || tooLarge ? java.util.Map.of() : request.getAttributes())
                 .build();
     }
+
+    private static String shortOrNull(String s) { return s == null || s.length() > 256 ? null : s; }
 }

@@ -3,7 +3,9 @@ package dev.lorastream.router.internal;
 import dev.lorastream.router.RequestValidator;
 import dev.lorastream.router.Violation;
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.InferenceRequest;
+import dev.lorastream.schemas.Limits;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.Record;
@@ -37,11 +39,23 @@ public final class RequestRouter extends ContextualProcessor<byte[], byte[], Str
         this.replySink = replySink;
     }
 
+    /** A request id (and, answering an oversized request, a tenant or adapter id) longer than this is not echoed in an answer. */
+    static final int MAX_ECHOED_CHARS = 1024;
+
     @Override
     public void process(Record<byte[], byte[]> record) {
         RecordMetadata meta = context().recordMetadata()
                 .orElseThrow(() -> new IllegalStateException("request record without topic/partition/offset metadata"));
         SourceRecord source = new SourceRecord(meta.topic(), meta.partition(), meta.offset(), record.key(), record.value());
+        if (source.value() != null && source.value().length > Limits.MAX_REQUEST_BYTES) {
+            // refused before anything is forwarded: a routed copy, or an answer echoing it, could exceed what the producer may send
+            // (under exactly-once a send that fails for size aborts the transaction, and the record would be read again and again)
+            Violation tooLarge = new Violation("request", ErrorCode.TOO_LARGE, "is " + source.value().length
+                    + " bytes; the pipeline takes requests of at most " + Limits.MAX_REQUEST_BYTES + " bytes (schemas.Limits)");
+            InferenceRequest request = decoder.decode(source.topic(), source.value()) instanceof RequestDecoder.Decoded(InferenceRequest r) ? r : null;
+            reject(record, source, request, List.of(tooLarge));
+            return;
+        }
         switch (decoder.decode(source.topic(), source.value())) {
             case RequestDecoder.Refused(Violation v) -> reject(record, source, null, List.of(v));
             case RequestDecoder.Decoded(InferenceRequest request) -> {
@@ -62,7 +76,7 @@ public final class RequestRouter extends ContextualProcessor<byte[], byte[], Str
         String reason = Rejections.reason(violations);
         Instant now = Instant.ofEpochMilli(context().currentSystemTimeMs());
         String requestId = request == null || request.getRequestId() == null || request.getRequestId().isBlank()
-                ? null : request.getRequestId();
+                || request.getRequestId().length() > MAX_ECHOED_CHARS ? null : request.getRequestId();
         DeadLetter letter = Rejections.deadLetter(source, requestId, primary, reason, now);
         if (requestId != null) MDC.put("request_id", requestId);
         if (request != null && request.getAdapterId() != null) MDC.put("adapter_id", request.getAdapterId());
