@@ -137,7 +137,7 @@ class RouterIT {
     }
 
     /**
-     * A request over the pipeline's size limit (a large attributes map, as one HTTP POST could make it): its
+     * A request of about 1 MiB (a large attributes map, as one HTTP POST could make it): its
      * dead letter and the caller's answer once carried it whole and exceeded the producer's 1 MiB, which
      * stopped the router for good. Now it is refused before anything is forwarded, with a bounded dead
      * letter and an answer without the attributes, and the next request is routed.
@@ -145,7 +145,7 @@ class RouterIT {
     @Test
     void anOversizedRequestIsRefusedAndTheRouterGoesOn() {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        InferenceRequest big = Requests.valid(run + "-big", "dermatology").setAttributes(Map.of("blob", "x".repeat(700_000))).build();
+        InferenceRequest big = Requests.valid(run + "-big", "dermatology").setAttributes(Map.of("blob", "x".repeat(1_040_000))).build();
         InferenceRequest after = Requests.valid(run + "-after", "dermatology").build();
         try (RouterApp app = router(run)) {
             app.start();
@@ -164,7 +164,7 @@ class RouterIT {
             DeadLetter letter = readUntil(Topics.DLQ, DeadLetter.class, 1, r -> big.getRequestId().equals(r.key())).getFirst().value();
             assertThat(letter.getErrorCode()).isEqualTo("TOO_LARGE");
             assertThat(letter.getField()).isEqualTo("request");
-            assertThat(letter.getOriginalSize()).isGreaterThan(700_000L);
+            assertThat(letter.getOriginalSize()).isGreaterThan(1_040_000L);
             assertThat(letter.getOriginalValue().remaining()).isEqualTo(dev.lorastream.schemas.Limits.MAX_DEAD_LETTER_ORIGINAL_BYTES);
             InferenceResponse answer = readUntil(Topics.RESPONSES, InferenceResponse.class, 1, r -> big.getRequestId().equals(r.key())).getFirst().value();
             assertThat(answer.getStatus()).isEqualTo(ResponseStatus.ERROR);
@@ -180,7 +180,7 @@ class RouterIT {
 
     private static KafkaProducer<String, byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000), new StringSerializer(), new ByteArraySerializer());
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_000), new StringSerializer(), new ByteArraySerializer());
     }
 
     /** Reads the topic from the beginning (committed records only) until {@code count} records match, or fails after {@link #WAIT}. */
