@@ -116,6 +116,7 @@ public final class ApiError extends RuntimeException {
         int status = switch (known) {
             case BAD_PARAMETER, PROMPT_TOO_LONG, INVALID_REQUEST -> 400;
             case UNKNOWN_ADAPTER -> 404;
+            case TOO_LARGE -> 413;
             case DEADLINE_EXCEEDED -> 504;
             case null, default -> 500;
         };
