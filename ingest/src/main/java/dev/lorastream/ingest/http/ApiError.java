@@ -104,7 +104,7 @@ public final class ApiError extends RuntimeException {
 
     /**
      * The HTTP face of an ERROR response from the pipeline: 400 for BAD_PARAMETER, PROMPT_TOO_LONG
-     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 504 for DEADLINE_EXCEEDED, 500 otherwise (also for a code
+     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 413 for TOO_LARGE, 504 for DEADLINE_EXCEEDED, 500 otherwise (also for a code
      * this build does not know; it is passed on as it came).
      *
      * @param promptParam the request field that carried the prompt ({@code prompt} or {@code messages})
