@@ -5,7 +5,6 @@ import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.GenerationParams;
 import dev.lorastream.schemas.InferenceRequest;
-import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 
@@ -65,19 +64,9 @@ public final class RequestValidator {
         return List.copyOf(out);
     }
 
-    /** Why a reply topic cannot be used, or empty when it can (a null reply topic means the default and is fine). */
+    /** Why a reply topic cannot be used, or empty when it can: {@link Topics#replyTopicProblem}, the rule the worker applies too. */
     public static Optional<String> replyTopicProblem(String topic) {
-        if (topic == null) return Optional.empty();
-        String reason = null;
-        if (!ConfigChecks.isTopicName(topic)) {
-            reason = "'" + abbreviate(topic) + "' is not a legal Kafka topic name (1 to 249 of [a-zA-Z0-9._-], not '.' or '..')";
-        } else if (topic.startsWith("__")) {
-            reason = "'" + topic + "' is reserved for Kafka's internal topics";
-        } else if (Topics.VALUE_SCHEMAS.containsKey(topic) && !topic.equals(Topics.RESPONSES)) {
-            reason = "'" + topic + "' is one of the pipeline's own topics and carries "
-                    + Topics.VALUE_SCHEMAS.get(topic).getName() + " records, not responses";
-        }
-        return Optional.ofNullable(reason);
+        return Topics.replyTopicProblem(topic);
     }
 
     private static void checkIdentity(InferenceRequest r, List<Violation> out) {

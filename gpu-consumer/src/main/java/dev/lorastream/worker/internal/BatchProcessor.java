@@ -1,6 +1,7 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.ErrorCode;
+import dev.lorastream.schemas.Limits;
 import dev.lorastream.schemas.StopSequences;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.engine.Generation;
@@ -94,6 +95,11 @@ public final class BatchProcessor {
             return null;
         }
         InferenceRequest request = ((RequestDecoder.Decoded) decoded).request();
+        if (record.value().length > Limits.MAX_REQUEST_BYTES) { // written straight to the routed topic, past the router's check
+            refuse(record, request, ErrorCode.TOO_LARGE.name(), "request", "is " + record.value().length
+                    + " bytes; the pipeline takes requests of at most " + Limits.MAX_REQUEST_BYTES + " bytes (schemas.Limits)", out);
+            return null;
+        }
         try (LogContext ignored = LogContext.of(request.getRequestId(), request.getAdapterId())) {
             Instant deadline = request.getDeadlineMs();
             if (deadline != null && clock.instant().isAfter(deadline)) {

@@ -1,11 +1,11 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.ErrorInfo;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.Timings;
-import dev.lorastream.schemas.config.ConfigChecks;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.engine.Generation;
@@ -42,11 +42,12 @@ public final class ResponseFactory {
 
     /**
      * Where the caller wants the answer: its reply topic, or inference.responses when it has none, or
-     * one that is not a legal name or does not exist on the cluster (the error that says so goes there).
+     * one the router would have refused ({@link Topics#replyTopicProblem}: not a legal name, internal, another
+     * pipeline topic whose schema refuses responses) or that does not exist on the cluster.
      */
     public String topicFor(InferenceRequest request) {
         String reply = request.getReplyTopic();
-        return reply == null || !ConfigChecks.isTopicName(reply) || !topics.exists(reply) ? Topics.RESPONSES : reply;
+        return reply == null || Topics.replyTopicProblem(reply).isPresent() || !topics.exists(reply) ? Topics.RESPONSES : reply;
     }
 
     /**
@@ -96,6 +97,7 @@ public final class ResponseFactory {
 
     /** A request answered with an error; {@code field} may be null. */
     public InferenceResponse error(InferenceRequest request, String code, String field, String message) {
+        boolean tooLarge = ErrorCode.TOO_LARGE.name().equals(code); // the answer must fit where the request did not: no attributes echoed
         return InferenceResponse.newBuilder()
                 .setRequestId(request.getRequestId())
                 .setTenant(request.getTenant())
@@ -104,7 +106,7 @@ public final class ResponseFactory {
                 .setError(new ErrorInfo(code, field, message == null ? code : message))
                 .setWorkerId(workerId)
                 .setCompletedAtMs(clock.instant())
-                .setAttributes(copy(request.getAttributes()))
+                .setAttributes(tooLarge ? new HashMap<>() : copy(request.getAttributes()))
                 .build();
     }
 

@@ -58,6 +58,33 @@ class BatchProcessorTest {
         return values;
     }
 
+    /**
+     * Records written straight to the routed topic, past the router: an oversized one is answered TOO_LARGE without its
+     * attributes and dead-lettered with a bounded copy; one whose reply topic is another pipeline topic (its schema would
+     * refuse a response, and the stuck transaction stalled every partition) is answered on inference.responses.
+     */
+    @Test
+    void recordsTheRouterWouldHaveRefusedAreAnsweredWhereTheAnswerFits() throws Exception {
+        InferenceRequest big = Requests.request("big", "dermatology", "rash").setAttributes(java.util.Map.of("blob", "x".repeat(600_000))).build();
+        InferenceRequest misdirected = Requests.request("misdirected", "dermatology", "rash").setReplyTopic(Topics.ATTRIBUTION).build();
+
+        OutputBatch out = processor.process(List.of(record(big), record(misdirected)));
+
+        List<InferenceResponse> responses = values(out, Topics.RESPONSES, InferenceResponse.class);
+        assertThat(responses).extracting(InferenceResponse::getRequestId).containsExactlyInAnyOrder("big", "misdirected");
+        InferenceResponse tooLarge = responses.stream().filter(r -> r.getRequestId().equals("big")).findFirst().orElseThrow();
+        assertThat(tooLarge.getError().getCode()).isEqualTo("TOO_LARGE");
+        assertThat(tooLarge.getAttributes()).isEmpty();
+        assertThat(responses.stream().filter(r -> r.getRequestId().equals("misdirected")).findFirst().orElseThrow().getStatus()).isEqualTo(ResponseStatus.OK);
+        assertThat(values(out, Topics.ATTRIBUTION, dev.lorastream.schemas.AttributionEvent.class)).extracting(e -> e.getRequestId()).containsExactly("misdirected");
+        List<dev.lorastream.schemas.DeadLetter> letters = values(out, Topics.DLQ, dev.lorastream.schemas.DeadLetter.class);
+        assertThat(letters).singleElement().satisfies(d -> {
+            assertThat(d.getErrorCode()).isEqualTo("TOO_LARGE");
+            assertThat(d.getOriginalValue().remaining()).isEqualTo(dev.lorastream.schemas.Limits.MAX_DEAD_LETTER_ORIGINAL_BYTES);
+            assertThat(d.getOriginalSize()).isGreaterThan(600_000L);
+        });
+    }
+
     @Test
     void eachValidRequestGetsOneResponseAndOneAttributionKeyedAsTheTopicsSay() throws Exception {
         List<ConsumerRecord<byte[], byte[]>> records = List.of(

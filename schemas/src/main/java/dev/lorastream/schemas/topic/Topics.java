@@ -90,4 +90,24 @@ public final class Topics {
             registry.register(subject, schema);
         });
     }
+
+    /**
+     * Why a request's reply topic cannot be used, or empty when it can (null means inference.responses and is
+     * fine): not a legal topic name, one of Kafka's internal topics, or one of the pipeline's own topics other than
+     * inference.responses (they carry other records: the registry would refuse a response there, and the producer
+     * that tried would be stuck). The router refuses such a request; a worker given one answers on inference.responses.
+     */
+    public static java.util.Optional<String> replyTopicProblem(String topic) {
+        if (topic == null) return java.util.Optional.empty();
+        String reason = null;
+        if (!dev.lorastream.schemas.config.ConfigChecks.isTopicName(topic)) {
+            String shown = topic.length() <= 64 ? topic : topic.substring(0, 61) + "...";
+            reason = "'" + shown + "' is not a legal Kafka topic name (1 to 249 of [a-zA-Z0-9._-], not '.' or '..')";
+        } else if (topic.startsWith("__")) {
+            reason = "'" + topic + "' is reserved for Kafka's internal topics";
+        } else if (VALUE_SCHEMAS.containsKey(topic) && !topic.equals(RESPONSES)) {
+            reason = "'" + topic + "' is one of the pipeline's own topics and carries " + VALUE_SCHEMAS.get(topic).getName() + " records, not responses";
+        }
+        return java.util.Optional.ofNullable(reason);
+    }
 }
