@@ -80,8 +80,12 @@ public final class WorkerCommand implements Callable<Integer>, SettingDefaults {
     String maxBatch;
 
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9400", converter = Port.class,
-            description = "port of the /metrics endpoint (Prometheus text, on every interface); 0 picks a free one (default: ${DEFAULT-VALUE})")
+            description = "port of the /metrics endpoint (Prometheus text); 0 picks a free one (default: ${DEFAULT-VALUE})")
     int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "address the /metrics endpoint binds: loopback unless told otherwise (0.0.0.0 for every interface, as in a container) (default: ${DEFAULT-VALUE})")
+    String metricsHost;
 
     @Mixin EngineOptions engine;
 
@@ -138,7 +142,7 @@ public final class WorkerCommand implements Callable<Integer>, SettingDefaults {
         try {
             beforeStart.accept(config, engine);
             worker = new Worker(config, engine);
-            metrics = new MetricsEndpoint("0.0.0.0", metricsPort, worker.metrics(), engine);
+            metrics = new MetricsEndpoint(metricsHost, metricsPort, worker.metrics(), engine);
         } catch (RuntimeException e) {
             engine.close();
             throw e;

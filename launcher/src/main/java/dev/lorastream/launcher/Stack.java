@@ -39,6 +39,7 @@ final class Stack implements AutoCloseable {
     final AdapterManager manager;
 
     private Stack(StackSettings s, PrintStream out) {
+        started.push(WorkDirLock.acquire(s.workDir())); // closed last; refused at once when another stack holds the folder
         try {
             Connection c;
             if (s.embedded()) {
