@@ -45,6 +45,7 @@ public final class Pipeline implements Callable<Integer> {
         CommandLine pipeline = new CommandLine(new Pipeline());
         pipeline.addSubcommand(new DemoCommand());
         pipeline.addSubcommand(new UpCommand());
+        pipeline.addSubcommand(new PlatformCommand());
         pipeline.addSubcommand(new SubmitCommand());
         pipeline.addSubcommand(new ReportCommand());
         pipeline.addSubcommand(new GenerateCommand());

@@ -31,12 +31,13 @@ class PipelineTest {
             "router", List.of("--bootstrap-servers", "--schema-registry", "--state-dir", "--placement", "--worker-timeout-ms", "--busy-at",
                     "--metrics-port", "--application-id"),
             "worker", List.of("--bootstrap-servers", "--schema-registry", "--model", "--adapters", "--worker-id", "--group-id", "--provider",
-                    "--max-batch", "--metrics-port", "--engine", "--sim-adapters", "--sim-device-slots", "--sim-host-slots", "--sim-time-scale",
+                    "--max-batch", "--metrics-port", "--metrics-host", "--engine", "--sim-adapters", "--sim-device-slots", "--sim-host-slots", "--sim-time-scale",
                     "--adapter-device-bytes", "--adapter-host-bytes", "--adapter-eviction-policy", "--precision", "--tf32", "--graph",
                     "--kv-capacity", "--cuda-graphs", "--bank-rank", "--bank-targets", "--set"),
             "sink", List.of("--bootstrap-servers", "--schema-registry", "--data-dir", "--group-id", "--batch-size", "--flush-interval-ms", "--no-parquet"),
             "http", List.of("--bootstrap-servers", "--schema-registry", "--http-port"),
             "report", List.of("--data-dir", "--work-dir"),
+            "platform", List.of("--work-dir", "--kafka-port", "--registry-port", "--partitions"),
             "submit", List.of("--bootstrap-servers", "--schema-registry", "--adapter", "--prompt", "--prompt-ids", "--max-new-tokens",
                     "--temperature", "--tenant", "--timeout-s"),
             "generate", List.of("--model", "--adapter", "--prompt", "--prompt-ids", "--max-new-tokens", "--ignore-eos"));
@@ -61,7 +62,7 @@ class PipelineTest {
     void pipeline_help_lists_every_command_and_the_benchmarks() {
         assertThat(execute(Map.of(), "--help")).isZero();
         assertThat(out.toString()).contains("Usage: pipeline", "bench-cpu", "bench-fleet");
-        for (String command : List.of("demo", "up", "submit", "report", "generate", "router", "worker", "sink", "http", "help")) {
+        for (String command : List.of("demo", "up", "platform", "submit", "report", "generate", "router", "worker", "sink", "http", "adapters", "help")) {
             assertThat(out.toString()).containsPattern("(?m)^  " + command + " ");
         }
         assertThat(execute(Map.of(), "help")).isZero();

@@ -1,0 +1,67 @@
+package dev.lorastream.launcher;
+
+import dev.lorastream.platform.EmbeddedPlatform;
+import dev.lorastream.platform.KafkaPlatform;
+import dev.lorastream.schemas.cli.Port;
+import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.topic.TopicSetup;
+import dev.lorastream.schemas.topic.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ./pipeline platform}: the embedded broker and schema registry alone, with the pipeline's topics and
+ * subjects, until Ctrl-C; the components then run (and are restarted) as their own processes against it,
+ * as in production ({@code ./pipeline router|worker|sink|http --bootstrap-servers ... --schema-registry ...}).
+ */
+@Command(name = "platform", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Start only the embedded Kafka broker and schema registry (with the pipeline's topics and subjects) until Ctrl-C,",
+                "for running the router, workers, sink and HTTP endpoint as processes of their own."})
+final class PlatformCommand implements Callable<Integer> {
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "where the broker's and registry's data go (default: <checkout>/.work/platform)")
+    Path workDir;
+
+    @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "9092", converter = Port.class,
+            description = "port of the broker; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int kafkaPort;
+
+    @Option(names = "--registry-port", paramLabel = "PORT", defaultValue = "8081", converter = Port.class,
+            description = "port of the schema registry; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int registryPort;
+
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "4", description = "partitions of the topics it creates (default: ${DEFAULT-VALUE})")
+    int partitions;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = Path.of(System.getProperty("lorastream.root", ".")).toAbsolutePath().normalize();
+        Path work = (workDir != null ? workDir : root.resolve(".work").resolve("platform")).toAbsolutePath();
+        WorkDirLock lock = WorkDirLock.acquire(work);
+        KafkaPlatform platform = EmbeddedPlatform.builder(work.resolve("platform")).brokerPort(kafkaPort).registryPort(registryPort)
+                .partitions(partitions).start();
+        TopicSetup.ensure(platform.bootstrapServers(), partitions, (short) 1);
+        Topics.declareSubjects(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("platform: shutting down...");
+            try {
+                platform.close();
+                lock.close();
+            } catch (Exception e) {
+                System.err.println("platform: shutdown failed: " + e);
+            }
+            stopped.countDown();
+        }, "platform-shutdown"));
+        System.out.println("kafka       " + platform.bootstrapServers() + "   (embedded KRaft broker, data in " + work.resolve("platform") + ")");
+        System.out.println("registry    " + platform.schemaRegistryUrl());
+        System.out.println("platform: running; e.g.  ./pipeline router --bootstrap-servers " + platform.bootstrapServers()
+                + " --schema-registry " + platform.schemaRegistryUrl());
+        System.out.println("platform: Ctrl-C stops it");
+        stopped.await();
+        return 0;
+    }
+}
