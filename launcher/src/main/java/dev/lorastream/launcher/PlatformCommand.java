@@ -19,8 +19,8 @@ import java.util.concurrent.CountDownLatch;
  * as in production ({@code ./pipeline router|worker|sink|http --bootstrap-servers ... --schema-registry ...}).
  */
 @Command(name = "platform", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Start only the embedded Kafka broker and schema registry (with the pipeline's topics and subjects) until Ctrl-C,",
-                "for running the router, workers, sink and HTTP endpoint as processes of their own."})
+        description = {"Start only the embedded Kafka broker and schema registry (topics and subjects made) until Ctrl-C.",
+                "Then run the router, workers, sink and HTTP endpoint as processes of their own against it."})
 final class PlatformCommand implements Callable<Integer> {
     @Option(names = "--work-dir", paramLabel = "DIR", description = "where the broker's and registry's data go (default: <checkout>/.work/platform)")
     Path workDir;
