@@ -3,7 +3,6 @@ package dev.lorastream.sink.internal;
 import dev.lorastream.schemas.AttributionEvent;
 import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
-import dev.lorastream.schemas.registry.SchemaRegistryException;
 import dev.lorastream.schemas.serde.AvroDeserializer;
 import dev.lorastream.schemas.serde.WireFormat;
 import org.apache.avro.Schema;
@@ -33,18 +32,11 @@ public final class RecordDecoder {
         try {
             event = deserializer.deserialize(topic, value);
         } catch (SerializationException e) {
-            if (retriable(e)) throw e;
+            if (dev.lorastream.schemas.Failures.isRetriable(e)) throw e;
             ErrorCode code = isOtherEventType(value) ? ErrorCode.WRONG_SCHEMA : ErrorCode.MALFORMED_RECORD;
             return new Decoded.Rejected(code.name(), null, e.getMessage(), null);
         }
         return EventValidator.check(event).<Decoded>map(r -> r).orElseGet(() -> new Decoded.Accepted(event));
-    }
-
-    private static boolean retriable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SchemaRegistryException sre) return sre.isRetriable();
-        }
-        return false;
     }
 
     private boolean isOtherEventType(byte[] value) {

@@ -6,6 +6,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import dev.lorastream.schemas.Failures;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -18,7 +19,8 @@ import java.util.List;
  * A background thread that reads every partition of one topic with a group-less consumer
  * (assigned, not subscribed) and hands each record to {@link #accept}. Records whose bytes cannot
  * be read are logged with partition and offset and skipped, so that one bad record never stalls
- * the reader. The consumer is used by the constructing thread until {@link #startThread} and by
+ * the reader; a record that cannot be decoded because the schema registry is unreachable is read
+ * again once it answers (skipping it left its caller without an answer). The consumer is used by the constructing thread until {@link #startThread} and by
  * the reader thread afterwards, never by both.
  */
 abstract class AssignedReader<V> implements AutoCloseable {
@@ -74,6 +76,13 @@ abstract class AssignedReader<V> implements AutoCloseable {
                     }
                 } catch (RecordDeserializationException e) {
                     TopicPartition tp = e.topicPartition();
+                    if (Failures.isRetriable(e)) { // the registry is unreachable, not the record bad: read it again once it answers
+                        log.warn("{}: cannot decode {}@{} while the schema registry is unreachable; retrying in 1 s: {}", threadName, tp, e.offset(),
+                                e.getMessage());
+                        consumer.seek(tp, e.offset());
+                        pause(1000);
+                        continue;
+                    }
                     log.warn("{}: skipping unreadable record {}@{}: {}", threadName, tp, e.offset(), e.getMessage());
                     consumer.seek(tp, e.offset() + 1);
                 } catch (WakeupException e) {

@@ -1,5 +1,7 @@
 package dev.lorastream.router.internal;
 
+import dev.lorastream.schemas.Failures;
+
 import dev.lorastream.router.RouterConfig;
 import dev.lorastream.router.Violation;
 import dev.lorastream.schemas.DeadLetter;

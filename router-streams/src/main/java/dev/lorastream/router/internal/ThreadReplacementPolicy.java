@@ -1,5 +1,7 @@
 package dev.lorastream.router.internal;
 
+import dev.lorastream.schemas.Failures;
+
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,12 +1,13 @@
-package dev.lorastream.router.internal;
+package dev.lorastream.schemas;
 
 import dev.lorastream.schemas.registry.SchemaRegistryException;
 import org.apache.kafka.common.errors.RetriableException;
 
 /**
  * The one place that sorts failures into retriable (the registry or a broker is unreachable or
- * overloaded: the same record may succeed later, so it must not be dead-lettered) and permanent
- * (the record itself is at fault, or the router is: dead-letter it). An {@code IOException} alone
+ * overloaded: the same record may succeed later, so it must not be dead-lettered or skipped) and
+ * permanent (the record itself is at fault, or the component is: dead-letter it). Router, sink and
+ * the ingest client's readers ask it. An {@code IOException} alone
  * is not retriable: Avro reports a truncated body as one; the registry client wraps a network
  * failure in a retriable {@link SchemaRegistryException}.
  */
