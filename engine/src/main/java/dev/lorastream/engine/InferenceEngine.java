@@ -80,6 +80,14 @@ public interface InferenceEngine extends AutoCloseable {
         return false;
     }
 
+    /**
+     * {@link #reloadAdapters} for one adapter (added, replaced or removed in the store): the others are
+     * not looked at, so that one catalog record does not re-read every adapter's files.
+     */
+    default boolean reloadAdapter(String id) {
+        return reloadAdapters();
+    }
+
     /** Ids of the adapters held in a cache tier (device or host memory) now; by default all of {@link #adapterIds()}. */
     default Set<String> residentAdapterIds() {
         return adapterIds();

@@ -293,6 +293,25 @@ public final class OnnxLoraEngine implements InferenceEngine {
         return changed || !cache.failures().equals(failedBefore);
     }
 
+    /**
+     * Rescans one adapter of the store: forgets its cached copies in every tier (in-use device slots when their
+     * requests finish) and a remembered failure when it left the store, its files changed or its load had failed,
+     * then loads it into host memory while there is room.
+     */
+    @Override
+    public synchronized boolean reloadAdapter(String id) {
+        boolean inStore = store.contains(id);
+        AdapterDescriptor d = descriptors.get(id);
+        boolean changed = !inStore || d == null || cache.failure(id) != null || !d.contentHash().equals(hashOrNull(id));
+        if (changed) {
+            cache.forget(id);
+            descriptors.remove(id);
+        }
+        scannedIds = Collections.unmodifiableSet(new TreeSet<>(store.ids()));
+        if (inStore && changed) cache.warmUp(List.of(id));
+        return changed;
+    }
+
     private String hashOrNull(String id) {
         try {
             return AdapterLoader.contentHash(store.directory(id));

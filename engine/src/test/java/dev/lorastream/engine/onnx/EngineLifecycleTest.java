@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class EngineLifecycleTest {
@@ -105,6 +106,29 @@ class EngineLifecycleTest {
             assertThat(engine.adapterVersion("good")).startsWith("sha256:").isNotEqualTo(before);
             assertThat(engine.failedAdapters()).isEmpty();
             engine.validate(TestModels.greedy("r", "fixable", new int[] {1, 5}, 2));
+        }
+    }
+
+    /** What a worker does per catalog record: one adapter rescanned, replaced (a new version served) or removed (refused). */
+    @Test
+    void reloadingOneAdapterReplacesOrRemovesItWithoutTheOthers() throws Exception {
+        try (OnnxLoraEngine engine = open(4)) {
+            String before = engine.adapterVersion("good");
+            engine.generate(List.of(TestModels.greedy("warm", "good", new int[] {1, 5}, 2))); // on the device now
+            assertThat(engine.reloadAdapter("good")).as("unchanged files").isFalse();
+
+            TestModels.writeAdapter(adapters, "good", backbone, TestModels.lora(List.of("q_proj", "v_proj"), 4, 8, false, backbone, 0.3), 77);
+            assertThat(engine.reloadAdapter("good")).isTrue();
+            assertThat(engine.adapterVersion("good")).isNotEqualTo(before);
+            assertThat(engine.generate(List.of(TestModels.greedy("r", "good", new int[] {1, 5}, 3))).getFirst().tokenIds()).hasSize(3);
+
+            try (var files = java.nio.file.Files.walk(adapters.resolve("good"))) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+            }
+            assertThat(engine.reloadAdapter("good")).isTrue();
+            assertThat(engine.residentAdapterIds()).doesNotContain("good");
+            assertThatThrownBy(() -> engine.validate(TestModels.greedy("r", "good", new int[] {1, 5}, 2)))
+                    .isInstanceOf(InvalidTaskException.class).hasMessageContaining("not in the adapter store");
         }
     }
 

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Follows adapters.catalog: each new record (an adapter added, a new version of one, a tombstone
- * for one removed) makes the engine rescan its adapter store, which the command that published the
- * record has already changed. The engine then serves an added adapter, drops the old version of a
+ * for one removed) makes the engine rescan that adapter in its store, which the command that
+ * published the record has already changed. The engine then serves an added adapter, drops the old version of a
  * replaced one from every tier (in-use device slots once their requests finish) and refuses a
  * removed one with UNKNOWN_ADAPTER; the worker restarts nothing. Records published while the
  * worker was down are already in the store it scanned at start, so the follower starts at the
@@ -41,14 +41,15 @@ public final class AdapterFollower extends TailReader<AdapterDescriptor> {
     protected void accept(List<ConsumerRecord<String, AdapterDescriptor>> records) {
         for (ConsumerRecord<String, AdapterDescriptor> r : records) {
             AdapterDescriptor d = r.value();
-            log.info("adapters.catalog: {} {}", r.key(), d == null ? "removed" : "version " + d.getVersion());
-        }
-        try {
-            boolean changed = engine.reloadAdapters();
-            rescans.incrementAndGet();
-            if (changed) log.info("adapter store rescanned: {} adapters", engine.adapterIds().size());
-        } catch (RuntimeException e) {
-            log.warn("rescanning the adapter store failed: {}", e.toString());
+            String id = r.key() != null ? r.key() : d != null ? d.getAdapterId() : null;
+            if (id == null) continue;
+            log.info("adapters.catalog: {} {}", id, d == null ? "removed" : "version " + d.getVersion());
+            try {
+                if (engine.reloadAdapter(id)) log.info("adapter {} rescanned: {}", id, engine.adapterIds().contains(id) ? "in the store" : "gone");
+                rescans.incrementAndGet();
+            } catch (RuntimeException e) {
+                log.warn("rescanning adapter {} failed: {}", id, e.toString());
+            }
         }
     }
 
