@@ -99,18 +99,14 @@ public final class FusedForwardPass implements ForwardPass {
             kv.views(0, size, inputs, outputs, views);
             outputs.put(GraphNames.LOGITS, logits.tensor());
             outputs.put(GraphNames.NEXT_TOKEN, next.tensor());
-            options = new OrtSession.RunOptions();
-            if (cudaGraphs) options.addRunConfigEntry("gpu_graph_id", Integer.toString(nextGraphId++));
-            else if (session.cudaGraphs()) options.addRunConfigEntry("gpu_graph_id", "-1"); // a session that could capture: run eagerly
-            headOptions = new OrtSession.RunOptions();
+            options = runOptions(cudaGraphs ? nextGraphId++ : -1);
+            headOptions = runOptions(headGraphs ? nextHeadGraphId++ : -1);
             if (deviceSampling) {
                 headInputs.put(GraphNames.LOGITS, logits.tensor());
                 headInputs.put(GraphNames.NEXT_TOKEN, next.tensor());
                 headInputs.put(GraphNames.SAMPLING, sampling.tensor());
                 headOutputs.put(GraphNames.SAMPLED_TOKEN, sampledToken.tensor());
                 headOutputs.put(GraphNames.SAMPLED, sampled.tensor());
-                if (headGraphs) headOptions.addRunConfigEntry("gpu_graph_id", Integer.toString(nextHeadGraphId++));
-                else if (session.cudaGraphs()) headOptions.addRunConfigEntry("gpu_graph_id", "-1");
             }
         }
 
@@ -238,7 +234,7 @@ public final class FusedForwardPass implements ForwardPass {
                 headGraphs = false;
                 for (Bucket b : buckets.values()) {
                     b.headOptions.close();
-                    b.headOptions = eagerOptions();
+                    b.headOptions = runOptions(-1);
                 }
             }
         }
@@ -246,10 +242,15 @@ public final class FusedForwardPass implements ForwardPass {
                 bucketSizes.length, head, java.util.Arrays.toString(bucketSizes), (System.nanoTime() - t0) / 1_000_000);
     }
 
-    private OrtSession.RunOptions eagerOptions() {
+    /**
+     * Run options of a decode-bucket run: captured and replayed under CUDA graph {@code graphId} (from 1), or
+     * eager (-1), which a session that could capture must be told.
+     */
+    private OrtSession.RunOptions runOptions(int graphId) {
         try {
             OrtSession.RunOptions o = new OrtSession.RunOptions();
-            if (session.cudaGraphs()) o.addRunConfigEntry("gpu_graph_id", "-1");
+            if (graphId > 0) o.addRunConfigEntry("gpu_graph_id", Integer.toString(graphId));
+            else if (session.cudaGraphs()) o.addRunConfigEntry("gpu_graph_id", "-1");
             return o;
         } catch (OrtException e) {
             throw new IllegalStateException(e.getMessage(), e);
@@ -477,7 +478,7 @@ public final class FusedForwardPass implements ForwardPass {
         hostSampling.asSlice(0, 16L * n).fill((byte) 0);
         for (int j = 0; j < n; j++) if (rows.get(run.get(j)).sampling() != null) putSampling(hostSampling, j, rows.get(run.get(j)).sampling());
         mem.upload(sampling, hostSampling.asSlice(0, 16L * n));
-        try (OrtSession.RunOptions eager = eagerOptions();
+        try (OrtSession.RunOptions eager = runOptions(-1);
              OrtSession.Result ignored = head.run(Map.of(GraphNames.LOGITS, devLogits.tensor(), GraphNames.NEXT_TOKEN, next.tensor(),
                      GraphNames.SAMPLING, sampling.tensor()), Set.of(), Map.of(GraphNames.SAMPLED_TOKEN, token.tensor(), GraphNames.SAMPLED, sampled.tensor()),
                      eager)) {
