@@ -1,12 +1,12 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.CancelRequest;
+import dev.lorastream.schemas.topic.AssignedReader;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,7 +15,7 @@ import java.util.Map;
  * cancellation; the one that has the request acts on it). The most recent {@value #REMEMBERED} are
  * kept. A missing topic is looked for again until it exists.
  */
-public final class Cancellations extends TailReader<CancelRequest> {
+public final class Cancellations extends AssignedReader<CancelRequest> {
     static final int REMEMBERED = 10_000;
 
     private final Map<String, CancelRequest> recent = new LinkedHashMap<>(16, 0.75f, false) {
@@ -23,9 +23,12 @@ public final class Cancellations extends TailReader<CancelRequest> {
         protected boolean removeEldestEntry(Map.Entry<String, CancelRequest> eldest) { return size() > REMEMBERED; }
     };
 
+    /** Touched by the reader thread only. */
+    private boolean assigned;
+
     public Cancellations(Consumer<String, CancelRequest> consumer, String workerId) {
         super(consumer, Topics.CANCELS, "lorastream-cancels-" + workerId);
-        startReading();
+        startThread();
     }
 
     /** The cancellation of this request, or null. */
@@ -36,9 +39,16 @@ public final class Cancellations extends TailReader<CancelRequest> {
     }
 
     @Override
-    protected void accept(List<ConsumerRecord<String, CancelRequest>> records) {
+    protected boolean ready() {
+        if (!assigned) assigned = assignAllAtEnd();
+        return assigned;
+    }
+
+    @Override
+    protected void accept(ConsumerRecord<String, CancelRequest> record) {
+        if (record.value() == null) return;
         synchronized (recent) {
-            for (ConsumerRecord<String, CancelRequest> r : records) if (r.value() != null) recent.put(r.value().getRequestId(), r.value());
+            recent.put(record.value().getRequestId(), record.value());
         }
     }
 }

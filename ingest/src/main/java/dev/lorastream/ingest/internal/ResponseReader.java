@@ -1,5 +1,7 @@
 package dev.lorastream.ingest.internal;
 
+import dev.lorastream.schemas.topic.AssignedReader;
+
 import dev.lorastream.ingest.IngestException;
 import dev.lorastream.schemas.InferenceResponse;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

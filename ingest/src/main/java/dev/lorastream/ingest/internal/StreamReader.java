@@ -1,5 +1,7 @@
 package dev.lorastream.ingest.internal;
 
+import dev.lorastream.schemas.topic.AssignedReader;
+
 import dev.lorastream.schemas.TokenChunk;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;

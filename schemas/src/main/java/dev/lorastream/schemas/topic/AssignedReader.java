@@ -1,8 +1,8 @@
-package dev.lorastream.ingest.internal;
+package dev.lorastream.schemas.topic;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -21,19 +21,20 @@ import java.util.List;
  * be read are logged with partition and offset and skipped, so that one bad record never stalls
  * the reader; a record that cannot be decoded because the schema registry is unreachable is read
  * again once it answers (skipping it left its caller without an answer). The consumer is used by the constructing thread until {@link #startThread} and by
- * the reader thread afterwards, never by both.
+ * the reader thread afterwards, never by both. The ingest client's readers and the worker's
+ * followers of inference.cancels and adapters.catalog are its subclasses.
  */
-abstract class AssignedReader<V> implements AutoCloseable {
+public abstract class AssignedReader<V> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AssignedReader.class);
     private static final Duration POLL = Duration.ofMillis(200);
 
     protected final String topic;
-    protected final KafkaConsumer<String, V> consumer;
+    protected final Consumer<String, V> consumer;
     private final String threadName;
     private volatile boolean running = true;
     private Thread thread;
 
-    AssignedReader(KafkaConsumer<String, V> consumer, String topic, String threadName) {
+    protected AssignedReader(Consumer<String, V> consumer, String topic, String threadName) {
         this.consumer = consumer;
         this.topic = topic;
         this.threadName = threadName;
@@ -48,6 +49,23 @@ abstract class AssignedReader<V> implements AutoCloseable {
 
     /** Called on the reader thread before each poll; returns false while there is nothing to poll yet. */
     protected boolean ready() { return true; }
+
+    /**
+     * Assigns every partition of the topic and stands at its end, for readers that want only what comes
+     * from now on; false (after a pause) while the topic does not exist yet, so that {@link #ready} can
+     * return it as it is.
+     */
+    protected final boolean assignAllAtEnd() {
+        List<TopicPartition> partitions = partitions(Duration.ofSeconds(2));
+        if (partitions.isEmpty()) {
+            pause(500);
+            return false;
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
+        return true;
+    }
 
     /** Handles one record on the reader thread. */
     protected abstract void accept(ConsumerRecord<String, V> record);
