@@ -137,6 +137,56 @@ class WorkerIT {
         assertThat(dlq.get(prefix + "unknown").getField()).isEqualTo("adapter_id");
     }
 
+    /**
+     * Issue 11: a response too large for its topic used to fail the worker's transaction on every
+     * retry, stalling all its partitions. Now the record is answered TOO_LARGE (attributes not
+     * echoed, so the answer fits), dead-lettered, not billed, and the requests behind it are served.
+     */
+    @Test
+    void aResponseTooLargeForItsTopicIsAnsweredTooLargeAndThePartitionGoesOn() throws Exception {
+        String prefix = "big-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+        String smallReplies = Topics.RESPONSES + "." + prefix + "small";
+        fixture.createTopic(smallReplies, 1, Map.of("max.message.bytes", "65536"));
+        Map<TopicPartition, Long> responsesFrom = fixture.endOffsets(Topics.RESPONSES);
+        Map<TopicPartition, Long> attributionFrom = fixture.endOffsets(Topics.ATTRIBUTION);
+        Map<TopicPartition, Long> dlqFrom = fixture.endOffsets(Topics.DLQ);
+        InferenceRequest big = Requests.request(prefix + "big", "dermatology", "a question with much metadata")
+                .setParams(Requests.params(4)).setReplyTopic(smallReplies).setAttributes(Map.of("blob", randomText(200_000))).build();
+        InferenceRequest after = Requests.request(prefix + "after", "dermatology", "the question behind it")
+                .setParams(Requests.params(4)).build();
+        RecordMetadata bigAt = fixture.produce(big);
+        RecordMetadata afterAt = fixture.produce(after);
+        assertThat(afterAt.partition()).isEqualTo(bigAt.partition()); // same key: behind it on its partition
+
+        try (Worker worker = new Worker(fixture.workerConfig(prefix + "w", Map.of()), engine)) {
+            worker.start();
+            fixture.awaitCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class, r -> r.getRequestId().startsWith(prefix),
+                    read -> !read.isEmpty(), Duration.ofMinutes(1));
+            fixture.awaitCommitted(smallReplies, Map.of(), InferenceResponse.class, r -> true, read -> !read.isEmpty(), Duration.ofSeconds(30));
+            assertThat(worker.metrics().unpublishableCount()).isEqualTo(1);
+        }
+
+        List<InferenceResponse> refused = values(fixture.readCommitted(smallReplies, Map.of(), InferenceResponse.class, r -> true));
+        assertThat(refused).singleElement().satisfies(r -> {
+            assertThat(r.getRequestId()).isEqualTo(prefix + "big");
+            assertThat(r.getStatus()).isEqualTo(ResponseStatus.ERROR);
+            assertThat(r.getError().getCode()).isEqualTo("TOO_LARGE");
+            assertThat(r.getError().getMessage()).contains("response", smallReplies);
+            assertThat(r.getAttributes()).isEmpty();
+        });
+        List<InferenceResponse> served = values(fixture.readCommitted(Topics.RESPONSES, responsesFrom, InferenceResponse.class,
+                r -> r.getRequestId().startsWith(prefix)));
+        assertThat(served).extracting(InferenceResponse::getRequestId).containsExactly(prefix + "after");
+        assertThat(served.getFirst().getStatus()).isEqualTo(ResponseStatus.OK);
+        assertThat(fixture.readCommitted(Topics.ATTRIBUTION, attributionFrom, AttributionEvent.class, e -> e.getRequestId().startsWith(prefix)))
+                .extracting(r -> r.value().getRequestId()).containsExactly(prefix + "after");
+        DeadLetter letter = values(fixture.readCommitted(Topics.DLQ, dlqFrom, DeadLetter.class,
+                d -> d.getRequestId() != null && d.getRequestId().startsWith(prefix))).stream().reduce((a, b) -> { throw new AssertionError("more than one dead letter: " + a + ", " + b); }).orElseThrow();
+        assertThat(letter.getRequestId()).isEqualTo(prefix + "big");
+        assertThat(letter.getErrorCode()).isEqualTo("TOO_LARGE");
+        assertThat(letter.getSourceOffset()).isEqualTo(bigAt.offset());
+    }
+
     @Test
     void aStreamingRequestsTokensArriveOnTheStreamTopicAsGeneratedAndAddUpToItsResponse() throws Exception {
         String prefix = "wis-" + UUID.randomUUID().toString().substring(0, 8) + "-";
@@ -219,6 +269,13 @@ class WorkerIT {
         assertThat(dl.getReason()).isNotBlank();
         assertThat(dl.getOriginalValue()).isNotNull();
         if (originalValue != null) assertThat(dl.getOriginalValue()).isEqualTo(ByteBuffer.wrap(originalValue));
+    }
+
+    /** Text that compression cannot shrink below its size. */
+    private static String randomText(int chars) {
+        StringBuilder b = new StringBuilder(chars + 36);
+        while (b.length() < chars) b.append(UUID.randomUUID());
+        return b.substring(0, chars);
     }
 
     private static <T> List<T> values(List<ConsumerRecord<String, T>> records) {

@@ -8,7 +8,9 @@ import dev.lorastream.engine.Generation;
 import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.InvalidTaskException;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns the records of one poll into the records to publish: decodes each one (dead-lettering what
@@ -26,6 +29,9 @@ import java.util.List;
  */
 public final class BatchProcessor {
     private static final Logger log = LoggerFactory.getLogger(BatchProcessor.class);
+
+    /** The replacement at which a record whose output cannot be published publishes nothing ({@link #unpublishable}). */
+    public static final int MAX_REPAIRS = 3;
 
     private final InferenceEngine engine;
     private final RequestDecoder decoder;
@@ -179,6 +185,48 @@ public final class BatchProcessor {
         try (LogContext ignored = LogContext.of(a.request().getRequestId(), a.request().getAdapterId())) {
             refuse(a.record(), a.request(), code, field, reason, out);
         }
+    }
+
+    /**
+     * What a record publishes instead when some of its output could not be published (too large,
+     * not serializable for its topic, a topic that refuses it): on the first repair an error response
+     * ({@code TOO_LARGE} when size was the reason, else {@code INTERNAL}) and a dead letter, nothing
+     * of the original output (no attribution: the caller was not served); when that failed too, the
+     * dead letter alone; after that nothing, so that no record can stop its partition.
+     *
+     * @param repair 1 for the first replacement of this record's output, 2 for the second, ...
+     */
+    public OutputBatch unpublishable(ConsumerRecord<byte[], byte[]> record,
+                                     Map<ProducerRecord<String, SpecificRecord>, Exception> failed, int repair) {
+        Map.Entry<ProducerRecord<String, SpecificRecord>, Exception> first = failed.entrySet().iterator().next();
+        Exception cause = first.getValue();
+        String code = TransactionalOutput.isTooLarge(cause) ? ErrorCode.TOO_LARGE.name() : ErrorCode.INTERNAL.name();
+        String reason = "the " + what(first.getKey().value()) + " for topic " + first.getKey().topic() + " could not be published: " + cause;
+        OutputBatch out = new OutputBatch();
+        metrics.unpublishable();
+        InferenceRequest request = decoder.decode(record) instanceof RequestDecoder.Decoded d ? d.request() : null;
+        try (LogContext ignored = request == null ? LogContext.of(null, null) : LogContext.of(request.getRequestId(), request.getAdapterId())) {
+            if (repair >= MAX_REPAIRS) {
+                log.error("nothing of {}-{}@{} can be published ({}); committing past it", record.topic(), record.partition(), record.offset(), reason);
+                metrics.dropped();
+                return out;
+            }
+            log.warn("{}-{}@{}: {}; answering {} instead{}", record.topic(), record.partition(), record.offset(), reason, code,
+                    repair == 2 ? " (dead letter only: the error answer failed too)" : "");
+            String requestId = request == null ? null : request.getRequestId();
+            if (repair == 1 && requestId != null && !requestId.isBlank()) {
+                out.response(responses.topicFor(request), responses.error(request, code, null, reason));
+            }
+            out.deadLetter(deadLetters.of(record, requestId, code, null, reason));
+            return out;
+        }
+    }
+
+    private static String what(Object value) {
+        if (value instanceof dev.lorastream.schemas.InferenceResponse) return "response";
+        if (value instanceof dev.lorastream.schemas.AttributionEvent) return "attribution event";
+        if (value instanceof dev.lorastream.schemas.DeadLetter) return "dead letter";
+        return value == null ? "record" : value.getClass().getSimpleName();
     }
 
     /** An error response to the caller (when it can be addressed) and a dead letter. */

@@ -7,8 +7,10 @@ import dev.lorastream.engine.GenerationTask;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.InvalidTaskException;
 import dev.lorastream.engine.TokenListener;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -268,9 +270,45 @@ public final class InFlightRequests {
         unfinished--;
     }
 
-    /** What one transaction commits: the output of finished prefixes and each partition's next offset. */
-    public record Committable(OutputBatch output, Map<TopicPartition, OffsetAndMetadata> offsets,
-                              Map<TopicPartition, Long> firstOffsets) {}
+    /** One consumed record, everything it publishes, and how often that output was replaced because it could not be published. */
+    public record Part(ConsumerRecord<byte[], byte[]> record, OutputBatch out, int repairs) {}
+
+    /**
+     * What one transaction commits: the output of finished prefixes, record by record, and each
+     * partition's next offset.
+     */
+    public record Committable(List<Part> parts, Map<TopicPartition, OffsetAndMetadata> offsets,
+                              Map<TopicPartition, Long> firstOffsets) {
+        /** Everything the parts publish, in order. */
+        public OutputBatch output() {
+            OutputBatch all = new OutputBatch();
+            for (Part p : parts) all.addAll(p.out());
+            return all;
+        }
+
+        /**
+         * The same commit with the output of each part that owns one of {@code failed} (indices into
+         * {@link #output()}'s records) replaced by what {@code repair} makes of the part and its
+         * failures (its {@link Part#repairs()} counted up); the offsets stay: the records are answered,
+         * not read again.
+         */
+        public Committable replacing(Map<Integer, ? extends Exception> failed,
+                                     java.util.function.BiFunction<Part, Map<ProducerRecord<String, SpecificRecord>, Exception>, OutputBatch> repair) {
+            List<Part> repaired = new ArrayList<>(parts.size());
+            int from = 0;
+            for (Part p : parts) {
+                List<ProducerRecord<String, SpecificRecord>> own = p.out().records();
+                Map<ProducerRecord<String, SpecificRecord>, Exception> mine = new LinkedHashMap<>();
+                for (int i = 0; i < own.size(); i++) {
+                    Exception e = failed.get(from + i);
+                    if (e != null) mine.put(own.get(i), e);
+                }
+                from += own.size();
+                repaired.add(mine.isEmpty() ? p : new Part(p.record(), repair.apply(p, mine), p.repairs() + 1));
+            }
+            return new Committable(List.copyOf(repaired), offsets, firstOffsets);
+        }
+    }
 
     /**
      * Removes and returns, per partition, the longest contiguous prefix of finished records: their
@@ -278,7 +316,7 @@ public final class InFlightRequests {
      * it or, when that fails, {@link #abandonAll() abandons} everything.
      */
     public Committable takeCommittable() {
-        OutputBatch output = new OutputBatch();
+        List<Part> parts = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, Long> first = new HashMap<>();
         for (Map.Entry<TopicPartition, ArrayDeque<Entry>> p : partitions.entrySet()) {
@@ -287,12 +325,12 @@ public final class InFlightRequests {
             while (!q.isEmpty() && q.peekFirst().finished()) {
                 last = q.pollFirst();
                 first.putIfAbsent(p.getKey(), last.record.offset());
-                output.addAll(last.out);
+                parts.add(new Part(last.record, last.out, 0));
             }
             if (last != null) offsets.put(p.getKey(), new OffsetAndMetadata(last.record.offset() + 1, last.record.leaderEpoch(), ""));
         }
         partitions.values().removeIf(ArrayDeque::isEmpty);
-        return offsets.isEmpty() ? null : new Committable(output, offsets, first);
+        return offsets.isEmpty() ? null : new Committable(List.copyOf(parts), offsets, first);
     }
 
     /**

@@ -48,6 +48,7 @@ public final class PollLoop {
     private final Backoff backoff;
     private final AssignmentTracker assignment;
     private final InFlightRequests inFlight;
+    private final BatchProcessor processor;
     private final int maxInFlight;
     private TransactionalOutput output;
     private InFlightRequests.Committable committing;
@@ -72,6 +73,7 @@ public final class PollLoop {
         this.metrics = metrics;
         this.pollTimeout = pollTimeout;
         this.backoff = backoff;
+        this.processor = processor;
         this.inFlight = new InFlightRequests(engine, processor, engineAttempts, engineRetryDelays);
         this.maxInFlight = 2 * Math.max(1, processor.maxBatch());
         this.assignment = new AssignmentTracker(this::revoked);
@@ -152,10 +154,9 @@ public final class PollLoop {
             throttle();
             InFlightRequests.Committable ready = inFlight.takeCommittable();
             if (ready == null) return true;
-            OutputBatch out = ready.output();
             committing = ready;
             long c0 = System.nanoTime();
-            output.commit(out.records(), ready.offsets(), consumer.groupMetadata());
+            OutputBatch out = commit(ready);
             committing = null;
             metrics.committed(out, System.nanoTime() - c0);
             backoff.reset();
@@ -188,6 +189,33 @@ public final class PollLoop {
                 return false;
             }
             return !stopping;
+        }
+    }
+
+    /**
+     * Commits {@code ready}; when some records fail for what they are (too large, not serializable
+     * for their topic), aborts, replaces the output of the records they belong to
+     * ({@link BatchProcessor#unpublishable}: an error answer and a dead letter, then the dead letter
+     * alone, then nothing) and commits again: one record's failure stays with that record, the rest
+     * of the batch is served, and the number of rounds is bounded (each one repairs some record once
+     * more, and a record repaired {@value BatchProcessor#MAX_REPAIRS} times publishes nothing). Any
+     * other failure is thrown (the whole iteration is aborted and read again).
+     */
+    private OutputBatch commit(InFlightRequests.Committable ready) {
+        while (true) {
+            OutputBatch out = ready.output();
+            try {
+                output.commit(out.records(), ready.offsets(), consumer.groupMetadata());
+                return out;
+            } catch (TransactionalOutput.RecordFailures f) {
+                Map<Integer, Exception> own = f.recordSpecific();
+                if (own.isEmpty()) throw f;
+                metrics.aborted();
+                abortQuietly();
+                ensureOutput();
+                ready = ready.replacing(own, (part, failed) -> processor.unpublishable(part.record(), failed, part.repairs() + 1));
+                committing = ready;
+            }
         }
     }
 

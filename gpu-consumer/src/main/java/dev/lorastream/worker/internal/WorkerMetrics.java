@@ -27,6 +27,10 @@ public final class WorkerMetrics {
     public static final String ABORTS = PREFIX + "transactions.aborted";
     /** Seconds spent committing transactions (begin, sends, offsets, flush, commit), summed; ÷ commits = mean. */
     public static final String COMMIT_SECONDS = PREFIX + "transactions.commit.seconds";
+    /** Records whose output could not be published and was replaced by an error answer and a dead letter. */
+    public static final String UNPUBLISHABLE = PREFIX + "records.unpublishable";
+    /** Records of which nothing could be published, not even a dead letter: committed past, logged as errors. */
+    public static final String DROPPED = PREFIX + "records.dropped";
     public static final String RUNNING = PREFIX + "requests.running";
     public static final String WAITING = PREFIX + "requests.waiting";
 
@@ -39,6 +43,8 @@ public final class WorkerMetrics {
     private final AtomicLong commits = new AtomicLong();
     private final AtomicLong aborts = new AtomicLong();
     private final AtomicLong commitNanos = new AtomicLong();
+    private final AtomicLong unpublishable = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile List<String> residentAdapters = List.of();
@@ -56,6 +62,16 @@ public final class WorkerMetrics {
     }
 
     public void aborted() { aborts.incrementAndGet(); }
+
+    /** One record's output replaced because it could not be published. */
+    public void unpublishable() { unpublishable.incrementAndGet(); }
+
+    /** One record of which nothing could be published. */
+    public void dropped() { dropped.incrementAndGet(); }
+
+    public long unpublishableCount() { return unpublishable.get(); }
+
+    public long droppedCount() { return dropped.get(); }
 
     /** One batch through a generate-only engine (one {@code generate} call). */
     public void batchRun() { batches.incrementAndGet(); }
@@ -115,6 +131,8 @@ public final class WorkerMetrics {
         m.put(COMMITS, commits.get());
         m.put(ABORTS, aborts.get());
         m.put(COMMIT_SECONDS, commitNanos.get() / 1e9);
+        m.put(UNPUBLISHABLE, unpublishable.get());
+        m.put(DROPPED, dropped.get());
         m.put(RUNNING, running.get());
         m.put(WAITING, waiting.get());
         return m;

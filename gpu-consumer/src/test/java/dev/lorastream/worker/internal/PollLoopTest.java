@@ -1,5 +1,6 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.registry.InMemorySchemaRegistryClient;
@@ -16,6 +17,8 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -192,6 +195,137 @@ class PollLoopTest {
 
         assertThat(consumer.closed()).isTrue();
         assertThat(handedOut.getFirst().closed()).isTrue();
+    }
+
+    @Test
+    void aResponseTooLargeToSendIsAnsweredTooLargeAndTheRestOfTheBatchIsServed() {
+        producers.add(new RefusingProducer(r -> r.value() instanceof InferenceResponse resp && "req-1".equals(resp.getRequestId())
+                && resp.getError() == null, () -> new RecordTooLargeException("simulated: the message is 1048715 bytes")));
+        loop.init();
+        assignAndFeed(0, 3);
+
+        assertThat(loop.pollOnce()).isTrue();
+
+        MockProducer<String, SpecificRecord> p = handedOut.getFirst();
+        assertThat(p.commitCount()).isEqualTo(1);
+        assertThat(responseIds(p)).containsExactly("req-0", "req-1", "req-2");
+        InferenceResponse refused = responses(p).get(1);
+        assertThat(refused.getError().getCode()).isEqualTo("TOO_LARGE");
+        assertThat(refused.getError().getMessage()).contains("response", "RecordTooLargeException");
+        assertThat(p.history()).filteredOn(r -> r.topic().equals(Topics.ATTRIBUTION)).hasSize(2); // the refused one is not billed
+        assertThat(p.history()).filteredOn(r -> r.topic().equals(Topics.DLQ))
+                .extracting(r -> ((DeadLetter) r.value()).getRequestId()).containsExactly("req-1");
+        assertThat(p.consumerGroupOffsetsHistory().getLast().values().iterator().next())
+                .containsEntry(TP, new OffsetAndMetadata(3L, java.util.Optional.empty(), ""));
+        assertThat(metrics.unpublishableCount()).isEqualTo(1);
+        assertThat(metrics.aborts()).isEqualTo(1);
+        assertThat(handedOut).hasSize(1); // the abort left the producer usable
+    }
+
+    @Test
+    void aRecordOfWhichNothingCanBePublishedIsCommittedPastNotRetriedForever() {
+        producers.add(new RefusingProducer(r -> "req-1".equals(r.key()),
+                () -> new RecordTooLargeException("simulated: every record of req-1 is refused")));
+        loop.init();
+        assignAndFeed(0, 3);
+
+        assertThat(loop.pollOnce()).isTrue();
+
+        MockProducer<String, SpecificRecord> p = handedOut.getFirst();
+        assertThat(p.commitCount()).isEqualTo(1);
+        assertThat(responseIds(p)).containsExactly("req-0", "req-2");
+        assertThat(p.consumerGroupOffsetsHistory().getLast().values().iterator().next())
+                .containsEntry(TP, new OffsetAndMetadata(3L, java.util.Optional.empty(), ""));
+        assertThat(metrics.unpublishableCount()).isEqualTo(3); // error answer + dead letter, dead letter, nothing
+        assertThat(metrics.droppedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aRecordThatCannotBeSerializedForItsTopicIsAnsweredInternal() {
+        producers.add(new RefusingProducer(r -> r.topic().equals(Topics.ATTRIBUTION) && "dermatology".equals(r.key()) && !refusedOnce(),
+                () -> new SerializationException("simulated: the registry refused the schema")));
+        loop.init();
+        assignAndFeed(0, 2);
+
+        loop.pollOnce();
+
+        MockProducer<String, SpecificRecord> p = handedOut.getFirst();
+        assertThat(responses(p)).extracting(r -> r.getError() == null ? "ok" : r.getError().getCode()).containsExactly("INTERNAL", "ok");
+        assertThat(p.history()).filteredOn(r -> r.topic().equals(Topics.ATTRIBUTION)).hasSize(1);
+    }
+
+    @Test
+    void aPassingSendFailureIsNotTakenForTheRecordsFault() {
+        producers.add(new RefusingProducer(r -> !refusedOnce(), () -> new org.apache.kafka.common.errors.NotEnoughReplicasException("simulated")));
+        loop.init();
+        assignAndFeed(0, 2);
+
+        loop.pollOnce();
+
+        assertThat(metrics.unpublishableCount()).isZero();
+        assertThat(consumer.position(TP)).isZero(); // rewound: read again and served whole
+        feed(0, 2);
+        loop.pollOnce();
+        assertThat(responses(handedOut.getFirst())).extracting(InferenceResponse::getRequestId).containsExactly("req-0", "req-1");
+        assertThat(responses(handedOut.getFirst())).extracting(InferenceResponse::getError).containsOnlyNulls();
+    }
+
+    private boolean refused;
+
+    /** True from the second call on: the predicate refuses one record only. */
+    private boolean refusedOnce() {
+        boolean was = refused;
+        refused = true;
+        return was;
+    }
+
+    private static List<InferenceResponse> responses(MockProducer<String, SpecificRecord> p) {
+        return p.history().stream().filter(r -> r.topic().equals(Topics.RESPONSES)).map(r -> (InferenceResponse) r.value()).toList();
+    }
+
+    /**
+     * A mock producer that refuses the records {@code refuse} matches as Kafka's producer does: the
+     * send fails with the failure, and until the transaction is aborted every later send and
+     * transactional call fails with it as the cause.
+     */
+    private final class RefusingProducer extends MockProducer<String, SpecificRecord> {
+        private final java.util.function.Predicate<org.apache.kafka.clients.producer.ProducerRecord<String, SpecificRecord>> refuse;
+        private final java.util.function.Supplier<RuntimeException> failure;
+        private RuntimeException error;
+
+        RefusingProducer(java.util.function.Predicate<org.apache.kafka.clients.producer.ProducerRecord<String, SpecificRecord>> refuse,
+                         java.util.function.Supplier<RuntimeException> failure) {
+            super(true, null, new StringSerializer(), new AvroSerializer<>(registry, false));
+            this.refuse = refuse;
+            this.failure = failure;
+        }
+
+        @Override
+        public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                org.apache.kafka.clients.producer.ProducerRecord<String, SpecificRecord> record, org.apache.kafka.clients.producer.Callback callback) {
+            if (error != null) throw new KafkaException("Cannot perform send because at least one previous transactional or idempotent request has failed with errors.", error);
+            if (refuse.test(record)) {
+                RuntimeException e = failure.get();
+                if (e instanceof SerializationException) throw e; // thrown by the serializer, in send
+                error = e;
+                callback.onCompletion(null, (Exception) e);
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            return super.send(record, callback);
+        }
+
+        @Override
+        public synchronized void sendOffsetsToTransaction(Map<TopicPartition, OffsetAndMetadata> offsets,
+                                                          org.apache.kafka.clients.consumer.ConsumerGroupMetadata group) {
+            if (error != null) throw new KafkaException("Cannot execute transactional method because we are in an error state", error);
+            super.sendOffsetsToTransaction(offsets, group);
+        }
+
+        @Override
+        public synchronized void abortTransaction() {
+            error = null;
+            super.abortTransaction();
+        }
     }
 
     /** A mock producer whose first {@code failures} commits fail with a retriable-looking error. */

@@ -90,6 +90,14 @@ public final class PipelineFixture {
         }
     }
 
+    /** Creates a topic with the given topic configs (e.g. a small {@code max.message.bytes}). */
+    public void createTopic(String name, int partitions, Map<String, String> configs) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(name, partitions, (short) 1).configs(configs))).all().get();
+        }
+    }
+
     /** The current end offsets (last stable offsets) of every partition of a topic. */
     public Map<TopicPartition, Long> endOffsets(String topic) {
         try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
