@@ -83,11 +83,11 @@ public final class WorkerCommand implements Callable<Integer>, SettingDefaults {
     @Setting("session.timeout.ms")
     String sessionTimeoutMs;
 
-    @Option(names = "--leave-group-on-close", paramLabel = "true|false",
-            description = "true: a stopped worker leaves its group, its partitions are served elsewhere at once (scaling down); false: they "
-                    + "stay reserved for it until the session timeout, for a restart in place without a rebalance (default: ${DEFAULT-VALUE})")
+    @Option(names = "--leave-group", paramLabel = "true|false",
+            description = "true: a stopped worker leaves its group, its partitions are served elsewhere at once (scaling down); false: "
+                    + "they stay reserved for it until the session timeout, for a restart in place without a rebalance (default: ${DEFAULT-VALUE})")
     @Setting("group.leave.on.close")
-    String leaveGroupOnClose;
+    String leaveGroup;
 
     @Option(names = "--watchdog-interval-ms", paramLabel = "MS",
             description = "how often the transaction watchdog looks for transactions that stall read_committed readers of the pipeline's "
