@@ -1,6 +1,7 @@
 package dev.lorastream.sink;
 
 import dev.lorastream.schemas.DeadLetter;
+import dev.lorastream.schemas.ops.GroupMembership;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
@@ -59,6 +60,8 @@ public final class AttributionSink implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<String, DeadLetter> dlqProducer;
     private final SinkMetrics metrics = new SinkMetrics();
+    /** The group instance id (null: dynamic membership), held until close. */
+    private final GroupMembership.Claim membership;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final List<ConsumerRecord<byte[], byte[]>> buffer = new ArrayList<>();
     private long bufferedSinceNanos;
@@ -75,11 +78,13 @@ public final class AttributionSink implements AutoCloseable {
     public AttributionSink(SinkConfig config, SchemaRegistryClient registry) {
         this.config = config;
         this.store = AttributionStore.open(config.dataDir(), config.parquetExport());
+        this.membership = GroupMembership.claim(config.configuredInstanceId(), config.instanceLockFile());
         try {
             this.decoder = new RecordDecoder(registry);
-            this.consumer = new KafkaConsumer<>(consumerProperties(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            this.consumer = new KafkaConsumer<>(consumerProperties(config, membership.instanceId()), new ByteArrayDeserializer(), new ByteArrayDeserializer());
             this.dlqProducer = new KafkaProducer<>(producerProperties(config), new StringSerializer(), new AvroSerializer<>(registry, false));
         } catch (RuntimeException e) {
+            membership.close();
             store.close();
             throw e;
         }
@@ -91,7 +96,8 @@ public final class AttributionSink implements AutoCloseable {
         if (thread != null) throw new IllegalStateException("attribution sink already started");
         running = true;
         thread = Thread.ofPlatform().name("attribution-sink-" + config.groupId()).start(this::run);
-        log.info("attribution sink started: {} -> {}", config.topic(), store.dataDir().resolve(AttributionStore.DB_FILE));
+        log.info("attribution sink started: {} -> {} ({})", config.topic(), store.dataDir().resolve(AttributionStore.DB_FILE),
+                membership.instanceId() == null ? "dynamic group membership" : "static group member " + membership.instanceId());
     }
 
     /** Rows in the store (events counted once each). */
@@ -123,10 +129,11 @@ public final class AttributionSink implements AutoCloseable {
             }
             if (thread.isAlive()) log.warn("attribution sink thread did not stop within {}", CLOSE_WAIT);
         } else {
-            consumer.close();
+            consumer.close(GroupMembership.closeOptions(config.leaveGroupOnClose()));
         }
         dlqProducer.close(Duration.ofSeconds(10));
         store.close();
+        membership.close();
         log.info("attribution sink closed: {}", metrics);
     }
 
@@ -159,7 +166,8 @@ public final class AttributionSink implements AutoCloseable {
             running = false;
             if (failure == null && !buffer.isEmpty()) flushOrRewind();
             try {
-                consumer.close();
+                // a static member that closes stays in the group until its session times out: a sink stopped on purpose leaves
+                consumer.close(GroupMembership.closeOptions(config.leaveGroupOnClose()));
             } catch (RuntimeException e) {
                 log.warn("closing the attribution consumer failed: {}", e.toString());
             }
@@ -264,8 +272,10 @@ public final class AttributionSink implements AutoCloseable {
         }
     }
 
-    private static Properties consumerProperties(SinkConfig config) {
+    static Properties consumerProperties(SinkConfig config, String instanceId) {
         Properties p = new Properties();
+        // static membership, short sessions, cooperative rebalances (the rebalance listener writes what is buffered on any revoke)
+        p.putAll(GroupMembership.consumer(instanceId, config.sessionTimeout()));
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -1,6 +1,7 @@
 package dev.lorastream.sink;
 
 import dev.lorastream.schemas.config.ConfigChecks;
+import dev.lorastream.schemas.ops.GroupMembership;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -32,6 +33,9 @@ public final class SinkConfig {
     public static final String BATCH_SIZE = "batch.size";
     public static final String POLL_TIMEOUT_MS = "poll.timeout.ms";
     public static final String PARQUET_EXPORT = "parquet.export";
+    public static final String INSTANCE_ID = "instance.id";
+    public static final String SESSION_TIMEOUT_MS = "session.timeout.ms";
+    public static final String LEAVE_GROUP_ON_CLOSE = "group.leave.on.close";
 
     public static final String DEFAULT_GROUP_ID = "lorastream-attribution-sink";
 
@@ -56,7 +60,17 @@ public final class SinkConfig {
                     Importance.LOW, "Longest a single consumer poll blocks; must not exceed " + FLUSH_INTERVAL_MS + ".")
             .define(PARQUET_EXPORT, Type.BOOLEAN, true, null,
                     Importance.MEDIUM, "Whether each committed batch's new rows are also written as Parquet files under <data.dir>/parquet; "
-                            + "the usage report reads them while a running sink holds the DuckDB file.");
+                            + "the usage report reads them while a running sink holds the DuckDB file.")
+            .define(INSTANCE_ID, Type.STRING, null, Importance.MEDIUM,
+                    "Stable id of this sink instance: a static member of its group under it (group.instance.id), so a sink restarted within "
+                            + SESSION_TIMEOUT_MS + " gets its partitions back without a rebalance. Default: derived from the host name and "
+                            + DATA_DIR + " (the same after a restart); '" + GroupMembership.DYNAMIC + "': dynamic membership.")
+            .define(SESSION_TIMEOUT_MS, Type.INT, (int) GroupMembership.DEFAULT_SESSION_TIMEOUT.toMillis(), ConfigDef.Range.between(1_000, 1_800_000),
+                    Importance.MEDIUM, "A sink that dies without leaving its group loses its partitions after this and the other instances "
+                            + "take them (heartbeats every quarter of it; the broker's group.min.session.timeout.ms, 6000 by default, bounds it below).")
+            .define(LEAVE_GROUP_ON_CLOSE, Type.BOOLEAN, true, null, Importance.LOW,
+                    "true: a sink that is stopped leaves its group, its partitions are handed over at once; false: they stay reserved for it "
+                            + "until " + SESSION_TIMEOUT_MS + ", for a restart in place without a rebalance.");
 
     private final String bootstrapServers;
     private final String schemaRegistryUrl;
@@ -68,6 +82,9 @@ public final class SinkConfig {
     private final int batchSize;
     private final Duration pollTimeout;
     private final boolean parquetExport;
+    private final String instanceId;
+    private final Duration sessionTimeout;
+    private final boolean leaveGroupOnClose;
 
     private SinkConfig(AbstractConfig parsed) {
         bootstrapServers = parsed.getString(BOOTSTRAP_SERVERS).trim();
@@ -80,6 +97,9 @@ public final class SinkConfig {
         batchSize = parsed.getInt(BATCH_SIZE);
         pollTimeout = Duration.ofMillis(parsed.getLong(POLL_TIMEOUT_MS));
         parquetExport = parsed.getBoolean(PARQUET_EXPORT);
+        instanceId = parsed.getString(INSTANCE_ID);
+        sessionTimeout = Duration.ofMillis(parsed.getInt(SESSION_TIMEOUT_MS));
+        leaveGroupOnClose = parsed.getBoolean(LEAVE_GROUP_ON_CLOSE);
         ConfigChecks.requireDistinctTopics(TOPIC, topic, DLQ_TOPIC, dlqTopic,
                 "the sink would dead-letter records into the topic it reads");
         if (pollTimeout.compareTo(flushInterval) > 0) {
@@ -107,6 +127,12 @@ public final class SinkConfig {
     public int batchSize() { return batchSize; }
     public Duration pollTimeout() { return pollTimeout; }
     public boolean parquetExport() { return parquetExport; }
+    /** The configured instance id: null (derive one), {@value GroupMembership#DYNAMIC} or an id ({@link GroupMembership#claim}). */
+    public String configuredInstanceId() { return instanceId; }
+    public Duration sessionTimeout() { return sessionTimeout; }
+    public boolean leaveGroupOnClose() { return leaveGroupOnClose; }
+    /** The file that holds a derived instance id while the sink runs, in its data directory. */
+    public Path instanceLockFile() { return dataDir.resolve(".instance.lock"); }
 
     @Override
     public String toString() {
@@ -114,7 +140,8 @@ public final class SinkConfig {
                 + ", " + GROUP_ID + "=" + groupId + ", " + DATA_DIR + "=" + dataDir + ", " + TOPIC + "=" + topic
                 + ", " + DLQ_TOPIC + "=" + dlqTopic + ", " + FLUSH_INTERVAL_MS + "=" + flushInterval.toMillis()
                 + ", " + BATCH_SIZE + "=" + batchSize + ", " + POLL_TIMEOUT_MS + "=" + pollTimeout.toMillis()
-                + ", " + PARQUET_EXPORT + "=" + parquetExport + "}";
+                + ", " + PARQUET_EXPORT + "=" + parquetExport + ", " + INSTANCE_ID + "=" + instanceId
+                + ", " + SESSION_TIMEOUT_MS + "=" + sessionTimeout.toMillis() + ", " + LEAVE_GROUP_ON_CLOSE + "=" + leaveGroupOnClose + "}";
     }
 
     private static void validateDir(String key, Object value) {
@@ -147,6 +174,8 @@ public final class SinkConfig {
         public Builder batchSize(int size) { props.put(BATCH_SIZE, size); return this; }
         public Builder pollTimeout(Duration timeout) { props.put(POLL_TIMEOUT_MS, timeout.toMillis()); return this; }
         public Builder parquetExport(boolean enabled) { props.put(PARQUET_EXPORT, enabled); return this; }
+        public Builder instanceId(String id) { props.put(INSTANCE_ID, id); return this; }
+        public Builder sessionTimeout(Duration timeout) { props.put(SESSION_TIMEOUT_MS, (int) timeout.toMillis()); return this; }
 
         public SinkConfig build() { return from(props); }
     }

@@ -41,6 +41,21 @@ class SinkCommandTest {
     }
 
     @Test
+    void groupMembershipOptions() {
+        SinkConfig config = config(Map.of(), "--bootstrap-servers", "h:1", "--schema-registry", "http://r:2",
+                "--instance-id", "sink-a", "--session-timeout-ms", "6000", "--leave-group", "false");
+        assertThat(config.configuredInstanceId()).isEqualTo("sink-a");
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofMillis(6000));
+        assertThat(config.leaveGroupOnClose()).isFalse();
+
+        SinkConfig defaults = config(Map.of(), "--bootstrap-servers", "h:1", "--schema-registry", "http://r:2");
+        assertThat(defaults.configuredInstanceId()).as("derived when it runs").isNull();
+        assertThat(defaults.sessionTimeout()).isEqualTo(Duration.ofMillis(7000));
+        assertThat(defaults.leaveGroupOnClose()).isTrue();
+        assertThat(config(Map.of(), "--bootstrap-servers", "h:1", "--schema-registry", "http://r:2", "--leave-group", "true").leaveGroupOnClose()).isTrue();
+    }
+
+    @Test
     void withoutOptionsEveryKeyKeepsTheConfigsDefault() {
         assertThat(config(Map.of(), "--bootstrap-servers", "h:1", "--schema-registry", "http://r:2").toString())
                 .isEqualTo(SinkConfig.builder("h:1", "http://r:2").build().toString());
@@ -72,6 +87,6 @@ class SinkCommandTest {
     void helpListsTheOptions() {
         assertThat(execute("--help")).isZero();
         assertThat(out.toString()).contains("--bootstrap-servers", "--schema-registry", "--data-dir", "--group-id", "--batch-size",
-                "--flush-interval-ms", "--no-parquet", "(default: data)", "(default: " + SinkConfig.DEFAULT_GROUP_ID + ")");
+                "--flush-interval-ms", "--no-parquet", "--instance-id", "--session-timeout-ms", "--leave-group", "(default: data)", "(default: " + SinkConfig.DEFAULT_GROUP_ID + ")");
     }
 }

@@ -1,5 +1,7 @@
 package dev.lorastream.sink;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +30,24 @@ class SinkConfigTest {
         assertThat(config.batchSize()).isEqualTo(500);
         assertThat(config.flushInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.parquetExport()).isTrue();
+    }
+
+    @Test
+    void theSinkIsAStaticCooperativeGroupMemberWithAShortSession() {
+        SinkConfig config = SinkConfig.builder(BOOTSTRAP, REGISTRY).dataDir(Path.of("/var/sink")).build();
+        assertThat(config.configuredInstanceId()).as("derived when the sink starts").isNull();
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofMillis(7_000));
+        assertThat(config.leaveGroupOnClose()).isTrue();
+        assertThat(config.instanceLockFile()).isEqualTo(Path.of("/var/sink/.instance.lock"));
+
+        var props = AttributionSink.consumerProperties(config, "sink-a");
+        assertThat(props).containsEntry(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "sink-a")
+                .containsEntry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 7_000)
+                .containsEntry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName())
+                .containsEntry(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        assertThat(AttributionSink.consumerProperties(config, null)).doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+        assertThat(SinkConfig.builder(BOOTSTRAP, REGISTRY).instanceId("none").sessionTimeout(Duration.ofSeconds(6)).build().sessionTimeout())
+                .isEqualTo(Duration.ofSeconds(6));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.lorastream.worker;
 
+import dev.lorastream.schemas.ops.TransactionWatchdog;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import dev.lorastream.engine.InferenceEngine;
@@ -42,7 +43,8 @@ import java.util.concurrent.TimeoutException;
  * partition's first unfinished record (see {@link PollLoop}). {@link #start()} runs the poll loop
  * on its own thread; {@link #close()} stops it after the iteration in progress; requests still in
  * the engine then are left uncommitted, for the next owner to read again. The engine stays the
- * caller's to close.
+ * caller's to close. Each worker also runs a {@link TransactionWatchdog} (unless disabled): transactions on
+ * the pipeline's topics that stall read_committed readers (hanging, or held by a frozen producer) are aborted.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -56,6 +58,8 @@ public final class Worker implements AutoCloseable {
     private final Cancellations cancellations;
     private final AdapterFollower adapters;
     private final TopicDirectory topics;
+    /** Aborts transactions that stall read_committed readers of the pipeline's topics; null when disabled. */
+    private final TransactionWatchdog watchdog;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile WorkerState state = WorkerState.STARTING;
     private Thread thread;
@@ -77,7 +81,8 @@ public final class Worker implements AutoCloseable {
                 new GenerationRunner(engine, config.engineMaxAttempts(), new Backoff(config.retryBackoff(), config.retryBackoffMax())),
                 config.maxBatchSize(), clock, metrics);
         this.loop = new PollLoop(clients.requestConsumer(), clients::transactionalProducer, processor, engine, metrics,
-                config.pollTimeout(), new Backoff(config.retryBackoff(), config.retryBackoffMax()));
+                config.pollTimeout(), new Backoff(config.retryBackoff(), config.retryBackoffMax()))
+                .leaveGroupOnClose(clients.leaveGroupOnClose());
         ModelInfo model = engine.model();
         StatusFactory status = new StatusFactory(config.workerId(), model.executionProvider(), model.baseModel(),
                 () -> state, loop.assignment(), metrics, engine::load, config.heartbeatInterval(), clock);
@@ -89,6 +94,8 @@ public final class Worker implements AutoCloseable {
         if (cancellations != null) loop.inFlight().cancelledBy(cancellations::of);
         var catalogConsumer = clients.catalogConsumer();
         this.adapters = catalogConsumer == null ? null : new AdapterFollower(catalogConsumer, engine, config.workerId());
+        this.watchdog = clients.transactionWatchdog();
+        if (watchdog != null) metrics.countWatchdogAborts(watchdog::aborted);
     }
 
     /**
@@ -101,6 +108,7 @@ public final class Worker implements AutoCloseable {
         if (thread != null || closed) throw new IllegalStateException("worker " + config.workerId() + " was already started");
         log.info("starting worker {} ({})", config.workerId(), config);
         heartbeat.start();
+        if (watchdog != null) watchdog.start();
         CompletableFuture<Void> ready = new CompletableFuture<>();
         thread = new Thread(() -> runLoop(ready), "lorastream-worker-" + config.workerId());
         thread.start();
@@ -193,6 +201,7 @@ public final class Worker implements AutoCloseable {
         streams.close();
         if (cancellations != null) cancellations.close();
         if (adapters != null) adapters.close();
+        if (watchdog != null) watchdog.close();
         topics.close();
         log.info("worker {} closed: {}", config.workerId(), metrics.snapshot());
     }

@@ -71,6 +71,36 @@ public final class WorkerCommand implements Callable<Integer>, SettingDefaults {
     @Setting("group.id")
     String groupId;
 
+    @Option(names = "--membership", paramLabel = "static|dynamic",
+            description = "static: a static member of the group under the worker id (a restart with the same --worker-id within the session "
+                    + "timeout gets its partitions back without a rebalance); dynamic: an anonymous member (default: ${DEFAULT-VALUE})")
+    @Setting("group.membership")
+    String membership;
+
+    @Option(names = "--session-timeout-ms", paramLabel = "MS",
+            description = "a worker that dies without leaving loses its partitions after this, and they are served elsewhere "
+                    + "(at least the broker's group.min.session.timeout.ms, 6000 by default) (default: ${DEFAULT-VALUE})")
+    @Setting("session.timeout.ms")
+    String sessionTimeoutMs;
+
+    @Option(names = "--leave-group", paramLabel = "true|false",
+            description = "true: a stopped worker leaves its group, its partitions are served elsewhere at once (scaling down); false: "
+                    + "they stay reserved for it until the session timeout, for a restart in place without a rebalance (default: ${DEFAULT-VALUE})")
+    @Setting("group.leave.on.close")
+    String leaveGroup;
+
+    @Option(names = "--watchdog-interval-ms", paramLabel = "MS",
+            description = "how often the transaction watchdog looks for transactions that stall read_committed readers of the pipeline's "
+                    + "topics (hanging after a broker crash, or held by a frozen producer) and aborts them; 0 disables it (default: ${DEFAULT-VALUE})")
+    @Setting("transaction.watchdog.interval.ms")
+    String watchdogIntervalMs;
+
+    @Option(names = "--watchdog-max-open-ms", paramLabel = "MS",
+            description = "a transaction the watchdog sees open longer than this is aborted; must exceed transaction.timeout.ms, "
+                    + "keep it well above every pipeline producer's; 0 disables the watchdog (default: ${DEFAULT-VALUE})")
+    @Setting("transaction.watchdog.max.open.ms")
+    String watchdogMaxOpenMs;
+
     @Option(names = "--provider", paramLabel = "cpu|cuda", description = "ONNX Runtime execution provider (default: ${DEFAULT-VALUE})")
     @Setting("execution.provider")
     String provider;

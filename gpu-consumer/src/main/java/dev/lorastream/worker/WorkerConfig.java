@@ -38,8 +38,24 @@ public final class WorkerConfig {
             "most records taken per poll; all of them are answered in one Kafka transaction");
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.millis("poll.timeout.ms", 200, 1, 60_000,
             "how long one poll waits for records");
-    public static final ConfigKey<Duration> SESSION_TIMEOUT = ConfigKey.millis("session.timeout.ms", 10_000, 1_000, 600_000,
-            "the consumer group's session timeout: a worker that dies without leaving loses its partitions after this (the broker's group.min.session.timeout.ms, 6000 by default, bounds it below)");
+    public static final ConfigKey<Duration> SESSION_TIMEOUT = ConfigKey.millis("session.timeout.ms",
+            dev.lorastream.schemas.ops.GroupMembership.DEFAULT_SESSION_TIMEOUT.toMillis(), 1_000, 600_000,
+            "the consumer group's session timeout: a worker that dies without leaving loses its partitions after this, and they are "
+                    + "served elsewhere within about 10 s (heartbeats every quarter of it; the broker's group.min.session.timeout.ms, 6000 by default, bounds it below)");
+    public static final ConfigKey<String> GROUP_MEMBERSHIP = ConfigKey.oneOf("group.membership", "static", Set.of("static", "dynamic"),
+            "static: the worker is a static member of its group under its worker.id (group.instance.id): restarted with the same id within "
+                    + "session.timeout.ms it gets its partitions back without a rebalance; dynamic: an anonymous member (every restart rebalances)");
+    public static final ConfigKey<String> LEAVE_GROUP_ON_CLOSE = ConfigKey.oneOf("group.leave.on.close", "true", Set.of("true", "false"),
+            "true: a worker that is stopped leaves its group, so its partitions are served elsewhere at once (scaling down); false: a static "
+                    + "member keeps them reserved until session.timeout.ms, for a restart in place without a rebalance");
+    public static final ConfigKey<Duration> WATCHDOG_INTERVAL = ConfigKey.millis("transaction.watchdog.interval.ms",
+            dev.lorastream.schemas.ops.TransactionWatchdog.DEFAULT_INTERVAL.toMillis(), 0, 3_600_000,
+            "how often the worker's transaction watchdog looks for transactions that stall read_committed readers of the pipeline's topics "
+                    + "(hanging after a broker crash, or held by a frozen producer) and aborts them; 0 disables it");
+    public static final ConfigKey<Duration> WATCHDOG_MAX_OPEN = ConfigKey.millis("transaction.watchdog.max.open.ms",
+            dev.lorastream.schemas.ops.TransactionWatchdog.DEFAULT_MAX_OPEN.toMillis(), 0, 86_400_000,
+            "a transaction the watchdog sees open longer than this is aborted; keep it well above every pipeline producer's "
+                    + "transaction.timeout.ms (the broker aborts a live producer's slow transaction first, and the producer retries); 0 disables the watchdog");
     public static final ConfigKey<Duration> TRANSACTION_TIMEOUT = ConfigKey.millis("transaction.timeout.ms", 10_000, 1_000, 900_000,
             "a transaction of this worker open longer is aborted by the broker: how long a worker that dies mid-transaction can hold back read_committed readers of the response topics");
     public static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.millis("heartbeat.interval.ms", 1_000, 10, 600_000,
@@ -93,7 +109,8 @@ public final class WorkerConfig {
 
     /** Every key, in the order of the help text. */
     public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, GROUP_ID, WORKER_ID,
-            MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, SESSION_TIMEOUT, TRANSACTION_TIMEOUT, HEARTBEAT_INTERVAL, ENGINE, MODEL_DIR, ADAPTER_DIR,
+            MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, SESSION_TIMEOUT, GROUP_MEMBERSHIP, LEAVE_GROUP_ON_CLOSE, TRANSACTION_TIMEOUT,
+            WATCHDOG_INTERVAL, WATCHDOG_MAX_OPEN, HEARTBEAT_INTERVAL, ENGINE, MODEL_DIR, ADAPTER_DIR,
             SIM_ADAPTERS, SIM_ADAPTER_FORMAT, SIM_DEVICE_SLOTS, SIM_HOST_SLOTS, SIM_TIME_SCALE,
             EXECUTION_PROVIDER, PRECISION, TF32, GRAPH, KV_CAPACITY, CUDA_GRAPHS, BANK_RANK, BANK_TARGETS, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
 
@@ -140,6 +157,11 @@ public final class WorkerConfig {
             throw new ConfigException(RETRY_BACKOFF.name() + " (" + retryBackoff().toMillis() + ") is larger than its cap "
                     + RETRY_BACKOFF_MAX.name() + " (" + retryBackoffMax().toMillis() + ")");
         }
+        if (watchdogEnabled() && watchdogMaxOpen().compareTo(transactionTimeout()) <= 0) {
+            throw new ConfigException(WATCHDOG_MAX_OPEN.name() + " (" + watchdogMaxOpen().toMillis() + ") is not longer than "
+                    + TRANSACTION_TIMEOUT.name() + " (" + transactionTimeout().toMillis() + "): the watchdog would abort a slow but live "
+                    + "transaction before its own coordinator does; raise " + WATCHDOG_MAX_OPEN.name() + " or set it to 0 to disable the watchdog");
+        }
         if (!simulated()) {
             if (modelDir() == null) throw new ConfigException(MODEL_DIR.name() + " is required with " + ENGINE.name() + "=onnx: " + MODEL_DIR.doc());
             if (adapterDir() == null) throw new ConfigException(ADAPTER_DIR.name() + " is required with " + ENGINE.name() + "=onnx: " + ADAPTER_DIR.doc());
@@ -178,6 +200,21 @@ public final class WorkerConfig {
     public Duration sessionTimeout() { return get(SESSION_TIMEOUT); }
 
     public Duration transactionTimeout() { return get(TRANSACTION_TIMEOUT); }
+
+    /** The group instance id (static membership: the worker id, made a legal one), or null for dynamic membership. */
+    public String groupInstanceId() {
+        return get(GROUP_MEMBERSHIP).equals("static") ? dev.lorastream.schemas.ops.GroupMembership.legal(workerId()) : null;
+    }
+
+    /** Whether a closing worker leaves its group (its partitions handed over at once) rather than keep them until the session times out. */
+    public boolean leaveGroupOnClose() { return get(LEAVE_GROUP_ON_CLOSE).equals("true"); }
+
+    /** Whether the transaction watchdog runs (neither of its durations is 0). */
+    public boolean watchdogEnabled() { return !watchdogInterval().isZero() && !watchdogMaxOpen().isZero(); }
+
+    public Duration watchdogInterval() { return get(WATCHDOG_INTERVAL); }
+
+    public Duration watchdogMaxOpen() { return get(WATCHDOG_MAX_OPEN); }
 
     /** Whether the worker runs the simulated engine ({@code engine=sim}). */
     public boolean simulated() { return get(ENGINE).equals("sim"); }

@@ -21,6 +21,7 @@ class MetricsEndpointTest {
         metrics.committed(new dev.lorastream.worker.internal.OutputBatch(), 2_500_000L);
         metrics.committed(new dev.lorastream.worker.internal.OutputBatch(), 500_000L);
         assertThat(metrics.meanCommitMs()).isEqualTo(1.5);
+        metrics.countWatchdogAborts(() -> 2);
         try (MetricsEndpoint endpoint = new MetricsEndpoint("127.0.0.1", 0, metrics, new FakeEngine()).start()) {
             HttpResponse<String> resp = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics")).build(),
@@ -32,6 +33,7 @@ class MetricsEndpointTest {
                     .contains("# TYPE lorastream_worker_requests_waiting gauge\nlorastream_worker_requests_waiting 5\n")
                     .contains("# TYPE lorastream_worker_transactions_aborted_total counter\nlorastream_worker_transactions_aborted_total 1\n")
                     .contains("lorastream_worker_transactions_committed_total 2\n")
+                    .contains("# TYPE lorastream_transactions_aborted_by_watchdog_total counter\nlorastream_transactions_aborted_by_watchdog_total 2\n")
                     .contains("# TYPE lorastream_worker_transactions_commit_seconds_total counter\nlorastream_worker_transactions_commit_seconds_total 0.003\n");
             HttpResponse<String> post = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics"))

@@ -53,6 +53,35 @@ class WorkerConfigTest {
     }
 
     @Test
+    void aWorkerIsAStaticGroupMemberUnderItsWorkerIdAndLeavesWhenStopped() {
+        raw.put("worker.id", "gpu-7");
+        WorkerConfig c = WorkerConfig.from(raw);
+
+        assertThat(c.groupInstanceId()).isEqualTo("gpu-7");
+        assertThat(c.leaveGroupOnClose()).isTrue();
+        assertThat(c.sessionTimeout()).isEqualTo(Duration.ofMillis(7_000));
+        assertThat(c.with(Map.of("worker.id", "host:4711")).groupInstanceId()).as("made a legal group instance id").isEqualTo("host_4711");
+        assertThat(c.with(Map.of("group.membership", "dynamic")).groupInstanceId()).isNull();
+        assertThat(c.with(Map.of("group.leave.on.close", "false")).leaveGroupOnClose()).isFalse();
+    }
+
+    @Test
+    void theTransactionWatchdogRunsByDefaultAndItsBoundMustExceedTheTransactionTimeout() {
+        WorkerConfig c = WorkerConfig.from(raw);
+        assertThat(c.watchdogEnabled()).isTrue();
+        assertThat(c.watchdogInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.watchdogMaxOpen()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.with(Map.of("transaction.watchdog.interval.ms", 0)).watchdogEnabled()).isFalse();
+        assertThat(c.with(Map.of("transaction.watchdog.max.open.ms", 0)).watchdogEnabled()).isFalse();
+
+        raw.put("transaction.watchdog.max.open.ms", "10000");
+        assertThatThrownBy(() -> WorkerConfig.from(raw)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("transaction.watchdog.max.open.ms").hasMessageContaining("transaction.timeout.ms");
+        raw.put("transaction.watchdog.interval.ms", "0");
+        assertThat(WorkerConfig.from(raw).watchdogEnabled()).as("no contradiction when it is off").isFalse();
+    }
+
+    @Test
     void typedAndStringValuesAreBothAccepted() {
         raw.put("max.batch.size", "4");
         raw.put("poll.timeout.ms", 50);

@@ -7,7 +7,9 @@ import dev.lorastream.router.placement.FleetTable;
 import dev.lorastream.router.placement.LoadAwarePlacement;
 import dev.lorastream.router.placement.PlacementMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.lorastream.schemas.ops.GroupMembership;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
+import org.apache.kafka.streams.CloseOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
@@ -43,6 +45,8 @@ public final class RouterApp implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final FleetListener fleet;
     private final PlacementStrategy placement;
+    /** The group instance id of this router's stream threads (null: dynamic), held until close. */
+    private final GroupMembership.Claim membership;
 
     public RouterApp(RouterConfig config) {
         this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()));
@@ -67,9 +71,15 @@ public final class RouterApp implements AutoCloseable {
         this.placement = placement;
         this.topics = TopicDirectory.of(config.bootstrapServers(), config.applicationId() + "-topics");
         Topology topology = RouterTopology.buildTopology(config, registry, placement, topics);
-        Properties props = config.toStreamsProperties();
+        this.membership = GroupMembership.claim(config.configuredInstanceId(), config.instanceLockFile());
+        Properties props = config.toStreamsProperties(membership.instanceId());
         props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, registry);
-        this.streams = new KafkaStreams(topology, props);
+        try {
+            this.streams = new KafkaStreams(topology, props);
+        } catch (RuntimeException e) {
+            membership.close();
+            throw e;
+        }
         streams.setUncaughtExceptionHandler(
                 new ThreadReplacementPolicy(config.maxThreadReplacements(), Duration.ofMinutes(1), Clock.systemUTC()));
         streams.setStateListener((now, before) -> {
@@ -85,8 +95,9 @@ public final class RouterApp implements AutoCloseable {
 
     /** Starts the streams client and waits until it is RUNNING. */
     public void start() {
-        LOG.info("starting router {} on {} (registry {}, {} thread(s), {}, placement {})", config.applicationId(), config.bootstrapServers(),
-                config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee(), placement);
+        LOG.info("starting router {} on {} (registry {}, {} thread(s), {}, placement {}, {})", config.applicationId(), config.bootstrapServers(),
+                config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee(), placement,
+                membership.instanceId() == null ? "dynamic group membership" : "static group member " + membership.instanceId() + "-<thread>");
         if (fleet != null) fleet.start(config.workerTimeout());
         streams.start();
         Duration timeout = config.startTimeout();
@@ -124,9 +135,13 @@ public final class RouterApp implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!streams.close(config.closeTimeout())) {
+        // a static member that closes stays in the group until its session times out: a router stopped on purpose leaves
+        CloseOptions options = CloseOptions.timeout(config.closeTimeout()).withGroupMembershipOperation(config.leaveGroupOnClose()
+                ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP);
+        if (!streams.close(options)) {
             LOG.warn("router {} did not stop within {}", config.applicationId(), config.closeTimeout());
         }
+        membership.close();
         topics.close();
         if (fleet != null) fleet.close();
         meters.close();

@@ -6,6 +6,7 @@ import dev.lorastream.schemas.cli.Setting;
 import dev.lorastream.schemas.cli.SettingDefaults;
 import dev.lorastream.schemas.cli.Settings;
 import dev.lorastream.schemas.metrics.PrometheusEndpoint;
+import dev.lorastream.schemas.ops.GroupMembership;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,6 +64,25 @@ public final class RouterCommand implements Callable<Integer>, SettingDefaults {
                     + "(default: ${DEFAULT-VALUE})")
     @Setting(RouterConfig.APPLICATION_ID)
     String applicationId;
+
+    @Option(names = "--instance-id", paramLabel = "ID",
+            description = "stable id of this router instance: its stream threads are static group members under <ID>-<thread>, so a "
+                    + "restart within the session timeout gets its partitions back without a rebalance; '" + GroupMembership.DYNAMIC
+                    + "' for dynamic membership (default: host name and state directory)")
+    @Setting(RouterConfig.INSTANCE_ID)
+    String instanceId;
+
+    @Option(names = "--session-timeout-ms", paramLabel = "MS",
+            description = "a router that dies without leaving loses its partitions after this and the other instances route them "
+                    + "(at least the broker's group.min.session.timeout.ms, 6000 by default) (default: ${DEFAULT-VALUE})")
+    @Setting(RouterConfig.SESSION_TIMEOUT_MS)
+    String sessionTimeoutMs;
+
+    @Option(names = "--leave-group", paramLabel = "true|false",
+            description = "true: a stopped router leaves its group, its partitions are handed over at once; false: they stay reserved "
+                    + "for it until the session timeout, for a restart in place (default: ${DEFAULT-VALUE})")
+    @Setting(RouterConfig.LEAVE_GROUP_ON_CLOSE)
+    String leaveGroup;
 
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9401", converter = Port.class,
             description = "port of the /metrics endpoint (placement meters, on every interface); 0 picks a free one (default: ${DEFAULT-VALUE})")

@@ -1,6 +1,8 @@
 package dev.lorastream.router;
 
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
+import dev.lorastream.schemas.ops.GroupMembership;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -41,6 +43,9 @@ public final class RouterConfig extends AbstractConfig {
     public static final String WORKER_TIMEOUT_MS = "router.placement.worker.timeout.ms";
     public static final String BUSY_AT = "router.placement.busy.at";
     public static final String PLACEMENT_LOAD_AWARE = "load-aware", PLACEMENT_HASH = "hash";
+    public static final String INSTANCE_ID = "instance.id";
+    public static final String SESSION_TIMEOUT_MS = "session.timeout.ms";
+    public static final String LEAVE_GROUP_ON_CLOSE = "group.leave.on.close";
 
     /** Prefix of Kafka Streams settings passed through unchanged (minus the prefix). */
     public static final String STREAMS_PREFIX = "streams.";
@@ -66,7 +71,8 @@ public final class RouterConfig extends AbstractConfig {
             StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
             StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
             StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
+            StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, SESSION_TIMEOUT_MS);
 
     private static final ConfigDef CONFIG = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, RouterConfig::validateHostPorts, Importance.HIGH,
@@ -103,6 +109,17 @@ public final class RouterConfig extends AbstractConfig {
                             + "workers.status (hot adapters spread over several workers; hashing while no worker reports); hash: murmur2 of the adapter id.")
             .define(WORKER_TIMEOUT_MS, Type.LONG, 3_000L, ConfigDef.Range.atLeast(100), Importance.MEDIUM,
                     "A worker whose last heartbeat is older than this (or than three of its own heartbeat intervals) is gone for placement.")
+            .define(INSTANCE_ID, Type.STRING, null, Importance.MEDIUM,
+                    "Stable id of this router instance: its stream threads are static members of the application's group under "
+                            + "<id>-<thread> (group.instance.id), so a router restarted within session.timeout.ms gets its partitions back "
+                            + "without a rebalance. Default: derived from the host name and the state directory (the same after a restart; "
+                            + "a second instance sharing both stays dynamic); '" + GroupMembership.DYNAMIC + "': dynamic membership.")
+            .define(SESSION_TIMEOUT_MS, Type.INT, (int) GroupMembership.DEFAULT_SESSION_TIMEOUT.toMillis(), ConfigDef.Range.between(1_000, 1_800_000),
+                    Importance.MEDIUM, "A router that dies without leaving its group loses its partitions after this and they are routed by "
+                            + "the other instances (heartbeats every quarter of it; the broker's group.min.session.timeout.ms, 6000 by default, bounds it below).")
+            .define(LEAVE_GROUP_ON_CLOSE, Type.BOOLEAN, true, Importance.LOW,
+                    "true: a router that is stopped leaves its group, its partitions are handed over at once (scaling down); false: they stay "
+                            + "reserved for it until session.timeout.ms, for a restart in place without a rebalance.")
             .define(BUSY_AT, Type.DOUBLE, 0.85, ConfigDef.Range.between(0.05, 100), Importance.LOW,
                     "Requests per row of a worker's forward pass at which placement counts it busy and looks elsewhere (1.0: every row "
                             + "taken; 0.85 by default: a hot adapter spills to a replica before its holders run full, docs/benchmarks/placement.md).");
@@ -136,15 +153,29 @@ public final class RouterConfig extends AbstractConfig {
     public boolean loadAwarePlacement() { return PLACEMENT_LOAD_AWARE.equals(getString(PLACEMENT)); }
     public Duration workerTimeout() { return Duration.ofMillis(getLong(WORKER_TIMEOUT_MS)); }
     public double busyAt() { return getDouble(BUSY_AT); }
+    /** The configured instance id: null (derive one), {@value GroupMembership#DYNAMIC} or an id ({@link GroupMembership#claim}). */
+    public String configuredInstanceId() { return getString(INSTANCE_ID); }
+    public Duration sessionTimeout() { return Duration.ofMillis(getInt(SESSION_TIMEOUT_MS)); }
+    public boolean leaveGroupOnClose() { return getBoolean(LEAVE_GROUP_ON_CLOSE); }
+    /** The file that holds a derived instance id while the router runs: one per state directory and application. */
+    public Path instanceLockFile() { return stateDir().resolve(applicationId() + ".instance.lock"); }
 
     /**
      * Kafka Streams properties: the router's own keys, both exception handlers set explicitly to
      * {@link DeadLetterExceptionHandler}, the registry URL (which the handler reads), and the
      * {@code streams.} pass-through settings.
      */
-    public Properties toStreamsProperties() {
+    public Properties toStreamsProperties() { return toStreamsProperties(null); }
+
+    /**
+     * The same with group membership: static under {@code instanceId} (Streams appends each thread's index), dynamic
+     * when it is null; session timeout and heartbeats from {@link #SESSION_TIMEOUT_MS} (a {@code streams.heartbeat.interval.ms}
+     * overrides the heartbeat).
+     */
+    public Properties toStreamsProperties(String instanceId) {
         Properties props = new Properties();
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, DEFAULT_COMMIT_INTERVAL_MS);
+        props.putAll(GroupMembership.streams(instanceId, sessionTimeout()));
         props.putAll(originalsWithPrefix(STREAMS_PREFIX));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
@@ -169,7 +200,8 @@ public final class RouterConfig extends AbstractConfig {
         }
         for (String key : originalsWithPrefix(STREAMS_PREFIX).keySet()) {
             if (!OWNED_STREAMS_KEYS.contains(key)) continue;
-            String instead = CONFIG.names().contains(key)
+            String instead = key.equals(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG) ? "set " + INSTANCE_ID + " instead"
+                    : CONFIG.names().contains(key)
                     ? "set " + key + " instead"
                     : "the router always uses its dead-letter handler for " + key;
             throw new ConfigException(STREAMS_PREFIX + key + " contradicts the router's own setting of " + key + ": " + instead);

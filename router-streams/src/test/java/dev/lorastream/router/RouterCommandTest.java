@@ -91,11 +91,11 @@ class RouterCommandTest {
         assertThat(execute(Map.of(), "--help")).isZero();
         String help = out.toString();
         for (String option : List.of("--bootstrap-servers", "--schema-registry", "--placement", "--worker-timeout-ms", "--busy-at",
-                "--state-dir", "--application-id", "--metrics-port")) {
+                "--state-dir", "--application-id", "--instance-id", "--session-timeout-ms", "--leave-group", "--metrics-port")) {
             assertThat(help).contains(option);
         }
         RouterConfig defaults = RouterConfig.of("b:1", "http://r:1");
         assertThat(help).contains("(default: " + defaults.busyAt() + ")", "(default: " + defaults.workerTimeout().toMillis() + ")",
-                "(default: 9401)");
+                "(default: 9401)", "(default: " + defaults.sessionTimeout().toMillis() + ")");
     }
 }

@@ -2,11 +2,13 @@ package dev.lorastream.router;
 
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
@@ -94,6 +96,35 @@ class RouterConfigTest {
                 .hasMessageContaining("streams.processing.guarantee").hasMessageContaining("set processing.guarantee instead");
         assertThatThrownBy(() -> with("streams.processing.exception.handler", "x.Y"))
                 .hasMessageContaining("streams.processing.exception.handler").hasMessageContaining("dead-letter handler");
+    }
+
+    @Test
+    void theRoutersThreadsAreStaticGroupMembersWithAShortSession() {
+        RouterConfig config = new RouterConfig(required());
+        assertThat(config.configuredInstanceId()).as("derived when the router starts").isNull();
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofMillis(7_000));
+        assertThat(config.leaveGroupOnClose()).isTrue();
+        assertThat(config.instanceLockFile()).isEqualTo(config.stateDir().resolve(RouterConfig.DEFAULT_APPLICATION_ID + ".instance.lock"));
+
+        StreamsConfig parsed = new StreamsConfig(config.toStreamsProperties("router-a"));
+        Map<String, Object> consumer = parsed.getMainConsumerConfigs("lorastream-router", "c", 1);
+        assertThat(consumer).as("Streams appends the thread's index").containsEntry(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "router-a-1")
+                .containsEntry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 7_000)
+                .containsEntry(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_750);
+        assertThat(new StreamsConfig(config.toStreamsProperties(null)).getMainConsumerConfigs("lorastream-router", "c", 1))
+                .doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    }
+
+    @Test
+    void membershipIsTheRoutersOwnNotAPassThrough() {
+        assertThatThrownBy(() -> with("streams.group.instance.id", "x")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("set instance.id instead");
+        assertThatThrownBy(() -> with("streams.session.timeout.ms", "9000")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("set session.timeout.ms instead");
+        Map<String, Object> props = required();
+        props.put("streams.heartbeat.interval.ms", "500");
+        assertThat(new StreamsConfig(new RouterConfig(props).toStreamsProperties("r")).getMainConsumerConfigs("g", "c", 0))
+                .containsEntry(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
     }
 
     @Test

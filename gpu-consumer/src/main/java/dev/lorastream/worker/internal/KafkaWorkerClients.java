@@ -1,6 +1,8 @@
 package dev.lorastream.worker.internal;
 
 import dev.lorastream.schemas.CancelRequest;
+import dev.lorastream.schemas.ops.GroupMembership;
+import dev.lorastream.schemas.ops.TransactionWatchdog;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
@@ -50,6 +52,15 @@ public final class KafkaWorkerClients implements WorkerClients {
     }
 
     @Override
+    public TransactionWatchdog transactionWatchdog() {
+        if (!config.watchdogEnabled()) return null;
+        return TransactionWatchdog.create(config.bootstrapServers(), config.workerId() + "-watchdog", config.watchdogInterval(), config.watchdogMaxOpen());
+    }
+
+    @Override
+    public boolean leaveGroupOnClose() { return config.leaveGroupOnClose(); }
+
+    @Override
     public TopicDirectory topics() { return TopicDirectory.of(config.bootstrapServers(), config.workerId() + "-topics"); }
 
     public static Map<String, Object> consumerProps(WorkerConfig config) {
@@ -61,8 +72,9 @@ public final class KafkaWorkerClients implements WorkerClients {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(500, config.sessionTimeout().toMillis() / 3));
+        // static membership under the worker id, a short session, cooperative rebalances: only the partitions that move are
+        // revoked (the poll loop abandons just their work), the others keep being served
+        p.putAll(GroupMembership.consumer(config.groupInstanceId(), config.sessionTimeout()));
         return p;
     }
 

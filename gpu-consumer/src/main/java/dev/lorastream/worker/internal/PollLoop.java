@@ -3,12 +3,15 @@ package dev.lorastream.worker.internal;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.engine.InferenceEngine;
 import org.apache.avro.specific.SpecificRecord;
+import dev.lorastream.schemas.ops.GroupMembership;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -30,8 +33,8 @@ import java.util.function.Supplier;
  * the max batch of requests are in flight. When a commit fails the transaction is aborted,
  * everything in flight is abandoned, the consumer is moved back to the last committed positions
  * and the records are processed again after a capped, growing pause. Work of revoked or lost
- * partitions is abandoned, never published. A fenced producer (another instance with the same
- * transactional id took over) ends the loop.
+ * partitions is abandoned, never published. A fenced producer or consumer (another instance with the same
+ * transactional id or group instance id took over) ends the loop.
  */
 public final class PollLoop {
     private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
@@ -50,6 +53,7 @@ public final class PollLoop {
     private final InFlightRequests inFlight;
     private final BatchProcessor processor;
     private final int maxInFlight;
+    private CloseOptions closeOptions = GroupMembership.closeOptions(true);
     private TransactionalOutput output;
     private InFlightRequests.Committable committing;
     private long adaptersReadAt;
@@ -80,6 +84,15 @@ public final class PollLoop {
     }
 
     public AssignmentTracker assignment() { return assignment; }
+
+    /**
+     * Whether the consumer leaves its group when the loop ends (true by default: its partitions are served
+     * elsewhere at once) or, a static member, keeps them until the session times out (a restart in place).
+     */
+    public PollLoop leaveGroupOnClose(boolean leave) {
+        closeOptions = GroupMembership.closeOptions(leave);
+        return this;
+    }
 
     /** The records consumed and not yet committed (for tests and metrics). */
     public InFlightRequests inFlight() { return inFlight; }
@@ -128,6 +141,13 @@ public final class PollLoop {
             return !stopping;
         } catch (InterruptException e) {
             stopping = true;
+            return false;
+        } catch (FencedInstanceIdException e) {
+            // static membership: a newer instance with this worker id joined the group in this one's place
+            failure = e;
+            stopping = true;
+            inFlight.abandonAll();
+            log.error("consumer fenced: another worker with this group instance id took over; stopping: {}", e.toString());
             return false;
         }
         refreshAdapters();
@@ -318,7 +338,7 @@ public final class PollLoop {
         abortQuietly();
         inFlight.abandonAll();
         try {
-            consumer.close();
+            consumer.close(closeOptions);
         } catch (RuntimeException e) {
             log.warn("closing the consumer: {}", e.toString());
         }

@@ -10,6 +10,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -146,12 +147,14 @@ public final class TransactionalOutput implements AutoCloseable {
 
     /**
      * The failure in {@code t}'s cause chain that ends this worker's right to write: another
-     * producer with the same transactional id has taken over (fenced), or the id is not
-     * authorized; null when there is none and the failure may pass.
+     * producer with the same transactional id has taken over (fenced), another consumer with the
+     * same group instance id has (static membership: fenced too), or the id is not authorized;
+     * null when there is none and the failure may pass.
      */
     public static Throwable fatalCause(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof ProducerFencedException || c instanceof TransactionalIdAuthorizationException) return c;
+            if (c instanceof ProducerFencedException || c instanceof FencedInstanceIdException
+                    || c instanceof TransactionalIdAuthorizationException) return c;
         }
         return null;
     }

@@ -33,6 +33,15 @@ public interface WorkerClients {
     /** A group-less consumer of adapters.catalog, or null (mock clients: the worker then follows no catalog). */
     default Consumer<String, dev.lorastream.schemas.AdapterDescriptor> catalogConsumer() { return null; }
 
+    /**
+     * The transaction watchdog over the pipeline's topics (not started), or null: disabled, or mock clients. Each
+     * call makes a new one; the caller closes it.
+     */
+    default dev.lorastream.schemas.ops.TransactionWatchdog transactionWatchdog() { return null; }
+
+    /** Whether the request consumer leaves its group when closed (see {@link dev.lorastream.schemas.ops.GroupMembership#closeOptions}). */
+    default boolean leaveGroupOnClose() { return true; }
+
     /** Which topics exist, for the reply topics requests name; mock clients trust every name. */
     default TopicDirectory topics() { return TopicDirectory.TRUSTING; }
 }

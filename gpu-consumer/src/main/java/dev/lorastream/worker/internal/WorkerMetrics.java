@@ -31,6 +31,8 @@ public final class WorkerMetrics {
     public static final String UNPUBLISHABLE = PREFIX + "records.unpublishable";
     /** Records of which nothing could be published, not even a dead letter: committed past, logged as errors. */
     public static final String DROPPED = PREFIX + "records.dropped";
+    /** Transactions on the pipeline's topics aborted by this worker's transaction watchdog ({@code lorastream_transactions_aborted_by_watchdog_total}). */
+    public static final String WATCHDOG_ABORTS = "lorastream.transactions.aborted.by.watchdog";
     public static final String RUNNING = PREFIX + "requests.running";
     public static final String WAITING = PREFIX + "requests.waiting";
 
@@ -49,6 +51,7 @@ public final class WorkerMetrics {
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile List<String> residentAdapters = List.of();
     private volatile LongSupplier enginePasses = () -> 0;
+    private volatile LongSupplier watchdogAborts = () -> 0;
 
     public void committed(OutputBatch out) { committed(out, 0); }
 
@@ -84,6 +87,11 @@ public final class WorkerMetrics {
 
     /** Batches run: generate calls, plus the continuous engine's forward passes. */
     public long batches() { return batches.get() + enginePasses.getAsLong(); }
+
+    /** Counts the aborts of the worker's transaction watchdog. */
+    public void countWatchdogAborts(LongSupplier aborts) { watchdogAborts = aborts; }
+
+    public long watchdogAborts() { return watchdogAborts.getAsLong(); }
 
     public void engineFailure() { engineFailures.incrementAndGet(); }
 
@@ -133,6 +141,7 @@ public final class WorkerMetrics {
         m.put(COMMIT_SECONDS, commitNanos.get() / 1e9);
         m.put(UNPUBLISHABLE, unpublishable.get());
         m.put(DROPPED, dropped.get());
+        m.put(WATCHDOG_ABORTS, watchdogAborts.getAsLong());
         m.put(RUNNING, running.get());
         m.put(WAITING, waiting.get());
         return m;

@@ -2,6 +2,7 @@ package dev.lorastream.worker.internal;
 
 import dev.lorastream.worker.WorkerConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,18 @@ class KafkaWorkerClientsTest {
                 .containsEntry(ConsumerConfig.GROUP_ID_CONFIG, "lorastream-workers")
                 .containsEntry(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 17)
                 .containsEntry(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    }
+
+    @Test
+    void theConsumerIsAStaticCooperativeMemberWithAShortSession() throws Exception {
+        Map<String, Object> p = KafkaWorkerClients.consumerProps(config());
+
+        assertThat(p).containsEntry(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "w-1")
+                .containsEntry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 7_000)
+                .containsEntry(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_750)
+                .containsEntry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        assertThat(KafkaWorkerClients.consumerProps(config().with(Map.of("group.membership", "dynamic"))))
+                .doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
@@ -171,6 +172,20 @@ class PollLoopTest {
         assertThat(goOn).isFalse();
         assertThat(loop.failure()).isInstanceOf(ProducerFencedException.class);
         assertThat(handedOut.getFirst().history()).isEmpty();
+        assertThat(metrics.commits()).isZero();
+    }
+
+    @Test
+    void aFencedConsumerEndsTheLoop() {
+        // static membership: another worker with this worker id (group instance id) joined in this one's place
+        loop.init();
+        assignAndFeed(0, 2);
+        consumer.setPollException(new FencedInstanceIdException("fenced by a newer instance of worker w"));
+
+        boolean goOn = loop.pollOnce();
+
+        assertThat(goOn).isFalse();
+        assertThat(loop.failure()).isInstanceOf(FencedInstanceIdException.class);
         assertThat(metrics.commits()).isZero();
     }
 
