@@ -115,9 +115,9 @@ public final class KeysCommand implements Callable<Integer> {
             }
             PrintWriter out = spec.commandLine().getOut();
             for (ApiKey k : keys) {
-                out.printf("line %-4d %s...  %-20s models %-24s rps %-6s tpm %-8s%s%n", k.line(), k.shortHash(), k.tenant(),
+                out.println(String.format("line %-4d %s...  %-20s models %-24s rps %-7s tpm %-8s %s", k.line(), k.shortHash(), k.tenant(),
                         k.models().isEmpty() ? "*" : String.join(",", k.models().stream().sorted().toList()),
-                        k.rps() == null ? "default" : trim(k.rps()), k.tpm() == null ? "default" : k.tpm(), k.admin() ? "  admin" : "");
+                        k.rps() == null ? "default" : trim(k.rps()), k.tpm() == null ? "default" : k.tpm(), k.admin() ? "admin" : "").stripTrailing());
             }
             out.println(keys.size() + (keys.size() == 1 ? " key" : " keys"));
             out.flush();

@@ -135,7 +135,10 @@ public final class CompletionParser {
             String name = m.textValue().trim();
             if (name.isEmpty()) throw ApiError.empty("model");
             if (!name.equals(config.backboneModelName())) {
-                if (!knownAdapters.isEmpty() && !knownAdapters.contains(name)) throw ApiError.unknownModel(name);
+                if (!knownAdapters.isEmpty() && !knownAdapters.contains(name)) {
+                    // with keys, an adapter the key may not use is not told apart from one that does not exist
+                    throw keyTenant == null ? ApiError.unknownModel(name) : ApiError.modelNotAllowed(name);
+                }
                 model = name;
                 adapterId = name;
             }

@@ -128,10 +128,13 @@ class OpenAiServerAuthTest {
         assertThat(hidden.status()).isEqualTo(404);
         assertThat(hidden.error("code")).isEqualTo("model_not_found");
         assertThat(hidden.error("param")).isEqualTo("model");
+        assertThat(hidden.error("message")).isEqualTo("The model 'cardiology' does not exist or this API key may not use it");
+        assertThat(complete(NORTH, "{\"model\":\"radiology\",\"prompt\":\"scan\"}").error("message"))
+                .as("an unknown model reads the same").isEqualTo("The model 'radiology' does not exist or this API key may not use it");
         assertThat(send("GET", "/v1/models/cardiology", null, "Authorization", "Bearer " + NORTH).status()).isEqualTo(404);
         assertThat(send("GET", "/v1/models/dermatology", null, "Authorization", "Bearer " + NORTH).status()).isEqualTo(200);
         assertThat(gateway.sent).isEmpty();
-        assertThat(gateway.deadLetters).singleElement().satisfies(d -> assertThat(d.getErrorCode()).isEqualTo("UNKNOWN_ADAPTER"));
+        assertThat(gateway.deadLetters).hasSize(2).allSatisfy(d -> assertThat(d.getErrorCode()).isEqualTo("UNKNOWN_ADAPTER"));
     }
 
     @Test
