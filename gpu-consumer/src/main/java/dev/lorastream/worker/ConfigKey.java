@@ -43,6 +43,21 @@ public final class ConfigKey<T> {
                 s -> pattern.matcher(s).matches(), "must match " + pattern.pattern(), doc);
     }
 
+    /** A regular expression, kept as its text; refused when it does not compile. */
+    public static ConfigKey<String> regex(String name, String defaultValue, String doc) {
+        return new ConfigKey<>(name, "regex", String.class, String::trim, () -> defaultValue,
+                s -> !s.isEmpty() && compiles(s), "must be a non-empty java.util.regex pattern", doc);
+    }
+
+    private static boolean compiles(String regex) {
+        try {
+            Pattern.compile(regex);
+            return true;
+        } catch (java.util.regex.PatternSyntaxException e) {
+            return false;
+        }
+    }
+
     public static ConfigKey<String> oneOf(String name, String defaultValue, Set<String> allowed, String doc) {
         return new ConfigKey<>(name, "string", String.class, s -> s.trim().toLowerCase(java.util.Locale.ROOT),
                 () -> defaultValue, allowed::contains, "must be one of " + String.join(" | ", allowed.stream().sorted().toList()), doc);

@@ -76,7 +76,7 @@ public final class Worker implements AutoCloseable {
         SchemaRegistryClient registry = clients.registry();
         this.topics = clients.topics();
         BatchProcessor processor = new BatchProcessor(engine, new RequestDecoder(registry), new TaskFactory(engine, topics),
-                new ResponseFactory(config.workerId(), clock, topics, engine::decode), new AttributionFactory(config.workerId(), engine, clock),
+                new ResponseFactory(config.workerId(), clock, topics, engine::decode, config.replyTopicPattern()), new AttributionFactory(config.workerId(), engine, clock),
                 new DeadLetters(clock),
                 new GenerationRunner(engine, config.engineMaxAttempts(), new Backoff(config.retryBackoff(), config.retryBackoffMax())),
                 config.maxBatchSize(), clock, metrics);

@@ -104,6 +104,9 @@ public final class WorkerConfig {
             "first pause before retrying a failed batch or transaction (doubles per attempt)");
     public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.millis("retry.backoff.max.ms", 5_000, 0, 600_000,
             "cap of the retry pause");
+    public static final ConfigKey<String> REPLY_TOPIC_PATTERN = ConfigKey.regex("reply.topic.pattern",
+            dev.lorastream.schemas.topic.Topics.DEFAULT_REPLY_TOPIC_PATTERN,
+            "reply topics a request may name (the router's router.reply.topic.pattern); a request naming another is answered on inference.responses");
     public static final ConfigKey<Duration> SHUTDOWN_TIMEOUT = ConfigKey.millis("shutdown.timeout.ms", 60_000, 1, 3_600_000,
             "how long close() waits for the batch in progress before interrupting it");
 
@@ -112,7 +115,7 @@ public final class WorkerConfig {
             MAX_BATCH_SIZE, MAX_POLL_RECORDS, POLL_TIMEOUT, SESSION_TIMEOUT, GROUP_MEMBERSHIP, LEAVE_GROUP_ON_CLOSE, TRANSACTION_TIMEOUT,
             WATCHDOG_INTERVAL, WATCHDOG_MAX_OPEN, HEARTBEAT_INTERVAL, ENGINE, MODEL_DIR, ADAPTER_DIR,
             SIM_ADAPTERS, SIM_ADAPTER_FORMAT, SIM_DEVICE_SLOTS, SIM_HOST_SLOTS, SIM_TIME_SCALE,
-            EXECUTION_PROVIDER, PRECISION, TF32, GRAPH, KV_CAPACITY, CUDA_GRAPHS, BANK_RANK, BANK_TARGETS, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, SHUTDOWN_TIMEOUT);
+            EXECUTION_PROVIDER, PRECISION, TF32, GRAPH, KV_CAPACITY, CUDA_GRAPHS, BANK_RANK, BANK_TARGETS, ADAPTER_DEVICE_BYTES, ADAPTER_HOST_BYTES, ADAPTER_EVICTION_POLICY, ENGINE_MAX_ATTEMPTS, RETRY_BACKOFF, RETRY_BACKOFF_MAX, REPLY_TOPIC_PATTERN, SHUTDOWN_TIMEOUT);
 
     private final Map<ConfigKey<?>, Object> values;
 
@@ -254,6 +257,8 @@ public final class WorkerConfig {
     public Duration retryBackoffMax() { return get(RETRY_BACKOFF_MAX); }
 
     public Duration shutdownTimeout() { return get(SHUTDOWN_TIMEOUT); }
+
+    public Pattern replyTopicPattern() { return Pattern.compile(get(REPLY_TOPIC_PATTERN)); }
 
     /** The default of the key named {@code name} as text ({@link ConfigKey#defaultText}); null for an unknown key or an empty default. */
     public static String defaultOf(String name) {

@@ -29,7 +29,8 @@ import java.util.function.Consumer;
 /**
  * Request-reply over the pipeline: {@link #submit} publishes an {@link InferenceRequest} (key:
  * its request id) and returns a future that the matching {@link InferenceResponse} completes, OK
- * or ERROR alike. Responses for ids this client did not submit are ignored. A request that gets
+ * or ERROR alike. Responses for ids this client did not submit are ignored, and so are responses naming another tenant
+ * than the request's (the router's answer to another tenant reusing the id). A request that gets
  * no answer in time completes exceptionally with a {@link RequestTimeoutException}. Thread-safe.
  */
 public final class InferenceClient implements AutoCloseable {
@@ -92,7 +93,7 @@ public final class InferenceClient implements AutoCloseable {
         }
         InferenceRequest.Builder outgoing = InferenceRequest.newBuilder(request).setReplyTopic(replyTopic);
         if (request.getDeadlineMs() == null) outgoing.setDeadlineMs(Instant.now().plus(timeout));
-        CompletableFuture<InferenceResponse> future = pending.register(id, timeout);
+        CompletableFuture<InferenceResponse> future = pending.register(id, request.getTenant(), timeout);
         try {
             gateway.send(outgoing.build()).whenComplete((ok, error) -> {
                 if (error != null) {

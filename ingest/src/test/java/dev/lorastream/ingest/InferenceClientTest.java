@@ -61,6 +61,19 @@ class InferenceClientTest {
     }
 
     @Test
+    void anotherTenantsAnswerUnderTheSameRequestIdIsIgnored() throws Exception {
+        InferenceRequest mine = Requests.text("acme", null, "mine", 1);
+        CompletableFuture<InferenceResponse> future = client.submit(mine);
+        InferenceRequest squatter = InferenceRequest.newBuilder(mine).setTenant("mallory").build();
+
+        gateway.deliver(TestResponses.error(squatter, "DUPLICATE_REQUEST_ID", "request_id", "already used by another tenant"));
+        assertThat(future).isNotDone();
+
+        gateway.deliver(TestResponses.ok(mine, "yours", List.of(1)));
+        assertThat(future.get().getText()).isEqualTo("yours");
+    }
+
+    @Test
     void errorResponseCompletesNormallyWithTheErrorDetails() throws Exception {
         gateway.respondWith(r -> TestResponses.error(r, "UNKNOWN_ADAPTER", "adapter_id", "no adapter 'nope'"));
 

@@ -33,9 +33,25 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
     @Setting(HttpConfig.PORT)
     String httpPort;
 
-    @Option(names = "--http-host", paramLabel = "ADDRESS", description = "address to listen on; 0.0.0.0 for every interface (in a container) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--http-host", paramLabel = "ADDRESS",
+            description = "address to listen on: loopback unless told otherwise; another (0.0.0.0: every interface, in a container) only with --keys-file "
+                    + "(default: ${DEFAULT-VALUE})")
     @Setting(HttpConfig.HOST)
     String httpHost;
+
+    @Option(names = "--keys-file", paramLabel = "FILE",
+            description = "API keys (./pipeline keys add): every /v1 request then needs 'Authorization: Bearer <key>', which names its tenant, "
+                    + "models and limits; reloaded when the file changes (default: none: the tenant is the request's X-Tenant or user, loopback only)")
+    @Setting(HttpConfig.KEYS_FILE)
+    String keysFile;
+
+    @Option(names = "--rate-limit-rps", paramLabel = "N", description = "requests per second per tenant, for keys whose line gives none; 0: no limit (default: ${DEFAULT-VALUE})")
+    @Setting(HttpConfig.RATE_LIMIT_RPS)
+    String rateLimitRps;
+
+    @Option(names = "--rate-limit-tpm", paramLabel = "N", description = "tokens per minute per tenant (max_tokens reserved, settled by the usage), for keys whose line gives none; 0: no limit (default: ${DEFAULT-VALUE})")
+    @Setting(HttpConfig.RATE_LIMIT_TPM)
+    String rateLimitTpm;
 
     @Option(names = "--max-model-len", paramLabel = "TOKENS", description = "context window that /v1/models reports: set it to the router's context window (default: ${DEFAULT-VALUE})")
     @Setting(HttpConfig.MAX_MODEL_LEN)
@@ -47,6 +63,9 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
         if (httpPort != null) props.put(HttpConfig.PORT, httpPort);
         if (httpHost != null) props.put(HttpConfig.HOST, httpHost);
         if (maxModelLen != null) props.put(HttpConfig.MAX_MODEL_LEN, maxModelLen);
+        if (keysFile != null) props.put(HttpConfig.KEYS_FILE, keysFile);
+        if (rateLimitRps != null) props.put(HttpConfig.RATE_LIMIT_RPS, rateLimitRps);
+        if (rateLimitTpm != null) props.put(HttpConfig.RATE_LIMIT_TPM, rateLimitTpm);
         return Settings.build(spec, props, HttpConfig::from);
     }
 
@@ -72,7 +91,7 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
             stopped.countDown();
         }, "http-shutdown"));
         spec.commandLine().getOut().println("http: running against " + c.bootstrapServers() + " and " + c.schemaRegistryUrl()
-                + "; listening on port " + http.port());
+                + "; listening on " + config.host() + ":" + http.port() + (config.keysFile() == null ? " (no API keys)" : " (API keys from " + config.keysFile() + ")"));
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;

@@ -1,5 +1,6 @@
 package dev.lorastream.launcher;
 
+import dev.lorastream.ingest.KeysCommand;
 import dev.lorastream.ingest.SubmitCommand;
 import dev.lorastream.router.RouterCommand;
 import dev.lorastream.schemas.cli.Cli;
@@ -64,6 +65,7 @@ public final class Pipeline implements Callable<Integer> {
         pipeline.addSubcommand(new SinkCommand(config -> Components.provision(new Connection(config.bootstrapServers(), config.schemaRegistryUrl()))));
         pipeline.addSubcommand(new HttpCommand());
         pipeline.addSubcommand(new AdaptersCommand());
+        pipeline.addSubcommand(new KeysCommand());
         pipeline.addSubcommand(new CommandLine.HelpCommand());
         return Cli.configure(pipeline, env);
     }

@@ -1,6 +1,7 @@
 package dev.lorastream.launcher;
 
 import dev.lorastream.ingest.InferenceClient;
+import dev.lorastream.ingest.http.HttpConfig;
 import dev.lorastream.ingest.http.OpenAiServer;
 import dev.lorastream.platform.EmbeddedPlatform;
 import dev.lorastream.platform.KafkaPlatform;
@@ -94,11 +95,13 @@ final class Stack implements AutoCloseable {
             client = Components.client(c);
             started.push(client);
             manager = new AdapterManager(c, registry, model, adapters, workerConfig.engineConfig().maxLoraRank(), client::adapters);
-            http = Components.http(client, s.httpPort()).adapterAdmin(manager);
+            HttpConfig httpConfig = s.httpConfig();
+            http = Components.http(client, httpConfig).adapterAdmin(manager);
             http.start();
             started.push(http);
-            out.println("http        http://127.0.0.1:" + http.port() + "/v1/completions  /v1/chat/completions  /v1/models"
-                    + "  /v1/load_lora_adapter  /v1/unload_lora_adapter");
+            out.println("http        http://" + httpConfig.host() + ":" + http.port() + "/v1/completions  /v1/chat/completions  /v1/models"
+                    + "  /v1/load_lora_adapter  /v1/unload_lora_adapter   ("
+                    + (httpConfig.keysFile() == null ? "no API keys" : "API keys from " + httpConfig.keysFile()) + ")");
             out.println("adapters    " + adapters + "   (./pipeline adapters add|list|remove" + (s.embedded() ? "" : " --bootstrap-servers ... --schema-registry ...")
                     + " --model " + model + " --adapters " + adapters + ")");
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /** The options {@code demo} and {@code up} share besides the connection, the engine's and the cache's (their own mixins). */
 final class StackOptions {
@@ -32,6 +33,12 @@ final class StackOptions {
      * (or adapters without a model) and a partition count out of range.
      */
     StackSettings settings(CommandSpec command, ConnectionOptions connection, int httpPort, int kafkaPort, int registryPort, int metricsPort) {
+        return settings(command, connection, httpPort, kafkaPort, registryPort, metricsPort, Map.of());
+    }
+
+    /** @param http the HTTP endpoint's settings besides its port, by {@link dev.lorastream.ingest.http.HttpConfig} key */
+    StackSettings settings(CommandSpec command, ConnectionOptions connection, int httpPort, int kafkaPort, int registryPort, int metricsPort,
+                           Map<String, Object> http) {
         if ((connection.bootstrapServers() == null) != (connection.schemaRegistry() == null)) {
             throw Cli.usageError(command, "--bootstrap-servers and --schema-registry go together: "
                     + "give both to use an existing cluster and registry, or neither for the embedded ones");
@@ -44,6 +51,6 @@ final class StackOptions {
         Path work = (workDir != null ? workDir : root.resolve(".work").resolve(command.name())).toAbsolutePath();
         return new StackSettings(command.name(), connection.bootstrapServers(), connection.schemaRegistry(), work,
                 model == null ? null : model.toAbsolutePath(), adapters == null ? null : adapters.toAbsolutePath(),
-                httpPort, kafkaPort, registryPort, partitions, metricsPort, Settings.of(command));
+                httpPort, kafkaPort, registryPort, partitions, metricsPort, Settings.of(command), http);
     }
 }

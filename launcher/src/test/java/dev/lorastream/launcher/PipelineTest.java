@@ -210,4 +210,34 @@ class PipelineTest {
         HttpCommand http = parse(Map.of("LORASTREAM_HTTP_PORT", "8123"), "http", "--bootstrap-servers", "b:1", "--schema-registry", "http://r");
         assertThat(http.config().port()).isEqualTo(8123);
     }
+
+    @Test
+    void every_interface_without_api_keys_is_refused_at_start_naming_the_option() {
+        assertThat(execute(Map.of(), "http", "--bootstrap-servers", "b:1", "--schema-registry", "http://r", "--http-host", "0.0.0.0")).isEqualTo(2);
+        assertThat(err.toString()).contains("pipeline http: --http-host: http.host '0.0.0.0' is not a loopback address and no API keys are configured");
+        assertThat(execute(Map.of(), "up", "--http-host", "0.0.0.0")).isEqualTo(2);
+        assertThat(err.toString()).contains("pipeline up: --http-host: http.host '0.0.0.0' is not a loopback address");
+
+        Path keys = tmp.resolve("keys");
+        HttpCommand http = parse(Map.of("LORASTREAM_KEYS_FILE", keys.toString()), "http", "--bootstrap-servers", "b:1", "--schema-registry", "http://r",
+                "--http-host", "0.0.0.0", "--rate-limit-rps", "2", "--rate-limit-tpm", "6000");
+        assertThat(http.config().keysFile()).isEqualTo(keys);
+        assertThat(http.config().rateLimitRps()).isEqualTo(2.0);
+        assertThat(http.config().rateLimitTpm()).isEqualTo(6000L);
+        StackSettings up = PipelineTest.<UpCommand>parse(Map.of(), "up", "--http-host", "0.0.0.0", "--keys-file", keys.toString(),
+                "--rate-limit-tpm", "100").settings();
+        assertThat(up.httpConfig().host()).isEqualTo("0.0.0.0");
+        assertThat(up.httpConfig().keysFile()).isEqualTo(keys);
+        assertThat(up.httpConfig().rateLimitTpm()).isEqualTo(100L);
+        assertThat(up.workerSettings()).as("not worker settings").doesNotContainKeys("http.keys.file", "http.host");
+        assertThat(PipelineTest.<UpCommand>parse(Map.of(), "up").settings().httpConfig().host()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void the_router_metrics_bind_loopback_unless_told_otherwise() {
+        RouterCommand router = parse(Map.of(), "router", "--bootstrap-servers", "b:1", "--schema-registry", "http://r");
+        assertThat(router.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(PipelineTest.<RouterCommand>parse(Map.of("LORASTREAM_METRICS_HOST", "0.0.0.0"), "router", "--bootstrap-servers", "b:1",
+                "--schema-registry", "http://r").metricsHost()).isEqualTo("0.0.0.0");
+    }
 }

@@ -11,12 +11,15 @@ import dev.lorastream.schemas.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Checks a decoded {@link InferenceRequest} against the router's rules and returns every
  * violation, each naming its field (snake_case Avro path) and the reason. An empty list means the
  * request may be routed. Whether the deadline has passed is not checked here: the worker does it
- * when the request is about to run.
+ * when the request is about to run; whether the request id was seen before is the router's dedupe
+ * store's business ({@code internal.RequestIds}). The reply topic rule is {@link Topics#replyTopicProblem(String, Pattern)},
+ * the one the worker applies too.
  */
 public final class RequestValidator {
     public static final int MAX_REQUEST_ID_CHARS = 256;
@@ -25,6 +28,7 @@ public final class RequestValidator {
     private final int maxPromptTokenIds;
     private final int maxNewTokensLimit;
     private final TopicDirectory topics;
+    private final Pattern replyTopics;
 
     public RequestValidator(int maxPromptChars, int maxPromptTokenIds, int maxNewTokensLimit) {
         this(maxPromptChars, maxPromptTokenIds, maxNewTokensLimit, TopicDirectory.TRUSTING);
@@ -32,6 +36,11 @@ public final class RequestValidator {
 
     /** @param topics which topics exist: a reply topic the cluster does not have is refused */
     public RequestValidator(int maxPromptChars, int maxPromptTokenIds, int maxNewTokensLimit, TopicDirectory topics) {
+        this(maxPromptChars, maxPromptTokenIds, maxNewTokensLimit, topics, Topics.DEFAULT_REPLY_PATTERN);
+    }
+
+    /** @param replyTopics what a reply topic must match ({@link RouterConfig#REPLY_TOPIC_PATTERN}) */
+    public RequestValidator(int maxPromptChars, int maxPromptTokenIds, int maxNewTokensLimit, TopicDirectory topics, Pattern replyTopics) {
         if (maxPromptChars < 1 || maxPromptTokenIds < 1 || maxNewTokensLimit < 1) {
             throw new IllegalArgumentException("limits must be positive: maxPromptChars=" + maxPromptChars
                     + ", maxPromptTokenIds=" + maxPromptTokenIds + ", maxNewTokensLimit=" + maxNewTokensLimit);
@@ -40,12 +49,13 @@ public final class RequestValidator {
         this.maxPromptTokenIds = maxPromptTokenIds;
         this.maxNewTokensLimit = maxNewTokensLimit;
         this.topics = topics;
+        this.replyTopics = replyTopics;
     }
 
     public RequestValidator(RouterConfig config) { this(config, TopicDirectory.TRUSTING); }
 
     public RequestValidator(RouterConfig config, TopicDirectory topics) {
-        this(config.maxPromptChars(), config.maxPromptTokenIds(), config.maxNewTokensLimit(), topics);
+        this(config.maxPromptChars(), config.maxPromptTokenIds(), config.maxNewTokensLimit(), topics, config.replyTopicPattern());
     }
 
     public List<Violation> validate(InferenceRequest request) {
@@ -54,7 +64,7 @@ public final class RequestValidator {
         checkPrompt(request, out);
         checkParams(request.getParams(), out);
         checkAdapter(request.getAdapterId(), out);
-        Optional<String> replyProblem = replyTopicProblem(request.getReplyTopic());
+        Optional<String> replyProblem = Topics.replyTopicProblem(request.getReplyTopic(), replyTopics);
         replyProblem.ifPresent(reason -> out.add(new Violation("reply_topic", ErrorCode.INVALID_REQUEST, reason)));
         String reply = request.getReplyTopic();
         if (reply != null && replyProblem.isEmpty() && !topics.exists(reply)) {
@@ -62,11 +72,6 @@ public final class RequestValidator {
                     + "or leave reply_topic unset to be answered on " + Topics.RESPONSES));
         }
         return List.copyOf(out);
-    }
-
-    /** Why a reply topic cannot be used, or empty when it can: {@link Topics#replyTopicProblem}, the rule the worker applies too. */
-    public static Optional<String> replyTopicProblem(String topic) {
-        return Topics.replyTopicProblem(topic);
     }
 
     private static void checkIdentity(InferenceRequest r, List<Violation> out) {

@@ -1,5 +1,6 @@
 package dev.lorastream.router;
 
+import dev.lorastream.router.internal.ByIdTopic;
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import dev.lorastream.router.internal.ThreadReplacementPolicy;
 import dev.lorastream.router.placement.FleetListener;
@@ -32,7 +33,8 @@ import java.util.concurrent.TimeoutException;
  * (a {@link FleetTable} fed from workers.status by a {@link FleetListener}), or by hash.
  * {@link #start()} reads the recent heartbeats, then returns once the streams client is RUNNING
  * (or throws if it fails or does not get there within {@link RouterConfig#START_TIMEOUT_MS});
- * {@link #close()} stops both. Its meters are in {@link #meters()} (Prometheus text: {@link #prometheusText()}).
+ * {@link #close()} stops both. Before starting it makes sure {@code inference.requests.by-id} has as many partitions as
+ * inference.requests (creating it when missing). Its meters are in {@link #meters()} (Prometheus text: {@link #prometheusText()}).
  */
 public final class RouterApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RouterApp.class);
@@ -98,6 +100,7 @@ public final class RouterApp implements AutoCloseable {
         LOG.info("starting router {} on {} (registry {}, {} thread(s), {}, placement {}, {})", config.applicationId(), config.bootstrapServers(),
                 config.schemaRegistryUrl(), config.numStreamThreads(), config.processingGuarantee(), placement,
                 membership.instanceId() == null ? "dynamic group membership" : "static group member " + membership.instanceId() + "-<thread>");
+        ByIdTopic.ensure(config.bootstrapServers(), config.applicationId() + "-by-id");
         if (fleet != null) fleet.start(config.workerTimeout());
         streams.start();
         Duration timeout = config.startTimeout();

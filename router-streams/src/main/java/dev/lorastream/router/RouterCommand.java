@@ -85,8 +85,12 @@ public final class RouterCommand implements Callable<Integer>, SettingDefaults {
     String leaveGroup;
 
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9401", converter = Port.class,
-            description = "port of the /metrics endpoint (placement meters, on every interface); 0 picks a free one (default: ${DEFAULT-VALUE})")
+            description = "port of the /metrics endpoint (placement meters); 0 picks a free one (default: ${DEFAULT-VALUE})")
     int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "address the /metrics endpoint binds: loopback unless told otherwise (0.0.0.0 for every interface, as in a container) (default: ${DEFAULT-VALUE})")
+    String metricsHost;
 
     private final Consumer<RouterConfig> beforeStart;
 
@@ -104,6 +108,9 @@ public final class RouterCommand implements Callable<Integer>, SettingDefaults {
         return Settings.build(spec, props, RouterConfig::new);
     }
 
+    /** The address the /metrics endpoint binds. */
+    public String metricsHost() { return metricsHost; }
+
     /** The port the /metrics endpoint is asked to listen on. */
     public int metricsPort() { return metricsPort; }
 
@@ -115,7 +122,7 @@ public final class RouterCommand implements Callable<Integer>, SettingDefaults {
         RouterApp app = new RouterApp(config);
         PrometheusEndpoint metrics;
         try {
-            metrics = new PrometheusEndpoint("0.0.0.0", metricsPort, app::prometheusText);
+            metrics = new PrometheusEndpoint(metricsHost, metricsPort, app::prometheusText);
         } catch (RuntimeException e) {
             app.close();
             throw e;

@@ -42,6 +42,8 @@ public final class RouterConfig extends AbstractConfig {
     public static final String PLACEMENT = "router.placement";
     public static final String WORKER_TIMEOUT_MS = "router.placement.worker.timeout.ms";
     public static final String BUSY_AT = "router.placement.busy.at";
+    public static final String REPLY_TOPIC_PATTERN = "router.reply.topic.pattern";
+    public static final String DEDUPE_WINDOW_MS = "router.dedupe.window.ms";
     public static final String PLACEMENT_LOAD_AWARE = "load-aware", PLACEMENT_HASH = "hash";
     public static final String INSTANCE_ID = "instance.id";
     public static final String SESSION_TIMEOUT_MS = "session.timeout.ms";
@@ -82,7 +84,7 @@ public final class RouterConfig extends AbstractConfig {
             .define(APPLICATION_ID, Type.STRING, DEFAULT_APPLICATION_ID, RouterConfig::validateApplicationId, Importance.HIGH,
                     "Kafka Streams application id: consumer group, transactional id prefix and state directory name.")
             .define(STATE_DIR, Type.STRING, DEFAULT_STATE_DIR, new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.MEDIUM,
-                    "Directory for Kafka Streams task state (the router keeps no stores; Streams still locks task directories there).")
+                    "Directory for Kafka Streams task state: the request ids seen within router.dedupe.window.ms (RocksDB, restored from its changelog).")
             .define(NUM_STREAM_THREADS, Type.INT, 1, ConfigDef.Range.between(1, 256), Importance.MEDIUM,
                     "Stream threads in this instance; more instances scale further.")
             .define(PROCESSING_GUARANTEE, Type.STRING, StreamsConfig.EXACTLY_ONCE_V2,
@@ -122,7 +124,13 @@ public final class RouterConfig extends AbstractConfig {
                             + "reserved for it until session.timeout.ms, for a restart in place without a rebalance.")
             .define(BUSY_AT, Type.DOUBLE, 0.85, ConfigDef.Range.between(0.05, 100), Importance.LOW,
                     "Requests per row of a worker's forward pass at which placement counts it busy and looks elsewhere (1.0: every row "
-                            + "taken; 0.85 by default: a hot adapter spills to a replica before its holders run full, docs/benchmarks/placement.md).");
+                            + "taken; 0.85 by default: a hot adapter spills to a replica before its holders run full, docs/benchmarks/placement.md).")
+            .define(REPLY_TOPIC_PATTERN, Type.STRING, dev.lorastream.schemas.topic.Topics.DEFAULT_REPLY_TOPIC_PATTERN, RouterConfig::validateRegex,
+                    Importance.MEDIUM, "Regular expression a request's reply_topic must match as a whole (besides being a legal topic that exists and is "
+                            + "not internal or another pipeline topic); others are refused with field reply_topic. Give the workers the same reply.topic.pattern.")
+            .define(DEDUPE_WINDOW_MS, Type.LONG, 600_000L, ConfigDef.Range.between(1_000L, 7L * 24 * 3_600_000L), Importance.MEDIUM,
+                    "How long a request_id is remembered: a request with an id seen within it is not served again (the same tenant's "
+                            + "duplicate is dead-lettered, another tenant's is also answered DUPLICATE_REQUEST_ID).");
 
     public RouterConfig(Map<String, ?> props) {
         super(CONFIG, props, false);
@@ -159,6 +167,8 @@ public final class RouterConfig extends AbstractConfig {
     public boolean leaveGroupOnClose() { return getBoolean(LEAVE_GROUP_ON_CLOSE); }
     /** The file that holds a derived instance id while the router runs: one per state directory and application. */
     public Path instanceLockFile() { return stateDir().resolve(applicationId() + ".instance.lock"); }
+    public Pattern replyTopicPattern() { return Pattern.compile(getString(REPLY_TOPIC_PATTERN)); }
+    public Duration dedupeWindow() { return Duration.ofMillis(getLong(DEDUPE_WINDOW_MS)); }
 
     /**
      * Kafka Streams properties: the router's own keys, both exception handlers set explicitly to
@@ -228,6 +238,16 @@ public final class RouterConfig extends AbstractConfig {
             }
         } catch (java.net.URISyntaxException e) {
             throw new ConfigException(name, value, "not a URL: " + e.getMessage());
+        }
+    }
+
+    private static void validateRegex(String name, Object value) {
+        String s = value == null ? "" : value.toString();
+        if (s.isEmpty()) throw new ConfigException(name, value, "must be a non-empty regular expression");
+        try {
+            Pattern.compile(s);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new ConfigException(name, value, "is not a regular expression: " + e.getDescription() + " at index " + e.getIndex());
         }
     }
 

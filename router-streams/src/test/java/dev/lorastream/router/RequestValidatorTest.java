@@ -203,23 +203,52 @@ class RequestValidatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "replies for me", "replies/1", ".", "..", "__consumer_offsets", Topics.REQUESTS, Topics.ROUTED, Topics.DLQ})
+    @ValueSource(strings = {"", "replies for me", "replies/1", ".", "..", "__consumer_offsets", Topics.REQUESTS, Topics.ROUTED, Topics.DLQ,
+            Topics.ATTRIBUTION, Topics.REQUESTS_BY_ID, "other.topic", "my-app.replies_1", "xinference.responses"})
     void anUnusableReplyTopicIsRefused(String topic) {
         assertThat(validate(valid().setReplyTopic(topic))).singleElement()
                 .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST, "'"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {Topics.ATTRIBUTION, Topics.REQUESTS, "__consumer_offsets", "other.topic"})
+    void aTopicOutsideTheReplyPatternIsRefusedNamingWhy(String topic) {
+        assertThat(validate(valid().setReplyTopic(topic))).singleElement()
+                .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST, "'" + topic + "'"));
+    }
+
+    @Test
+    void aLegalTopicOutsideThePatternIsRefusedNamingThePattern() {
+        assertThat(validate(valid().setReplyTopic("other.topic"))).singleElement()
+                .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST,
+                        "does not match the reply topics this pipeline answers on (inference\\.responses.*)"));
+    }
+
     @Test
     void aReplyTopicOf250CharactersIsRefusedAnd249Accepted() {
-        assertThat(validate(valid().setReplyTopic("t".repeat(249)))).isEmpty();
-        assertThat(validate(valid().setReplyTopic("t".repeat(250)))).singleElement()
+        String prefix = "inference.responses.";
+        assertThat(validate(valid().setReplyTopic(prefix + "t".repeat(249 - prefix.length())))).isEmpty();
+        assertThat(validate(valid().setReplyTopic(prefix + "t".repeat(250 - prefix.length())))).singleElement()
                 .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST, "not a legal Kafka topic name"));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"my-app.replies_1", Topics.RESPONSES})
-    void aLegalReplyTopicIsAccepted(String topic) {
+    @ValueSource(strings = {"inference.responses.client-1", Topics.RESPONSES, "inference.responses_app"})
+    void aReplyTopicMatchingThePatternIsAccepted(String topic) {
         assertThat(validate(valid().setReplyTopic(topic))).isEmpty();
+    }
+
+    @Test
+    void theReplyPatternIsTheRoutersSetting() {
+        RouterConfig config = new RouterConfig(java.util.Map.of(RouterConfig.BOOTSTRAP_SERVERS, "b:9092", RouterConfig.SCHEMA_REGISTRY_URL, "http://r:8081",
+                RouterConfig.REPLY_TOPIC_PATTERN, "replies\\.[a-z]+"));
+        RequestValidator own = new RequestValidator(config);
+
+        assertThat(own.validate(valid().setReplyTopic("replies.app").build())).isEmpty();
+        assertThat(own.validate(valid().setReplyTopic("inference.responses.client-1").build())).singleElement()
+                .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST, "replies\\.[a-z]+"));
+        assertThat(own.validate(valid().setReplyTopic(Topics.ATTRIBUTION).build())).singleElement()
+                .satisfies(v -> assertViolation(v, "reply_topic", ErrorCode.INVALID_REQUEST, "one of the pipeline's own topics"));
     }
 
     @Test

@@ -177,6 +177,60 @@ class RouterIT {
         }
     }
 
+    /**
+     * One request per request id, however its producer keyed and placed the records: a duplicate keyed by its id, one
+     * without a key and one on another partition than its key's all meet the id's first use (those not placed by their
+     * id by way of inference.requests.by-id). Not routed again; another tenant's is answered on its reply topic.
+     */
+    @Test
+    void aRequestIdIsRoutedOnceWhateverTheKeyAndPartitionOfItsRecords() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String replies = "inference.responses.it-" + run;
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", platform.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(replies, 1, (short) 1))).all().get();
+        }
+        InferenceRequest a = Requests.valid(run + "-a", "dermatology").build();
+        InferenceRequest b = Requests.valid(run + "-b", "cardiology").build();
+        InferenceRequest bOtherTenant = Requests.valid(run + "-b", "cardiology").setTenant("tenant-b").setReplyTopic(replies).build();
+        InferenceRequest c = Requests.valid(run + "-c", null).build();
+        try (RouterApp app = router(run); KafkaProducer<String, byte[]> producer = producer()) {
+            app.start();
+            AvroSerializer<InferenceRequest> requests = new AvroSerializer<>(registry, false);
+            int bPartition = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                    b.getRequestId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+            // first uses: keyed by id; keyed by id on another partition; no key
+            send(producer, a.getRequestId(), requests.serialize(Topics.REQUESTS, a));
+            producer.send(new ProducerRecord<>(Topics.REQUESTS, (bPartition + 1) % PARTITIONS, b.getRequestId(), requests.serialize(Topics.REQUESTS, b)));
+            send(producer, null, requests.serialize(Topics.REQUESTS, c));
+            producer.flush();
+            readUntil(Topics.ROUTED, InferenceRequest.class, 3, r -> r.value().getRequestId().startsWith(run));
+
+            // then the duplicates: no key; keyed by id from another tenant; no key
+            send(producer, null, requests.serialize(Topics.REQUESTS, a));
+            send(producer, b.getRequestId(), requests.serialize(Topics.REQUESTS, bOtherTenant));
+            send(producer, null, requests.serialize(Topics.REQUESTS, c));
+            producer.flush();
+
+            List<ConsumerRecord<String, DeadLetter>> letters = readUntil(Topics.DLQ, DeadLetter.class, 3,
+                    r -> r.key() != null && r.key().startsWith(run));
+            assertThat(letters).extracting(ConsumerRecord::key).containsExactlyInAnyOrder(a.getRequestId(), b.getRequestId(), c.getRequestId());
+            assertThat(letters).allSatisfy(r -> {
+                assertThat(r.value().getErrorCode()).isEqualTo("DUPLICATE_REQUEST_ID");
+                assertThat(r.value().getField()).isEqualTo("request_id");
+                assertThat(r.value().getSourceTopic()).isEqualTo(Topics.REQUESTS);
+            });
+            InferenceResponse refused = readUntil(replies, InferenceResponse.class, 1, r -> true).getFirst().value();
+            assertThat(refused.getTenant()).isEqualTo("tenant-b");
+            assertThat(refused.getError().getCode()).isEqualTo("DUPLICATE_REQUEST_ID");
+            // the duplicates were decided in transactions that are committed now: still one routed copy of each id
+            assertThat(readToEnd(Topics.ROUTED, InferenceRequest.class, r -> r.value().getRequestId().startsWith(run)))
+                    .extracting(r -> r.value().getRequestId() + " " + r.value().getTenant())
+                    .containsExactlyInAnyOrder(a.getRequestId() + " tenant-a", b.getRequestId() + " tenant-a", c.getRequestId() + " tenant-a");
+            assertThat(readToEnd(Topics.RESPONSES, InferenceResponse.class, r -> r.key() != null && r.key().startsWith(run)))
+                    .as("the same tenant's duplicates are not answered").isEmpty();
+        }
+    }
+
     private static void send(KafkaProducer<String, byte[]> producer, String key, byte[] value) {
         producer.send(new ProducerRecord<>(Topics.REQUESTS, key, value));
     }
@@ -184,6 +238,32 @@ class RouterIT {
     private static KafkaProducer<String, byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Every record of the topic, from its beginning to its end offsets now (committed records only), that {@code ours} accepts. */
+    private static <V extends org.apache.avro.specific.SpecificRecord> List<ConsumerRecord<String, V>> readToEnd(
+            String topic, Class<V> type, Predicate<ConsumerRecord<String, V>> ours) {
+        AvroDeserializer<V> values = new AvroDeserializer<>(registry, type);
+        List<ConsumerRecord<String, V>> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                assertThat(System.nanoTime()).as("read %s to its end within %s", topic, WAIT).isLessThan(deadline);
+                for (ConsumerRecord<String, byte[]> raw : consumer.poll(Duration.ofMillis(500))) {
+                    ConsumerRecord<String, V> decoded = new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.key(),
+                            values.deserialize(raw.topic(), raw.value()));
+                    if (ours.test(decoded)) found.add(decoded);
+                }
+            }
+        }
+        return found;
     }
 
     /** Reads the topic from the beginning (committed records only) until {@code count} records match, or fails after {@link #WAIT}. */

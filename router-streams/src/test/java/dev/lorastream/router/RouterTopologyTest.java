@@ -52,7 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RouterTopologyTest {
-    private static final String REPLIES = "app.replies";
+    private static final String REPLIES = "inference.responses.app";
 
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
     private final RecordingPlacement placement = new RecordingPlacement();
@@ -63,6 +63,7 @@ class RouterTopologyTest {
     private TestOutputTopic<String, DeadLetter> dlq;
     private TestOutputTopic<String, InferenceResponse> responses;
     private TestOutputTopic<String, InferenceResponse> replies;
+    private TestOutputTopic<String, byte[]> byId;
 
     @BeforeEach
     void startDriver() { startDriver(registry); }
@@ -71,14 +72,15 @@ class RouterTopologyTest {
         RouterConfig config = RouterConfig.of("unused:9092", "http://unused:8081");
         Properties props = config.toStreamsProperties();
         props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, driverRegistry);
-        // the cluster has every topic but gone.replies
-        TopicDirectory topics = new TopicDirectory(topic -> !topic.equals("gone.replies"), java.time.Clock.systemUTC(), () -> { });
+        // the cluster has every topic but inference.responses.gone, each with one partition (as the driver's)
+        TopicDirectory topics = TopicDirectory.describing(topic -> topic.equals("inference.responses.gone") ? 0 : 1, java.time.Clock.systemUTC(), () -> { });
         driver = new TopologyTestDriver(RouterTopology.buildTopology(config, driverRegistry, placement, topics), props);
         requests = driver.createInputTopic(Topics.REQUESTS, new ByteArraySerializer(), new ByteArraySerializer());
         routed = driver.createOutputTopic(Topics.ROUTED, new StringDeserializer(), new AvroDeserializer<>(registry, InferenceRequest.class));
         dlq = driver.createOutputTopic(Topics.DLQ, new StringDeserializer(), new AvroDeserializer<>(registry, DeadLetter.class));
         responses = driver.createOutputTopic(Topics.RESPONSES, new StringDeserializer(), new AvroDeserializer<>(registry, InferenceResponse.class));
         replies = driver.createOutputTopic(REPLIES, new StringDeserializer(), new AvroDeserializer<>(registry, InferenceResponse.class));
+        byId = driver.createOutputTopic(Topics.REQUESTS_BY_ID, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
     }
 
     @AfterEach
@@ -208,11 +210,11 @@ class RouterTopologyTest {
 
     @Test
     void aReplyTopicTheClusterDoesNotHaveIsRefusedAndAnsweredOnTheDefaultResponsesTopic() {
-        send(Requests.valid("r-1", "nutrition").setReplyTopic("gone.replies").build());
+        send(Requests.valid("r-1", "nutrition").setReplyTopic("inference.responses.gone").build());
 
         InferenceResponse answer = responses.readValue();
         assertThat(answer.getError().getField()).isEqualTo("reply_topic");
-        assertThat(answer.getError().getMessage()).contains("'gone.replies' does not exist on the cluster");
+        assertThat(answer.getError().getMessage()).contains("'inference.responses.gone' does not exist on the cluster");
         assertThat(dlq.readValue().getField()).isEqualTo("reply_topic");
         assertThat(routed.isEmpty()).isTrue();
     }
@@ -312,6 +314,103 @@ class RouterTopologyTest {
         assertDeadLetter(letter, ErrorCode.WRONG_SCHEMA, "request_id", "has no field request_id", utf8("k-1"), value, 0L);
         assertThat(letter.getRequestId()).isNull();
         assertThat(responses.isEmpty()).isTrue();
+    }
+
+    // ---- request ids: one request per id within the dedupe window ----------------------------------
+
+    @Test
+    void aSameTenantDuplicateIsDeadLetteredNeitherRoutedNorAnswered() {
+        InferenceRequest first = Requests.valid("r-1", "dermatology").build();
+        InferenceRequest again = Requests.valid("r-1", "cardiology").setPrompt("served twice?").build();
+        send(first);
+        send(again);
+
+        assertThat(routed.readRecordsToList()).extracting(TestRecord::value).containsExactly(first);
+        DeadLetter letter = dlq.readValue();
+        assertDeadLetter(letter, ErrorCode.DUPLICATE_REQUEST_ID, "request_id", "was already used by this tenant", utf8("r-1"), bytes(again), 1L);
+        assertThat(letter.getReason()).contains("the first request's answer is its answer").contains("router.dedupe.window.ms");
+        assertThat(responses.isEmpty()).isTrue();
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anotherTenantsUseOfASeenIdIsRefusedAndThatCallerIsAnswered() {
+        send(Requests.valid("r-1", "dermatology").build());
+        InferenceRequest squatter = Requests.valid("r-1", "dermatology").setTenant("tenant-b").setReplyTopic(REPLIES).build();
+        send(squatter);
+
+        assertThat(routed.getQueueSize()).isEqualTo(1);
+        TestRecord<String, InferenceResponse> answer = replies.readRecord();
+        assertThat(answer.key()).isEqualTo("r-1");
+        assertThat(answer.value().getStatus()).isEqualTo(ResponseStatus.ERROR);
+        assertThat(answer.value().getTenant()).isEqualTo("tenant-b");
+        assertThat(answer.value().getError().getCode()).isEqualTo(ErrorCode.DUPLICATE_REQUEST_ID.name());
+        assertThat(answer.value().getError().getField()).isEqualTo("request_id");
+        assertThat(answer.value().getError().getMessage()).contains("already used by another tenant").contains("choose a fresh request id");
+        assertDeadLetter(dlq.readValue(), ErrorCode.DUPLICATE_REQUEST_ID, "request_id", "by another tenant", utf8("r-1"), bytes(squatter), 1L);
+        assertThat(responses.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anIdIsRememberedForTheWindowAndServedAgainAfterIt() {
+        send(Requests.valid("r-1", "dermatology").build());
+        driver.advanceWallClockTime(java.time.Duration.ofMinutes(10).minusSeconds(1));
+        send(Requests.valid("r-1", "dermatology").build());
+        assertThat(routed.readRecordsToList()).hasSize(1);
+        assertThat(dlq.readValue().getErrorCode()).isEqualTo(ErrorCode.DUPLICATE_REQUEST_ID.name());
+
+        driver.advanceWallClockTime(java.time.Duration.ofSeconds(1));
+        send(Requests.valid("r-1", "dermatology").build());
+
+        assertThat(routed.readRecordsToList()).hasSize(1);
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aRecordKeyedByItsRequestIdOnItsPartitionIsDeduplicatedWithoutTheByIdTopic() {
+        send(Requests.valid("r-1", "dermatology").build());
+        send(Requests.valid("r-2", "dermatology").build());
+
+        assertThat(routed.getQueueSize()).isEqualTo(2);
+        assertThat(byId.isEmpty()).isTrue();
+    }
+
+    @Test
+    void recordsNotKeyedByTheirRequestIdMeetTheirIdsEarlierUseThroughTheByIdTopic() {
+        InferenceRequest request = Requests.valid("r-1", "dermatology").build();
+        send("some-other-key", bytes(request));     // offset 0: by way of the by-id topic, routed
+        send(request);                               // offset 1: keyed by its id, a duplicate
+        send(null, bytes(request));                  // offset 2: no key, by way of the by-id topic, a duplicate
+
+        assertThat(routed.readRecordsToList()).extracting(TestRecord::value).containsExactly(request);
+        List<TestRecord<String, byte[]>> copies = byId.readRecordsToList();
+        assertThat(copies).extracting(TestRecord::key).containsExactly("r-1", "r-1");
+        assertThat(copies.getFirst().value()).isEqualTo(bytes(request));
+        List<DeadLetter> letters = dlq.readValuesToList();
+        assertThat(letters).hasSize(2);
+        assertDeadLetter(letters.get(0), ErrorCode.DUPLICATE_REQUEST_ID, "request_id", "already used", utf8("r-1"), bytes(request), 1L);
+        assertDeadLetter(letters.get(1), ErrorCode.DUPLICATE_REQUEST_ID, "request_id", "already used", null, bytes(request), 2L);
+    }
+
+    @Test
+    void everyRecordGoesThroughTheByIdTopicWhenThePartitionCountIsUnknownAndIsStillServedOnce() {
+        driver.close();
+        RouterConfig config = RouterConfig.of("unused:9092", "http://unused:8081");
+        Properties props = config.toStreamsProperties();
+        props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, registry);
+        driver = new TopologyTestDriver(RouterTopology.buildTopology(config, registry, placement, TopicDirectory.TRUSTING), props);
+        requests = driver.createInputTopic(Topics.REQUESTS, new ByteArraySerializer(), new ByteArraySerializer());
+        routed = driver.createOutputTopic(Topics.ROUTED, new StringDeserializer(), new AvroDeserializer<>(registry, InferenceRequest.class));
+        dlq = driver.createOutputTopic(Topics.DLQ, new StringDeserializer(), new AvroDeserializer<>(registry, DeadLetter.class));
+        byId = driver.createOutputTopic(Topics.REQUESTS_BY_ID, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+
+        send(Requests.valid("r-1", "dermatology").build());
+        send(Requests.valid("r-1", "dermatology").build());
+
+        assertThat(byId.getQueueSize()).isEqualTo(2);
+        assertThat(routed.getQueueSize()).isEqualTo(1);
+        assertDeadLetter(dlq.readValue(), ErrorCode.DUPLICATE_REQUEST_ID, "request_id", "already used", utf8("r-1"),
+                bytes(Requests.valid("r-1", "dermatology").build()), 1L);
     }
 
     // ---- nothing dropped, failures of the router's own ------------------------------------------

@@ -28,6 +28,10 @@ public enum ErrorCode {
     TOO_LARGE,
     /** The caller cancelled the request (its HTTP client went away) while it was generated. Worker. */
     CANCELLED,
+    /** The tenant is over its requests-per-second or tokens-per-minute limit (HTTP 429). Ingest. */
+    RATE_LIMITED,
+    /** The request_id was already used within the router's dedupe window (router.dedupe.window.ms). Router. */
+    DUPLICATE_REQUEST_ID,
     /** The component failed on the record for a reason of its own, not the record's. Router, worker, ingest. */
     INTERNAL;
 

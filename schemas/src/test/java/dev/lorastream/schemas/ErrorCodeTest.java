@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ErrorCodeTest {
     @Test
-    void theVocabularyIsTheContractsElevenCodes() {
+    void theVocabularyIsTheContractsThirteenCodes() {
         assertThat(Arrays.stream(ErrorCode.values()).map(ErrorCode::name)).containsExactlyInAnyOrder(
                 "MALFORMED_RECORD", "WRONG_SCHEMA", "INVALID_REQUEST", "UNKNOWN_ADAPTER", "PROMPT_TOO_LONG",
-                "BAD_PARAMETER", "ADAPTER_LOAD_FAILED", "DEADLINE_EXCEEDED", "CANCELLED", "TOO_LARGE", "INTERNAL");
+                "BAD_PARAMETER", "ADAPTER_LOAD_FAILED", "DEADLINE_EXCEEDED", "CANCELLED", "TOO_LARGE", "RATE_LIMITED", "DUPLICATE_REQUEST_ID", "INTERNAL");
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /** Builds the {@link InferenceResponse} of a request: generated text, or an error with code, field and message. */
 public final class ResponseFactory {
@@ -27,27 +28,30 @@ public final class ResponseFactory {
     private final TopicDirectory topics;
     /** A token's text alone (the engine's tokenizer), for log-probabilities. */
     private final Function<int[], String> decoder;
+    private final Pattern replyTopics;
 
     /** Tokens named by their ids in log-probabilities ({@code <id>}): for tests without a tokenizer. */
     public ResponseFactory(String workerId, Clock clock, TopicDirectory topics) {
-        this(workerId, clock, topics, ids -> "<" + ids[0] + ">");
+        this(workerId, clock, topics, ids -> "<" + ids[0] + ">", Topics.DEFAULT_REPLY_PATTERN);
     }
 
-    public ResponseFactory(String workerId, Clock clock, TopicDirectory topics, Function<int[], String> decoder) {
+    /** @param replyTopics the reply topics requests may name ({@code reply.topic.pattern}) */
+    public ResponseFactory(String workerId, Clock clock, TopicDirectory topics, Function<int[], String> decoder, Pattern replyTopics) {
         this.workerId = workerId;
         this.clock = clock;
         this.topics = topics;
         this.decoder = decoder;
+        this.replyTopics = replyTopics;
     }
 
     /**
      * Where the caller wants the answer: its reply topic, or inference.responses when it has none, or
-     * one the router would have refused ({@link Topics#replyTopicProblem}: not a legal name, internal, another
-     * pipeline topic whose schema refuses responses) or that does not exist on the cluster.
+     * one the router would have refused ({@link Topics#replyTopicProblem(String, Pattern)}: not a legal name, internal, another
+     * pipeline topic whose schema refuses responses, outside the reply topic pattern) or that does not exist on the cluster.
      */
     public String topicFor(InferenceRequest request) {
         String reply = request.getReplyTopic();
-        return reply == null || Topics.replyTopicProblem(reply).isPresent() || !topics.exists(reply) ? Topics.RESPONSES : reply;
+        return reply == null || Topics.replyTopicProblem(reply, replyTopics).isPresent() || !topics.exists(reply) ? Topics.RESPONSES : reply;
     }
 
     /**

@@ -191,12 +191,12 @@ class BatchProcessorTest {
 
     @Test
     void errorsGoToTheCallersReplyTopic() throws Exception {
-        InferenceRequest request = Requests.request("p-1", "nope", "x").setReplyTopic("client-42.replies").build();
+        InferenceRequest request = Requests.request("p-1", "nope", "x").setReplyTopic("inference.responses.client-42").build();
 
         OutputBatch out = processor.process(List.of(record(request)));
 
         assertThat(out.records()).filteredOn(r -> r.value() instanceof InferenceResponse)
-                .extracting(ProducerRecord::topic).containsExactly("client-42.replies");
+                .extracting(ProducerRecord::topic).containsExactly("inference.responses.client-42");
     }
 
     @Test

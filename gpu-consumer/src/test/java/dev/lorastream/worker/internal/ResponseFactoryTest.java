@@ -50,7 +50,8 @@ class ResponseFactoryTest {
     @Test
     void logprobsAreGivenPerReturnedTokenWithTheirTextAndAlternatives() {
         InferenceRequest request = Requests.request("r-3", null, "x").build();
-        ResponseFactory decoding = new ResponseFactory("w", Clock.fixed(NOW, ZoneOffset.UTC), TopicDirectory.TRUSTING, ids -> "t" + ids[0]);
+        ResponseFactory decoding = new ResponseFactory("w", Clock.fixed(NOW, ZoneOffset.UTC), TopicDirectory.TRUSTING, ids -> "t" + ids[0],
+                Topics.DEFAULT_REPLY_PATTERN);
         var lp = List.of(new dev.lorastream.engine.TokenLogprob(5, -0.25f, new int[]{5, 9}, new float[]{-0.25f, -1.5f}),
                 new dev.lorastream.engine.TokenLogprob(6, -2f, new int[]{1, 6}, new float[]{-0.5f, -2f}),
                 new dev.lorastream.engine.TokenLogprob(7, -3f, new int[]{7, 1}, new float[]{-0.1f, -3f}));
@@ -85,9 +86,21 @@ class ResponseFactoryTest {
     @Test
     void theAnswerGoesToTheReplyTopicWhenThereIsALegalOneTheClusterHas() {
         assertThat(responses.topicFor(Requests.request("a", null, "x").build())).isEqualTo(Topics.RESPONSES);
-        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("my.replies").build())).isEqualTo("my.replies");
+        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("inference.responses.my").build())).isEqualTo("inference.responses.my");
         assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("bad topic!").build())).isEqualTo(Topics.RESPONSES);
         assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("gone.replies").build())).isEqualTo(Topics.RESPONSES);
+        assertThat(responses.topicFor(Requests.request("a", null, "x").setReplyTopic("my.replies").build()))
+                .as("a topic the router's pattern refuses").isEqualTo(Topics.RESPONSES);
+    }
+
+    @Test
+    void theReplyTopicPatternIsTheWorkersSetting() {
+        ResponseFactory own = new ResponseFactory("w", Clock.fixed(NOW, ZoneOffset.UTC), TopicDirectory.TRUSTING, ids -> "t",
+                dev.lorastream.worker.WorkerConfig.from(java.util.Map.of("bootstrap.servers", "b:9092", "schema.registry.url", "http://r:8081",
+                        "engine", "sim", "reply.topic.pattern", "replies\\..+")).replyTopicPattern());
+
+        assertThat(own.topicFor(Requests.request("a", null, "x").setReplyTopic("replies.app").build())).isEqualTo("replies.app");
+        assertThat(own.topicFor(Requests.request("a", null, "x").setReplyTopic("inference.responses.my").build())).isEqualTo(Topics.RESPONSES);
     }
 
     @Test

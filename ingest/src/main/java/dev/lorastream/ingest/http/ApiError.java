@@ -4,6 +4,7 @@ import dev.lorastream.schemas.ErrorCode;
 import dev.lorastream.schemas.ErrorInfo;
 
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * A request the endpoint answers with an error: the HTTP status, OpenAI's error object
@@ -21,8 +22,15 @@ public final class ApiError extends RuntimeException {
     private final String code;
     private final String pipelineCode;
     private final boolean refusedInput;
+    /** Headers the answer carries beside the body (WWW-Authenticate, Retry-After). */
+    private final Map<String, String> headers;
 
     private ApiError(int status, String message, String type, String param, String code, String pipelineCode, boolean refusedInput) {
+        this(status, message, type, param, code, pipelineCode, refusedInput, Map.of());
+    }
+
+    private ApiError(int status, String message, String type, String param, String code, String pipelineCode, boolean refusedInput,
+                     Map<String, String> headers) {
         super(message);
         this.status = status;
         this.type = type;
@@ -30,6 +38,32 @@ public final class ApiError extends RuntimeException {
         this.code = code;
         this.pipelineCode = pipelineCode;
         this.refusedInput = refusedInput;
+        this.headers = Map.copyOf(headers);
+    }
+
+    /** 401, as OpenAI answers a missing or unknown key; not dead-lettered (a flood of them must not fill Kafka). */
+    static ApiError unauthorized(String message) {
+        return new ApiError(401, message, INVALID_REQUEST_ERROR, null, "invalid_api_key", null, false, Map.of("WWW-Authenticate", "Bearer"));
+    }
+
+    /** 403: the key is known but may not do this. Not dead-lettered. */
+    static ApiError forbidden(String message, String code) {
+        return new ApiError(403, message, INVALID_REQUEST_ERROR, null, code, null, false);
+    }
+
+    /** A model the caller's key may not use answers as one that does not exist, as OpenAI does. Dead-lettered like that. */
+    static ApiError modelNotAllowed(String model) {
+        return refused(404, "The model '" + model + "' does not exist or this API key may not use it", "model", "model_not_found", ErrorCode.UNKNOWN_ADAPTER);
+    }
+
+    /**
+     * 429 in OpenAI's shape (type {@code requests} or {@code tokens}, code {@code rate_limit_exceeded}) with
+     * {@code Retry-After} in seconds; none when the request can never fit (it needs more than a minute's tokens).
+     * Not dead-lettered.
+     */
+    static ApiError rateLimited(String message, String type, long retryAfterSeconds) {
+        return new ApiError(429, message, type, null, "rate_limit_exceeded", ErrorCode.RATE_LIMITED.name(), false,
+                retryAfterSeconds < 0 ? Map.of() : Map.of("Retry-After", Long.toString(retryAfterSeconds)));
     }
 
     static ApiError invalidJson(String detail) {
@@ -104,7 +138,8 @@ public final class ApiError extends RuntimeException {
 
     /**
      * The HTTP face of an ERROR response from the pipeline: 400 for BAD_PARAMETER, PROMPT_TOO_LONG
-     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 413 for TOO_LARGE, 504 for DEADLINE_EXCEEDED, 500 otherwise (also for a code
+     * and INVALID_REQUEST, 404 for UNKNOWN_ADAPTER, 409 for DUPLICATE_REQUEST_ID, 413 for TOO_LARGE, 429 for RATE_LIMITED,
+     * 504 for DEADLINE_EXCEEDED, 500 otherwise (also for a code
      * this build does not know; it is passed on as it came).
      *
      * @param promptParam the request field that carried the prompt ({@code prompt} or {@code messages})
@@ -116,6 +151,8 @@ public final class ApiError extends RuntimeException {
         int status = switch (known) {
             case BAD_PARAMETER, PROMPT_TOO_LONG, INVALID_REQUEST -> 400;
             case UNKNOWN_ADAPTER -> 404;
+            case DUPLICATE_REQUEST_ID -> 409;
+            case RATE_LIMITED -> 429;
             case TOO_LARGE -> 413;
             case DEADLINE_EXCEEDED -> 504;
             case null, default -> 500;
@@ -150,4 +187,5 @@ public final class ApiError extends RuntimeException {
     /** Pipeline error code (ErrorInfo / DeadLetter vocabulary), or null for routing errors (404 URL, 405). */
     public String pipelineCode() { return pipelineCode; }
     public boolean refusedInput() { return refusedInput; }
+    public Map<String, String> headers() { return headers; }
 }

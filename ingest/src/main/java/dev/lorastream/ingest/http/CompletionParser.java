@@ -24,8 +24,9 @@ import java.util.function.Predicate;
  * parameters are refused (as OpenAI does); recognised ones this pipeline cannot honour
  * ({@code n}, penalties, ...) are accepted only with their no-op values. {@code stream},
  * {@code stream_options.include_usage} and {@code stop} are honoured.
- * An explicit {@code null} means "not given". Tenant: the {@code X-Tenant} header, else {@code user},
- * else the configured default.
+ * An explicit {@code null} means "not given". Tenant: the caller's API key's when the endpoint has keys
+ * ({@code user} is then OpenAI's end-user id and bills no one; {@link Access} refuses an X-Tenant header naming another);
+ * without keys the {@code X-Tenant} header, else {@code user}, else the configured default.
  */
 public final class CompletionParser {
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -55,6 +56,11 @@ public final class CompletionParser {
      * @param knownAdapters adapter ids of the catalog; when non-empty, a model outside it (and not the backbone) is refused
      */
     public CompletionRequest completion(byte[] body, String tenantHeader, Set<String> knownAdapters) {
+        return completion(body, tenantHeader, null, knownAdapters);
+    }
+
+    /** @param keyTenant the tenant of the caller's API key, or null on an endpoint without keys */
+    public CompletionRequest completion(byte[] body, String tenantHeader, String keyTenant, Set<String> knownAdapters) {
         ObjectNode o = object(body);
         rejectUnknown(o, COMPLETION_ONLY);
         requireNoOp(o, "echo", n -> n.isBoolean() && !n.booleanValue(), "is not supported; leave it out or set it to false");
@@ -68,12 +74,17 @@ public final class CompletionParser {
             logprobs = lp.intValue();
             if (logprobs < 0 || logprobs > MAX_LOGPROBS) throw ApiError.outOfRange("logprobs", "must be between 0 and " + MAX_LOGPROBS + ", got " + logprobs);
         }
-        return build(Endpoint.COMPLETIONS, o, prompt.text, prompt.tokenIds, integer(o, "max_tokens"), tenantHeader, knownAdapters,
+        return build(Endpoint.COMPLETIONS, o, prompt.text, prompt.tokenIds, integer(o, "max_tokens"), tenantHeader, keyTenant, knownAdapters,
                 logprobs == null ? -1 : logprobs);
     }
 
     /** As {@link #completion}, for chat: {@code messages} rendered with the chat template into one prompt. */
     public CompletionRequest chat(byte[] body, String tenantHeader, Set<String> knownAdapters) {
+        return chat(body, tenantHeader, null, knownAdapters);
+    }
+
+    /** @param keyTenant the tenant of the caller's API key, or null on an endpoint without keys */
+    public CompletionRequest chat(byte[] body, String tenantHeader, String keyTenant, Set<String> knownAdapters) {
         ObjectNode o = object(body);
         rejectUnknown(o, CHAT_ONLY);
         boolean logprobs = bool(o, "logprobs");
@@ -86,12 +97,12 @@ public final class CompletionParser {
         else if (integer(o, "max_tokens") != null && !maxTokens.equals(integer(o, "max_tokens"))) {
             throw ApiError.outOfRange("max_tokens", "contradicts max_completion_tokens; give one of them");
         }
-        return build(Endpoint.CHAT_COMPLETIONS, o, prompt, null, maxTokens, tenantHeader, knownAdapters,
+        return build(Endpoint.CHAT_COMPLETIONS, o, prompt, null, maxTokens, tenantHeader, keyTenant, knownAdapters,
                 logprobs ? (top == null ? 0 : top) : -1);
     }
 
     private CompletionRequest build(Endpoint endpoint, ObjectNode o, String prompt, List<Integer> tokenIds, Integer maxTokens,
-                                    String tenantHeader, Set<String> knownAdapters, int logprobs) {
+                                    String tenantHeader, String keyTenant, Set<String> knownAdapters, int logprobs) {
         String maxParam = o.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         int max = maxTokens == null ? config.defaultMaxTokens() : maxTokens;
         if (max < 1) throw ApiError.outOfRange(maxParam, "must be at least 1, got " + max);
@@ -106,7 +117,7 @@ public final class CompletionParser {
         Integer topK = integer(o, "top_k");
         if (topK != null && topK < 0) throw ApiError.outOfRange("top_k", "must be 0 (no cut) or more, got " + topK);
         Long seed = longInteger(o, "seed");
-        String tenant = tenant(o, tenantHeader);
+        String tenant = tenant(o, tenantHeader, keyTenant);
         Integer n = integer(o, "n");
         if (n != null && (n < 1 || n > config.maxN())) throw ApiError.outOfRange("n", "must be between 1 and " + config.maxN() + " (http.max.n), got " + n);
         boolean stream = bool(o, "stream");
@@ -124,7 +135,10 @@ public final class CompletionParser {
             String name = m.textValue().trim();
             if (name.isEmpty()) throw ApiError.empty("model");
             if (!name.equals(config.backboneModelName())) {
-                if (!knownAdapters.isEmpty() && !knownAdapters.contains(name)) throw ApiError.unknownModel(name);
+                if (!knownAdapters.isEmpty() && !knownAdapters.contains(name)) {
+                    // with keys, an adapter the key may not use is not told apart from one that does not exist
+                    throw keyTenant == null ? ApiError.unknownModel(name) : ApiError.modelNotAllowed(name);
+                }
                 model = name;
                 adapterId = name;
             }
@@ -182,13 +196,14 @@ public final class CompletionParser {
         return usage.booleanValue();
     }
 
-    private String tenant(ObjectNode o, String tenantHeader) {
-        if (tenantHeader != null && !tenantHeader.isBlank()) return tenantHeader.trim();
+    private String tenant(ObjectNode o, String tenantHeader, String keyTenant) {
         JsonNode user = o.get("user");
-        if (user == null || user.isNull()) return config.defaultTenant();
-        if (!user.isTextual()) throw ApiError.invalidType("user", "a string");
-        if (user.textValue().isBlank()) throw ApiError.empty("user");
-        return user.textValue().trim();
+        boolean hasUser = user != null && !user.isNull();
+        if (hasUser && !user.isTextual()) throw ApiError.invalidType("user", "a string");
+        if (hasUser && user.textValue().isBlank()) throw ApiError.empty("user");
+        if (keyTenant != null) return keyTenant;
+        if (tenantHeader != null && !tenantHeader.isBlank()) return tenantHeader.trim();
+        return hasUser ? user.textValue().trim() : config.defaultTenant();
     }
 
     /** The body as a JSON object, or the 400 naming what is wrong with it. */

@@ -29,6 +29,15 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
         stop = stop == null ? List.of() : List.copyOf(stop);
     }
 
+    /**
+     * The tokens this request may use at most, what the rate limiter reserves: for each of its n choices the prompt (its token
+     * ids, or an estimate of one token per 4 characters of text) plus max_tokens. The answers' usage settles it.
+     */
+    public long reservedTokens() {
+        long promptTokens = promptTokenIds != null ? promptTokenIds.size() : prompt == null ? 0 : (prompt.length() + 3) / 4;
+        return (long) n * (promptTokens + maxTokens);
+    }
+
     /** Whether the caller asked for log-probabilities (-1: no; else how many alternatives per token). */
     public boolean wantsLogprobs() { return logprobs >= 0; }
 

@@ -153,10 +153,11 @@ final class OpenAiJson {
     }
 
     /** {@code {"object":"list","data":[...]}}: the backbone first, then the adapters by id. */
-    static ObjectNode models(String backboneName, Collection<AdapterDescriptor> adapters, int maxModelLen) {
+    /** @param withBackbone whether the plain backbone is listed (the caller's key may use it) */
+    static ObjectNode models(String backboneName, boolean withBackbone, Collection<AdapterDescriptor> adapters, int maxModelLen) {
         ObjectNode body = JSON.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
-        data.add(backbone(backboneName, maxModelLen));
+        if (withBackbone) data.add(backbone(backboneName, maxModelLen));
         adapters.stream().sorted(Comparator.comparing(AdapterDescriptor::getAdapterId)).forEach(a -> data.add(adapter(backboneName, a, maxModelLen)));
         return body;
     }

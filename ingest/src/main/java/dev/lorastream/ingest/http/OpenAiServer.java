@@ -9,6 +9,7 @@ import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.IngestException;
 import dev.lorastream.ingest.RequestTimeoutException;
 import dev.lorastream.ingest.http.CompletionRequest.Endpoint;
+import dev.lorastream.ingest.http.auth.RateLimiter;
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.DeadLetters;
@@ -45,6 +46,12 @@ import java.util.concurrent.TimeUnit;
  * OpenAI error body and a {@link DeadLetter} (component {@code ingest}, source
  * {@code http:POST <path>}, partition and offset -1, the original body). Each request is handled
  * on its own virtual thread; every answer carries the request id in {@code X-Request-Id}.
+ * <p>
+ * Who may call it is {@link Access}'s business: with a keys file every {@code /v1} request needs a key, which names the
+ * tenant, the models it may use and see (others answer 404, as OpenAI does, and are not listed) and its rate limits;
+ * {@code /health} and {@code /ready} need none. Each generating request is admitted by the {@link RateLimiter} (one
+ * request, and its prompt estimate plus max_tokens per choice; the answers' usage settles the tokens) or answered 429
+ * with {@code Retry-After}. Refused keys and rate limits are not dead-lettered.
  */
 public final class OpenAiServer implements AutoCloseable {
     static {
@@ -59,6 +66,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final HttpConfig config;
     private final InferenceClient client;
     private final CompletionParser parser;
+    private final Access access;
+    private final RateLimiter limiter = new RateLimiter();
     /** Runtime adapter updates ({@code /v1/load_lora_adapter}, {@code /v1/unload_lora_adapter}); null: off. */
     private volatile AdapterAdmin admin;
     private HttpServer server;
@@ -72,6 +81,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.client = Objects.requireNonNull(client, "client");
         this.parser = new CompletionParser(config, Objects.requireNonNull(template, "template"));
+        this.access = new Access(config);
     }
 
     /**
@@ -98,7 +108,9 @@ public final class OpenAiServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
-        log.info("OpenAI-compatible endpoint listening on http://{}:{}/v1", config.host(), port());
+        access.start();
+        log.info("OpenAI-compatible endpoint listening on http://{}:{}/v1 ({})", config.host(), port(), access.keysRequired()
+                ? "API keys from " + config.keysFile() + ": " + access.keyFile().keys().size() + " key(s)" : "no API keys: the tenant is the request's");
     }
 
     /** The port listened on (the chosen one when the configured port is 0). */
@@ -112,6 +124,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (server == null) return;
         server.stop(0);
         executor.shutdownNow();
+        access.close();
         server = null;
     }
 
@@ -122,15 +135,19 @@ public final class OpenAiServer implements AutoCloseable {
             exchange.getResponseHeaders().set(REQUEST_ID_HEADER, requestId);
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
+            Caller caller = path.startsWith("/v1/")
+                    ? access.authenticate(exchange.getRequestHeaders().getFirst("Authorization"), exchange.getRequestHeaders().getFirst(TENANT_HEADER))
+                    : null;
             if (path.startsWith(MODELS_PATH + "/")) {
                 requireMethod(method, path, "GET");
-                respond(exchange, 200, model(URLDecoder.decode(path.substring(MODELS_PATH.length() + 1), StandardCharsets.UTF_8)));
+                respond(exchange, 200, model(caller, URLDecoder.decode(path.substring(MODELS_PATH.length() + 1), StandardCharsets.UTF_8)));
                 return;
             }
             switch (path) {
                 case MODELS_PATH -> {
                     requireMethod(method, path, "GET");
-                    respond(exchange, 200, OpenAiJson.models(config.backboneModelName(), client.adapters().values(), config.maxModelLen()));
+                    respond(exchange, 200, OpenAiJson.models(config.backboneModelName(), caller.mayUse(config.backboneModelName()),
+                            client.adapters().values().stream().filter(a -> caller.mayUse(a.getAdapterId())).toList(), config.maxModelLen()));
                 }
                 case "/health" -> {
                     requireMethod(method, path, "GET");
@@ -143,6 +160,10 @@ public final class OpenAiServer implements AutoCloseable {
                 case "/v1/load_lora_adapter", "/v1/unload_lora_adapter" -> {
                     requireMethod(method, path, "POST");
                     if (admin == null) throw ApiError.notFound(method, path + " (runtime adapter updates are off on this endpoint)");
+                    if (!caller.admin()) {
+                        throw ApiError.forbidden("This API key may not add or remove adapters: its line in the keys file lacks 'admin'",
+                                "insufficient_permissions");
+                    }
                     byte[] body = null;
                     try {
                         body = readBody(exchange);
@@ -152,12 +173,13 @@ public final class OpenAiServer implements AutoCloseable {
                         throw e;
                     }
                 }
-                case "/v1/completions" -> generate(exchange, requestId, method, Endpoint.COMPLETIONS);
-                case "/v1/chat/completions" -> generate(exchange, requestId, method, Endpoint.CHAT_COMPLETIONS);
+                case "/v1/completions" -> generate(exchange, caller, requestId, method, Endpoint.COMPLETIONS);
+                case "/v1/chat/completions" -> generate(exchange, caller, requestId, method, Endpoint.CHAT_COMPLETIONS);
                 default -> throw ApiError.notFound(method, path);
             }
         } catch (ApiError e) {
             if (e.status() == 405) exchange.getResponseHeaders().set("Allow", allowed(exchange.getRequestURI().getPath()));
+            e.headers().forEach(exchange.getResponseHeaders()::set);
             respondQuietly(exchange, e.status(), OpenAiJson.error(e));
         } catch (RuntimeException e) {
             log.error("unexpected failure handling {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
@@ -168,34 +190,46 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private void generate(HttpExchange exchange, String requestId, String method, Endpoint endpoint) {
+    private void generate(HttpExchange exchange, Caller caller, String requestId, String method, Endpoint endpoint) {
         requireMethod(method, endpoint.path, "POST");
         byte[] body = null;
         CompletionRequest request;
         try {
             body = readBody(exchange);
             String tenantHeader = exchange.getRequestHeaders().getFirst(TENANT_HEADER);
-            var adapters = client.adapters().keySet();
+            // the models the key may use: others are refused as unknown (404), as OpenAI answers models one cannot see
+            var adapters = client.adapters().keySet().stream().filter(caller::mayUse).collect(java.util.stream.Collectors.toSet());
             request = endpoint == Endpoint.COMPLETIONS
-                    ? parser.completion(body, tenantHeader, adapters)
-                    : parser.chat(body, tenantHeader, adapters);
+                    ? parser.completion(body, tenantHeader, caller.tenant(), adapters)
+                    : parser.chat(body, tenantHeader, caller.tenant(), adapters);
+            if (!caller.mayUse(request.model())) throw ApiError.modelNotAllowed(request.model());
         } catch (ApiError e) {
             deadLetter(requestId, endpoint.source(), body, e);
             throw e;
         }
         if (request.adapterId() != null) MDC.put("adapter_id", request.adapterId());
+        RateLimiter.Ticket ticket = admit(request, caller);
         InferenceRequest event = request.toInferenceRequest(requestId, Instant.now(), config.requestTimeout());
         if (request.stream()) {
-            stream(exchange, requestId, request, event);
+            stream(exchange, requestId, request, event, ticket);
             return;
         }
         // n choices: n requests through Kafka (choice i is request requestId-i), answered together
         java.util.List<CompletableFuture<InferenceResponse>> pending = new java.util.ArrayList<>();
         Instant now = Instant.now();
-        for (int i = 0; i < request.n(); i++) {
-            InferenceRequest choice = i == 0 ? event : request.toInferenceRequest(requestId, now, config.requestTimeout(), i);
-            pending.add(client.submit(choice, config.requestTimeout()));
+        try {
+            for (int i = 0; i < request.n(); i++) {
+                InferenceRequest choice = i == 0 ? event : request.toInferenceRequest(requestId, now, config.requestTimeout(), i);
+                pending.add(client.submit(choice, config.requestTimeout()));
+            }
+        } catch (RuntimeException e) {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                    .whenComplete((ok, failure) -> ticket.settle(used(ticket, pending, request.n())));
+            throw e;
         }
+        // every choice answered (each has its own timeout), the tokens settled before the caller hears: its next request sees them
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(failure -> null).join();
+        ticket.settle(used(ticket, pending, request.n()));
         java.util.List<InferenceResponse> responses = new java.util.ArrayList<>();
         for (CompletableFuture<InferenceResponse> f : pending) {
             InferenceResponse response;
@@ -208,6 +242,47 @@ public final class OpenAiServer implements AutoCloseable {
             responses.add(response);
         }
         respond(exchange, 200, OpenAiJson.completion(request, responses));
+    }
+
+    /** One request and its reserved tokens for the caller's tenant, or the 429 saying which limit and when to try again. */
+    private RateLimiter.Ticket admit(CompletionRequest request, Caller caller) {
+        return switch (limiter.admit(request.tenant(), caller.limits(), request.reservedTokens())) {
+            case RateLimiter.Ticket t -> t;
+            case RateLimiter.Refusal r when r.kind() == RateLimiter.Kind.REQUESTS -> throw ApiError.rateLimited(
+                    "Rate limit reached for tenant '" + r.tenant() + "' on requests per second: limit " + format(r.limit())
+                            + ". Please try again in " + r.retryAfterSeconds() + "s.", "requests", r.retryAfterSeconds());
+            case RateLimiter.Refusal r when r.never() -> throw ApiError.rateLimited(
+                    "Request too large for tenant '" + r.tenant() + "' on tokens per minute: limit " + format(r.limit()) + ", requested "
+                            + format(r.requested()) + " (prompt estimate + max_tokens, per choice). Use a shorter prompt, fewer "
+                            + "max_tokens or a smaller n.", "tokens", -1);
+            case RateLimiter.Refusal r -> throw ApiError.rateLimited(
+                    "Rate limit reached for tenant '" + r.tenant() + "' on tokens per minute: limit " + format(r.limit()) + ", requested "
+                            + format(r.requested()) + ". Please try again in " + r.retryAfterSeconds() + "s.", "tokens", r.retryAfterSeconds());
+        };
+    }
+
+    private static String format(double v) { return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v); }
+
+    /**
+     * The tokens n choices used, once the ones sent are all done: what the answers say (an error used none, a choice that
+     * could not be sent none); a choice that got no answer in time (it may still be generated) keeps its share of the reservation.
+     */
+    private static long used(RateLimiter.Ticket ticket, java.util.List<CompletableFuture<InferenceResponse>> pending, int n) {
+        long share = ticket.reserved() / Math.max(1, n);
+        long used = 0;
+        for (CompletableFuture<InferenceResponse> f : pending) {
+            used += !f.isCompletedExceptionally() ? usage(f.join()) : timedOut(f.exceptionNow()) ? share : 0;
+        }
+        return used;
+    }
+
+    private static boolean timedOut(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) if (c instanceof RequestTimeoutException) return true;
+        return false;
+    }
+
+    private static long usage(InferenceResponse r) {
+        return r == null || r.getStatus() != ResponseStatus.OK ? 0 : (long) r.getPromptTokens() + r.getCompletionTokens();
     }
 
     /** What the caller is told when its request got no response: a timeout, or a transport failure. */
@@ -224,14 +299,16 @@ public final class OpenAiServer implements AutoCloseable {
      * asked for, and {@code data: [DONE]}. A failure after the headers went out is an event with
      * OpenAI's error object, then {@code [DONE]}.
      */
-    private void stream(HttpExchange exchange, String requestId, CompletionRequest request, InferenceRequest event) {
+    private void stream(HttpExchange exchange, String requestId, CompletionRequest request, InferenceRequest event, RateLimiter.Ticket ticket) {
         LinkedBlockingQueue<String> pieces = new LinkedBlockingQueue<>();
         CompletableFuture<InferenceResponse> done;
         try {
             done = client.stream(event, config.requestTimeout(), pieces::add);
         } catch (IngestException | IllegalStateException | IllegalArgumentException e) {
+            ticket.settle(0);
             throw ApiError.internal("request " + requestId + " could not be sent: " + e.getMessage());
         }
+        done.whenComplete((r, failure) -> ticket.settle(failure == null ? usage(r) : timedOut(failure) ? ticket.reserved() : 0));
         long created = Instant.now().getEpochSecond();
         try {
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
@@ -251,6 +328,7 @@ public final class OpenAiServer implements AutoCloseable {
             InferenceResponse response = null;
             try {
                 response = done.join();
+                ticket.settle(usage(response));
                 last = response.getStatus() == ResponseStatus.OK ? null : OpenAiJson.error(ApiError.fromPipeline(response.getError(), request.endpoint().promptParam));
             } catch (CompletionException e) {
                 last = OpenAiJson.error(failed(requestId, e.getCause() == null ? e : e.getCause()));
@@ -322,8 +400,9 @@ public final class OpenAiServer implements AutoCloseable {
         return path.startsWith(MODELS_PATH) || path.equals("/health") || path.equals("/ready") ? "GET" : "POST";
     }
 
-    /** {@code GET /v1/models/{id}}: the backbone or a catalog adapter, else 404 naming it. */
-    private ObjectNode model(String id) {
+    /** {@code GET /v1/models/{id}}: the backbone or a catalog adapter the caller may use, else 404 naming it. */
+    private ObjectNode model(Caller caller, String id) {
+        if (!caller.mayUse(id)) throw ApiError.modelNotAllowed(id);
         if (id.equals(config.backboneModelName())) return OpenAiJson.backbone(id, config.maxModelLen());
         var adapter = client.adapters().get(id);
         if (adapter == null) throw ApiError.unknownModel(id);

@@ -177,6 +177,46 @@ class OpenAiServerIT {
         assertThat(a.body().at("/error/code").asText()).isEqualTo("bad_parameter");
     }
 
+    @Test
+    void withKeysTheRequestOnKafkaBillsTheKeysTenantWhateverTheBodySays(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path keys = dir.resolve("keys");
+        String key = dev.lorastream.ingest.http.auth.ApiKeys.newKey();
+        dev.lorastream.ingest.http.auth.KeyFile.append(keys, dev.lorastream.ingest.http.auth.ApiKeys.hash(key) + " it-tenant-" + UUID.randomUUID());
+        String tenant = java.nio.file.Files.readAllLines(keys).getLast().split(" ")[1];
+        try (OpenAiServer keyed = new OpenAiServer(HttpConfig.builder().port(0).requestTimeout(WAIT).keysFile(keys).build(), client)) {
+            keyed.start();
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + keyed.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"keyed\",\"max_tokens\":2,\"user\":\"someone-else\"}"));
+
+            HttpResponse<String> refused = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> served = http.send(request.header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(served.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(served.body()).at("/choices/0/text").asText()).isEqualTo("echo: keyed");
+            String requestId = served.headers().firstValue("X-Request-Id").orElseThrow();
+            assertThat(awaitRequest(requestId).getTenant()).isEqualTo(tenant);
+        }
+    }
+
+    private static dev.lorastream.schemas.InferenceRequest awaitRequest(String requestId) {
+        try (KafkaConsumer<String, dev.lorastream.schemas.InferenceRequest> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers(), ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                topics.requests.keySerde().deserializer(), topics.requests.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.REQUESTS).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, dev.lorastream.schemas.InferenceRequest> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (requestId.equals(record.key())) return record.value();
+                }
+            }
+        }
+        throw new AssertionError("no request " + requestId + " on " + Topics.REQUESTS);
+    }
+
     private static void publish(AdapterDescriptor descriptor) throws Exception {
         try (KafkaProducer<String, AdapterDescriptor> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.bootstrapServers()),

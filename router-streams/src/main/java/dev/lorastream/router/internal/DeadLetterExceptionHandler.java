@@ -106,12 +106,12 @@ public final class DeadLetterExceptionHandler implements DeserializationExceptio
         }
         LOG.error("{} failed; dead-lettering the record: task={} topic={} partition={} offset={} node={}", stage,
                 context.taskId(), context.topic(), context.partition(), context.offset(), context.processorNodeId(), exception);
-        SourceRecord source = new SourceRecord(context.topic(), context.partition(), context.offset(), key, value);
+        SourceRecord source = SourceRecord.of(context.topic(), context.partition(), context.offset(), key, value, context.headers());
         String reason = stage + " failed in node " + context.processorNodeId() + ": " + exception;
         DeadLetter letter = Rejections.deadLetter(source, null, new Violation(null, code, reason), reason, Instant.now());
         try {
             byte[] letterBytes = serializer.serialize(Topics.DLQ, letter);
-            return List.of(new ProducerRecord<>(Topics.DLQ, null, key, letterBytes, context.headers()));
+            return List.of(new ProducerRecord<>(Topics.DLQ, null, source.key(), letterBytes, SourceRecord.producerHeaders(context.headers())));
         } catch (RuntimeException e) {
             LOG.error("cannot write the dead letter for {}; failing the thread so the record is retried", source.position(), e);
             return null;

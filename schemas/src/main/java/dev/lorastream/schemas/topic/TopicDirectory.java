@@ -2,6 +2,7 @@ package dev.lorastream.schemas.topic;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -9,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,7 +22,8 @@ import java.util.concurrent.TimeoutException;
  * keeps failing on the same request would stall its partition. Answers are remembered: a topic
  * found for {@link #FOUND_FOR}, a missing one for {@link #MISSING_FOR} (so one created meanwhile
  * is soon found). When the cluster cannot be asked, the topic is taken to exist and nothing is
- * remembered: the send then fails or succeeds as it would have. Thread-safe.
+ * remembered: the send then fails or succeeds as it would have. The directory made by {@link #of} also knows
+ * how many partitions a topic has ({@link #partitions}), remembered as long. Thread-safe.
  */
 public final class TopicDirectory implements AutoCloseable {
     public static final Duration FOUND_FOR = Duration.ofMinutes(10);
@@ -34,20 +37,46 @@ public final class TopicDirectory implements AutoCloseable {
         boolean exists(String topic) throws Exception;
     }
 
+    /** Asks the cluster about one topic, and how many partitions it has. */
+    @FunctionalInterface
+    public interface Describer {
+        /** The topic's partition count, 0 when the cluster says it does not exist; throws when it cannot be asked. */
+        int partitions(String topic) throws Exception;
+    }
+
+    /** Partition count of a topic known to exist without one. */
+    private static final int UNKNOWN = -1;
+
     /** Takes every topic to exist: for clients that cannot be asked (tests with mock clients). */
-    public static final TopicDirectory TRUSTING = new TopicDirectory(topic -> true, Clock.systemUTC(), () -> { });
+    public static final TopicDirectory TRUSTING = new TopicDirectory((Lookup) topic -> true, Clock.systemUTC(), () -> { });
 
-    private record Answer(boolean exists, long until) {}
+    private record Answer(int partitions, long until) {
+        boolean exists() { return partitions != 0; }
+    }
 
-    private final Lookup lookup;
+    private final Describer describer;
     private final Clock clock;
     private final AutoCloseable resource;
     private final Map<String, Answer> answers = new HashMap<>();
 
+    /** Asks {@code lookup} whether a topic exists; {@link #partitions} then knows no counts. */
     public TopicDirectory(Lookup lookup, Clock clock, AutoCloseable resource) {
-        this.lookup = lookup;
+        this(counts(lookup), clock, resource);
+    }
+
+    private TopicDirectory(Describer describer, Clock clock, AutoCloseable resource) {
+        this.describer = describer;
         this.clock = clock;
         this.resource = resource;
+    }
+
+    /** Asks {@code describer} whether a topic exists and how many partitions it has. */
+    public static TopicDirectory describing(Describer describer, Clock clock, AutoCloseable resource) {
+        return new TopicDirectory(describer, clock, resource);
+    }
+
+    private static Describer counts(Lookup lookup) {
+        return topic -> lookup.exists(topic) ? UNKNOWN : 0;
     }
 
     /** Asks the cluster at {@code bootstrapServers} through an admin client of its own, closed with the directory. */
@@ -56,16 +85,15 @@ public final class TopicDirectory implements AutoCloseable {
                 AdminClientConfig.CLIENT_ID_CONFIG, clientId,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ASK_TIMEOUT.toMillis(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ASK_TIMEOUT.toMillis()));
-        return new TopicDirectory(topic -> describe(admin, topic), Clock.systemUTC(), () -> admin.close(Duration.ofSeconds(5)));
+        return describing(topic -> describe(admin, topic), Clock.systemUTC(), () -> admin.close(Duration.ofSeconds(5)));
     }
 
-    private static boolean describe(Admin admin, String topic) throws Exception {
-        KafkaFuture<?> f = admin.describeTopics(java.util.List.of(topic)).topicNameValues().get(topic);
+    private static int describe(Admin admin, String topic) throws Exception {
+        KafkaFuture<TopicDescription> f = admin.describeTopics(java.util.List.of(topic)).topicNameValues().get(topic);
         try {
-            f.get(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
+            return Math.max(1, f.get(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).partitions().size());
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) return false;
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) return 0;
             throw e;
         } catch (TimeoutException e) {
             throw new IllegalStateException("no answer about topic '" + topic + "' within " + ASK_TIMEOUT.toMillis() + " ms", e);
@@ -74,24 +102,37 @@ public final class TopicDirectory implements AutoCloseable {
 
     /** Whether {@code topic} exists (true when the cluster cannot say). */
     public boolean exists(String topic) {
+        Answer a = answer(topic);
+        return a == null || a.exists();
+    }
+
+    /** How many partitions {@code topic} has; empty when it does not exist, the cluster cannot say, or this directory knows no counts. */
+    public OptionalInt partitions(String topic) {
+        Answer a = answer(topic);
+        return a == null || a.partitions() <= 0 ? OptionalInt.empty() : OptionalInt.of(a.partitions());
+    }
+
+    /** The remembered or a fresh answer; null when the cluster cannot be asked (nothing remembered then). */
+    private Answer answer(String topic) {
         long now = clock.millis();
         synchronized (this) {
             Answer a = answers.get(topic);
-            if (a != null && now < a.until()) return a.exists();
+            if (a != null && now < a.until()) return a;
         }
-        boolean exists;
+        int partitions;
         try {
-            exists = lookup.exists(topic);
+            partitions = describer.partitions(topic);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return true;
+            return null;
         } catch (Exception e) {
-            return true; // unknown: not remembered, asked again next time
+            return null; // unknown: not remembered, asked again next time
         }
+        Answer a = new Answer(partitions, now + (partitions != 0 ? FOUND_FOR : MISSING_FOR).toMillis());
         synchronized (this) {
-            answers.put(topic, new Answer(exists, now + (exists ? FOUND_FOR : MISSING_FOR).toMillis()));
+            answers.put(topic, a);
         }
-        return exists;
+        return a;
     }
 
     @Override

@@ -18,10 +18,18 @@ import org.apache.kafka.common.serialization.Serdes;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /** Every topic of the pipeline, typed, over one registry. Keys are strings. */
 public final class Topics {
     public static final String REQUESTS = "inference.requests";
+    /**
+     * The router's own repartition of inference.requests by request id (the original records' bytes, key request id): a record
+     * whose key is not its request id, or that is not on the partition the default partitioner gives that key, goes through it so
+     * that every record of one request id meets the same router task (its dedupe store). Same partition count as inference.requests.
+     */
+    public static final String REQUESTS_BY_ID = "inference.requests.by-id";
     public static final String ROUTED = "inference.requests.routed";
     public static final String RESPONSES = "inference.responses";
     public static final String ATTRIBUTION = "attribution.events";
@@ -34,6 +42,14 @@ public final class Topics {
     /** Cancellations of requests in flight (CancelRequest), kept {@link #STREAM_RETENTION_MS}. */
     public static final String CANCELS = "inference.cancels";
 
+    /**
+     * Reply topics a request may name unless configured otherwise (router.reply.topic.pattern, the worker's reply.topic.pattern):
+     * inference.responses and topics named after it, e.g. inference.responses.client-1.
+     */
+    public static final String DEFAULT_REPLY_TOPIC_PATTERN = "inference\\.responses.*";
+    /** The compiled {@link #DEFAULT_REPLY_TOPIC_PATTERN}. */
+    public static final Pattern DEFAULT_REPLY_PATTERN = Pattern.compile(DEFAULT_REPLY_TOPIC_PATTERN);
+
     /** Key used on the routed and attribution topics for requests served by the plain backbone. */
     public static final String BASE_MODEL_KEY = "__base__";
 
@@ -44,6 +60,7 @@ public final class Topics {
     /** Value schema of each topic. */
     public static final Map<String, Schema> VALUE_SCHEMAS = Map.of(
             REQUESTS, InferenceRequest.getClassSchema(),
+            REQUESTS_BY_ID, InferenceRequest.getClassSchema(),
             ROUTED, InferenceRequest.getClassSchema(),
             RESPONSES, InferenceResponse.getClassSchema(),
             ATTRIBUTION, AttributionEvent.getClassSchema(),
@@ -91,14 +108,21 @@ public final class Topics {
         });
     }
 
+    /** {@link #replyTopicProblem(String, Pattern)} with {@link #DEFAULT_REPLY_TOPIC_PATTERN}. */
+    public static Optional<String> replyTopicProblem(String topic) {
+        return replyTopicProblem(topic, DEFAULT_REPLY_PATTERN);
+    }
+
     /**
      * Why a request's reply topic cannot be used, or empty when it can (null means inference.responses and is
-     * fine): not a legal topic name, one of Kafka's internal topics, or one of the pipeline's own topics other than
+     * fine): not a legal topic name, one of Kafka's internal topics, one of the pipeline's own topics other than
      * inference.responses (they carry other records: the registry would refuse a response there, and the producer
-     * that tried would be stuck). The router refuses such a request; a worker given one answers on inference.responses.
+     * that tried would be stuck), or a name that {@code allowed} does not match as a whole (so that a request cannot
+     * have its answer written to any topic the pipeline's producers may write). The router refuses such a request; a
+     * worker given one answers on inference.responses. The one rule, for both.
      */
-    public static java.util.Optional<String> replyTopicProblem(String topic) {
-        if (topic == null) return java.util.Optional.empty();
+    public static Optional<String> replyTopicProblem(String topic, Pattern allowed) {
+        if (topic == null) return Optional.empty();
         String reason = null;
         if (!dev.lorastream.schemas.config.ConfigChecks.isTopicName(topic)) {
             String shown = topic.length() <= 64 ? topic : topic.substring(0, 61) + "...";
@@ -107,7 +131,10 @@ public final class Topics {
             reason = "'" + topic + "' is reserved for Kafka's internal topics";
         } else if (VALUE_SCHEMAS.containsKey(topic) && !topic.equals(RESPONSES)) {
             reason = "'" + topic + "' is one of the pipeline's own topics and carries " + VALUE_SCHEMAS.get(topic).getName() + " records, not responses";
+        } else if (!allowed.matcher(topic).matches()) {
+            reason = "'" + topic + "' does not match the reply topics this pipeline answers on (" + allowed.pattern()
+                    + "); name one that does, or leave reply_topic unset to be answered on " + RESPONSES;
         }
-        return java.util.Optional.ofNullable(reason);
+        return Optional.ofNullable(reason);
     }
 }

@@ -57,4 +57,25 @@ class TopicDirectoryTest {
         assertThat(topics.exists("replies.c")).isTrue();
         assertThat(asked).containsExactly("replies.c", "replies.c");
     }
+
+    @Test
+    void aDescribingDirectoryKnowsPartitionCountsAndRemembersThemWithTheAnswer() {
+        TopicDirectory topics = TopicDirectory.describing(topic -> {
+            asked.add(topic);
+            return topic.equals("inference.requests") ? 4 : 0;
+        }, clock, () -> { });
+
+        assertThat(topics.partitions("inference.requests")).hasValue(4);
+        assertThat(topics.exists("inference.requests")).isTrue();
+        assertThat(topics.partitions("replies.x")).isEmpty();
+        assertThat(topics.exists("replies.x")).isFalse();
+        assertThat(asked).containsExactly("inference.requests", "replies.x");
+    }
+
+    @Test
+    void aDirectoryOfExistenceOnlyKnowsNoPartitionCounts() {
+        assertThat(directory().partitions("replies.a")).isEmpty();
+        assertThat(directory().exists("replies.a")).isTrue();
+        assertThat(TopicDirectory.TRUSTING.partitions("anything")).isEmpty();
+    }
 }
