@@ -2,6 +2,7 @@ package dev.lorastream.sink;
 
 import dev.lorastream.schemas.cli.ConnectionOptions;
 import dev.lorastream.schemas.ops.GroupMembership;
+import dev.lorastream.schemas.cli.MembershipOptions;
 import dev.lorastream.schemas.cli.Setting;
 import dev.lorastream.schemas.cli.SettingDefaults;
 import dev.lorastream.schemas.cli.Settings;
@@ -59,17 +60,7 @@ public final class SinkCommand implements Callable<Integer>, SettingDefaults {
     @Setting(SinkConfig.INSTANCE_ID)
     String instanceId;
 
-    @Option(names = "--session-timeout-ms", paramLabel = "MS",
-            description = "a sink that dies without leaving loses its partitions after this and the other instances take them "
-                    + "(at least the broker's group.min.session.timeout.ms, 6000 by default) (default: ${DEFAULT-VALUE})")
-    @Setting(SinkConfig.SESSION_TIMEOUT_MS)
-    String sessionTimeoutMs;
-
-    @Option(names = "--leave-group", paramLabel = "true|false",
-            description = "true: a stopped sink leaves its group, its partitions are handed over at once; false: they stay reserved "
-                    + "for it until the session timeout, for a restart in place (default: ${DEFAULT-VALUE})")
-    @Setting(SinkConfig.LEAVE_GROUP_ON_CLOSE)
-    String leaveGroup;
+    @Mixin MembershipOptions membership = new MembershipOptions(DEFAULTS);
 
     @Option(names = "--no-parquet", description = "write DuckDB only, no Parquet files (the report then cannot read a running sink's data)")
     boolean noParquet;

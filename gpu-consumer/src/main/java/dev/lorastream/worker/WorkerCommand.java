@@ -3,6 +3,7 @@ package dev.lorastream.worker;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.schemas.cli.ConnectionOptions;
 import dev.lorastream.schemas.cli.Port;
+import dev.lorastream.schemas.cli.MembershipOptions;
 import dev.lorastream.schemas.cli.Setting;
 import dev.lorastream.schemas.cli.SettingDefaults;
 import dev.lorastream.schemas.cli.Settings;
@@ -77,17 +78,7 @@ public final class WorkerCommand implements Callable<Integer>, SettingDefaults {
     @Setting("group.membership")
     String membership;
 
-    @Option(names = "--session-timeout-ms", paramLabel = "MS",
-            description = "a worker that dies without leaving loses its partitions after this, and they are served elsewhere "
-                    + "(at least the broker's group.min.session.timeout.ms, 6000 by default) (default: ${DEFAULT-VALUE})")
-    @Setting("session.timeout.ms")
-    String sessionTimeoutMs;
-
-    @Option(names = "--leave-group", paramLabel = "true|false",
-            description = "true: a stopped worker leaves its group, its partitions are served elsewhere at once (scaling down); false: "
-                    + "they stay reserved for it until the session timeout, for a restart in place without a rebalance (default: ${DEFAULT-VALUE})")
-    @Setting("group.leave.on.close")
-    String leaveGroup;
+    @Mixin MembershipOptions groupOptions = new MembershipOptions(WorkerConfig::defaultOf);
 
     @Option(names = "--watchdog-interval-ms", paramLabel = "MS",
             description = "how often the transaction watchdog looks for transactions that stall read_committed readers of the pipeline's "

@@ -29,14 +29,23 @@ final class Components {
     /**
      * What ./pipeline router|worker|sink|http do before starting against an existing cluster: create
      * the topics it lacks ({@value #COMPONENT_PARTITIONS} partitions, replication 1) and declare the
-     * schema subjects; returns the registry's client.
+     * schema subjects, waiting up to {@link #REGISTRY_WAIT} for a registry that is down (a component restarted
+     * during an outage comes up when the registry is back instead of exiting); returns the registry's client.
      */
     static SchemaRegistryClient provision(Connection c) {
         TopicSetup.ensure(c.bootstrapServers(), COMPONENT_PARTITIONS, (short) 1);
         SchemaRegistryClient registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
-        Topics.declareSubjects(registry);
+        try {
+            Topics.declareSubjects(registry, REGISTRY_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the schema registry at " + c.schemaRegistryUrl(), e);
+        }
         return registry;
     }
+
+    /** How long a component starting against an existing cluster waits for an unreachable registry. */
+    static final java.time.Duration REGISTRY_WAIT = java.time.Duration.ofMinutes(10);
 
     /** The router with every setting at its default but the state directory. */
     static RouterApp router(Connection c, Path stateDir) {

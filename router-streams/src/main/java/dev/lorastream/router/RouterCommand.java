@@ -2,6 +2,7 @@ package dev.lorastream.router;
 
 import dev.lorastream.schemas.cli.ConnectionOptions;
 import dev.lorastream.schemas.cli.Port;
+import dev.lorastream.schemas.cli.MembershipOptions;
 import dev.lorastream.schemas.cli.Setting;
 import dev.lorastream.schemas.cli.SettingDefaults;
 import dev.lorastream.schemas.cli.Settings;
@@ -72,17 +73,7 @@ public final class RouterCommand implements Callable<Integer>, SettingDefaults {
     @Setting(RouterConfig.INSTANCE_ID)
     String instanceId;
 
-    @Option(names = "--session-timeout-ms", paramLabel = "MS",
-            description = "a router that dies without leaving loses its partitions after this and the other instances route them "
-                    + "(at least the broker's group.min.session.timeout.ms, 6000 by default) (default: ${DEFAULT-VALUE})")
-    @Setting(RouterConfig.SESSION_TIMEOUT_MS)
-    String sessionTimeoutMs;
-
-    @Option(names = "--leave-group", paramLabel = "true|false",
-            description = "true: a stopped router leaves its group, its partitions are handed over at once; false: they stay reserved "
-                    + "for it until the session timeout, for a restart in place (default: ${DEFAULT-VALUE})")
-    @Setting(RouterConfig.LEAVE_GROUP_ON_CLOSE)
-    String leaveGroup;
+    @Mixin MembershipOptions membership = new MembershipOptions(DEFAULTS);
 
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9401", converter = Port.class,
             description = "port of the /metrics endpoint (placement meters); 0 picks a free one (default: ${DEFAULT-VALUE})")

@@ -61,6 +61,21 @@ final class Deployment implements AutoCloseable {
 
     Proc part(String name) { return parts.get(name); }
 
+    /**
+     * The parts that died without the matrix killing them, started again as a supervisor would
+     * ({@code Restart=always}); the caller reports them: a crash is not a healed fault.
+     */
+    List<String> restartCrashed(java.util.Set<String> retired) {
+        List<String> crashed = new ArrayList<>();
+        for (Proc p : parts.values()) {
+            if (!p.alive() && !retired.contains(p.name())) {
+                crashed.add(p.name());
+                p.start();
+            }
+        }
+        return crashed;
+    }
+
     /** Starts every part and waits until a request goes through. */
     void start() throws Exception {
         DemoModels.Paths models = DemoModels.write(work.resolve("models"));

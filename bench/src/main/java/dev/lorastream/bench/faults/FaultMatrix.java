@@ -59,8 +59,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * processes on this machine ({@link Deployment}), Kafka and HTTP callers at a steady rate
  * ({@link Load}), and one fault per scenario. For each: requests sent, answered exactly once, lost
  * (acknowledged, never answered), duplicated (answered or attributed more than once on the topics,
- * or more than one sink row), the longest stall (seconds without any answer while requests were
- * outstanding), and self-healed (nothing but the fault and a supervisor's restart of the killed
+ * or more than one sink row), the longest stall (the longest any caller waited for its answer; also
+ * the longest gap without any answer to anyone), and self-healed (nothing but the fault and a supervisor's restart of the killed
  * process touched anything, and every check held). Localhost only, bounded in count and time.
  */
 @Command(name = "bench-faults", mixinStandardHelpOptions = true, sortOptions = false,
@@ -103,6 +103,8 @@ public final class FaultMatrix implements Callable<Integer> {
     private SchemaRegistryClient registry;
     private final List<Map<String, Object>> results = new ArrayList<>();
     private final List<String> allIds = new ArrayList<>();
+    /** Parts killed for good (replaced by another): not restarted. */
+    private final java.util.Set<String> retired = new java.util.HashSet<>();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new FaultMatrix()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -166,6 +168,8 @@ public final class FaultMatrix implements Callable<Integer> {
             long drainDeadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
             while (load.outstanding() > 0 && System.nanoTime() < drainDeadline) Thread.sleep(500);
             Thread.sleep(2_000); // answers a moment late would show up as duplicates below
+            List<String> crashed = d.restartCrashed(retired);
+            if (!crashed.isEmpty()) failed.add("crashed on their own (restarted by the matrix as a supervisor would): " + crashed);
             Map<String, Integer> responses = countById(Topics.RESPONSES, responsesFrom, InferenceResponse.class, prefix);
             Map<String, Integer> attributions = countById(Topics.ATTRIBUTION, attributionFrom, AttributionEvent.class, prefix);
             int sent = load.kafkaSent.size() + load.httpSent.get();
@@ -189,8 +193,12 @@ public final class FaultMatrix implements Callable<Integer> {
             Map<String, Integer> httpCodes = new LinkedHashMap<>();
             load.httpOther.forEach((code, n) -> httpCodes.put(Integer.toString(code), n.get()));
             r.put("http_non_200", httpCodes);
-            r.put("longest_stall_s", round(longestStall(load, t0)));
+            r.put("longest_stall_s", round(load.waitedNanos.stream().mapToLong(Long::longValue).max().orElse(0) / 1e9));
+            r.put("longest_gap_s", round(longestGap(load, t0)));
+            r.put("p50_wait_s", round(percentile(load.waitedNanos, 0.50) / 1e9));
+            r.put("p99_wait_s", round(percentile(load.waitedNanos, 0.99) / 1e9));
             r.put("broker_down", s == Scenario.broker_kill9 || s == Scenario.broker_restart);
+            r.put("stall_goal_met", (Double) r.get("longest_stall_s") <= 15.0 || (Boolean) r.get("broker_down"));
             r.put("checks", checks);
             r.put("failed_checks", failed);
             r.put("self_healed", lost == 0 && duplicated == 0 && failed.isEmpty() && load.outstanding() == 0);
@@ -210,6 +218,7 @@ public final class FaultMatrix implements Callable<Integer> {
             }
             case worker_kill9_new_id -> {
                 d.part("worker-2").kill9();
+                retired.add("worker-2");
                 d.addWorker("worker-3");
             }
             case worker_sigstop -> {
@@ -365,8 +374,15 @@ public final class FaultMatrix implements Callable<Integer> {
         return r == null ? "no answer" : r.getStatus() + (r.getError() == null ? "" : " " + r.getError().getCode() + " " + r.getError().getField());
     }
 
-    /** Longest time without any answer while requests were outstanding, from the start of the load to the last answer. */
-    private static double longestStall(Load load, long t0) {
+    private static double percentile(java.util.Collection<Long> values, double q) {
+        List<Long> v = new ArrayList<>(values);
+        if (v.isEmpty()) return 0;
+        v.sort(Long::compare);
+        return v.get(Math.min(v.size() - 1, (int) Math.ceil(q * v.size()) - 1));
+    }
+
+    /** Longest time without any answer to anyone, from the start of the load to the last answer. */
+    private static double longestGap(Load load, long t0) {
         List<Long> at = new ArrayList<>(load.answersAtNanos);
         at.sort(Long::compare);
         long prev = t0, worst = 0;
@@ -508,12 +524,13 @@ public final class FaultMatrix implements Callable<Integer> {
         doc.put("scenarios", results);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("reliability.json").toFile(), doc);
         StringBuilder md = new StringBuilder();
-        md.append("| scenario | sent | answered once | lost | duplicated | longest stall s | self-healed | failed checks |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---|---|\n");
+        md.append("| scenario | sent | answered once | lost | duplicated | longest stall s | p99 wait s | longest gap s | sink rows dup | self-healed | failed checks |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (Map<String, Object> r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s%s | %s | %s |%n", r.get("scenario"), r.get("sent"), r.get("answered_once"),
-                    r.get("lost"), r.get("duplicated"), r.get("longest_stall_s"), Boolean.TRUE.equals(r.get("broker_down")) ? " (broker down)" : "",
-                    r.get("self_healed"), String.join("; ", castList(r.get("failed_checks")))));
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s | %s |%n", r.get("scenario"), r.get("sent"),
+                    r.get("answered_once"), r.get("lost"), r.get("duplicated"), r.get("longest_stall_s"),
+                    Boolean.TRUE.equals(r.get("broker_down")) ? " (broker down)" : "", r.get("p99_wait_s"), r.get("longest_gap_s"),
+                    r.getOrDefault("sink_duplicated_rows", "?"), r.get("self_healed"), String.join("; ", castList(r.get("failed_checks")))));
         }
         Files.writeString(dir.resolve("reliability-table.md"), md.toString());
         System.out.println(md);

@@ -40,6 +40,8 @@ final class Load implements AutoCloseable {
     final AtomicInteger httpOk = new AtomicInteger();
     final Map<Integer, AtomicInteger> httpOther = new ConcurrentHashMap<>();
     final ConcurrentLinkedQueue<Long> answersAtNanos = new ConcurrentLinkedQueue<>();
+    /** How long each answered caller waited, send to answer. */
+    final ConcurrentLinkedQueue<Long> waitedNanos = new ConcurrentLinkedQueue<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
     private final AtomicInteger seq = new AtomicInteger();
@@ -88,9 +90,11 @@ final class Load implements AutoCloseable {
                 .setPrompt("fault matrix question " + n).build();
         String id = r.getRequestId();
         kafkaSent.put(id, "");
+        long sentAt = System.nanoTime();
         Thread.ofVirtual().start(() -> {
             try {
                 InferenceResponse resp = client.submit(r, TIMEOUT).join();
+                waitedNanos.add(System.nanoTime() - sentAt);
                 kafkaAnswered.put(id, resp.getStatus() == ResponseStatus.OK ? "OK" : resp.getError().getCode());
                 answersAtNanos.add(System.nanoTime());
             } catch (RuntimeException e) {
@@ -113,9 +117,11 @@ final class Load implements AutoCloseable {
         HttpRequest req = HttpRequest.newBuilder(URI.create(d.httpUrl() + "/v1/completions")).timeout(TIMEOUT)
                 .header("Authorization", "Bearer " + d.apiKey).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        long sentAt = System.nanoTime();
         http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, e) -> {
             int code = e != null ? -1 : resp.statusCode();
             if (code == 200) {
+                waitedNanos.add(System.nanoTime() - sentAt);
                 httpOk.incrementAndGet();
                 answersAtNanos.add(System.nanoTime());
             } else {

@@ -108,6 +108,31 @@ public final class Topics {
         });
     }
 
+    /**
+     * {@link #declareSubjects(SchemaRegistryClient)}, waiting up to {@code wait} for a registry that cannot
+     * be reached (a retriable failure; one log line every 10 s) instead of failing at once: a component
+     * started, or restarted by its supervisor, while the registry is down comes up when it is back rather
+     * than crash-looping. A refusal (not retriable) is thrown at once.
+     */
+    public static void declareSubjects(SchemaRegistryClient registry, java.time.Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        long nextLog = 0;
+        while (true) {
+            try {
+                declareSubjects(registry);
+                return;
+            } catch (dev.lorastream.schemas.registry.SchemaRegistryException e) {
+                if (!e.isRetriable() || System.nanoTime() > deadline) throw e;
+                if (System.nanoTime() >= nextLog) {
+                    org.slf4j.LoggerFactory.getLogger(Topics.class).warn("schema registry unreachable, waiting for it (up to {} s): {}",
+                            wait.toSeconds(), e.getMessage());
+                    nextLog = System.nanoTime() + 10_000_000_000L;
+                }
+                Thread.sleep(1_000);
+            }
+        }
+    }
+
     /** {@link #replyTopicProblem(String, Pattern)} with {@link #DEFAULT_REPLY_TOPIC_PATTERN}. */
     public static Optional<String> replyTopicProblem(String topic) {
         return replyTopicProblem(topic, DEFAULT_REPLY_PATTERN);
