@@ -1,8 +1,9 @@
 package dev.lorastream.sink;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.ops.GroupMembership;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
 import dev.lorastream.sink.internal.DeadLetters;
@@ -71,7 +72,7 @@ public final class AttributionSink implements AutoCloseable {
     private boolean closed;
 
     public AttributionSink(SinkConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()));
+        this(config, RememberingSchemaRegistryClient.connect(config.schemaRegistryUrl()));
     }
 
     /** With a given registry client (shared with other components of one process, or a test double). */
@@ -81,8 +82,8 @@ public final class AttributionSink implements AutoCloseable {
         this.membership = GroupMembership.claim(config.configuredInstanceId(), config.instanceLockFile());
         try {
             this.decoder = new RecordDecoder(registry);
-            this.consumer = new KafkaConsumer<>(consumerProperties(config, membership.instanceId()), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            this.dlqProducer = new KafkaProducer<>(producerProperties(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+            this.consumer = new KafkaConsumer<>(KafkaClientSettings.with(consumerProperties(config, membership.instanceId())), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            this.dlqProducer = new KafkaProducer<>(KafkaClientSettings.with(producerProperties(config)), new StringSerializer(), new AvroSerializer<>(registry, false));
         } catch (RuntimeException e) {
             membership.close();
             store.close();

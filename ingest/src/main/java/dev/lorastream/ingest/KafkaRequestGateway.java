@@ -1,5 +1,6 @@
 package dev.lorastream.ingest;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.ingest.internal.AdapterCatalogReader;
 import dev.lorastream.schemas.SchemaTrust;
 import dev.lorastream.ingest.internal.ResponseReader;
@@ -12,7 +13,7 @@ import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.TokenChunk;
 import dev.lorastream.schemas.topic.Topics;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
 import dev.lorastream.schemas.serde.AvroSerializer;
@@ -63,20 +64,20 @@ public final class KafkaRequestGateway implements RequestGateway {
     public KafkaRequestGateway(ClientConfig config) {
         this.config = config;
         this.clientId = config.clientId() + "-" + INSTANCES.incrementAndGet();
-        SchemaRegistryClient registry = new HttpSchemaRegistryClient(config.schemaRegistryUrl());
+        SchemaRegistryClient registry = RememberingSchemaRegistryClient.connect(config.schemaRegistryUrl());
         try {
             List<String> created = TopicCreator.ensure(config.bootstrapServers(), clientId,
                     List.of(config.replyTopic(), config.dlqTopic()));
             if (!created.isEmpty()) log.info("created missing topics {}", created);
-            producer = new KafkaProducer<>(producerProps(), new StringSerializer(), new AvroSerializer<>(registry, false));
+            producer = new KafkaProducer<>(KafkaClientSettings.with(producerProps()), new StringSerializer(), new AvroSerializer<>(registry, false));
             resources.add(() -> producer.close(Duration.ofSeconds(5)));
-            responses = new ResponseReader(new KafkaConsumer<>(consumerProps("responses", "latest"), new StringDeserializer(),
+            responses = new ResponseReader(new KafkaConsumer<>(KafkaClientSettings.with(consumerProps("responses", "latest")), new StringDeserializer(),
                     new AvroDeserializer<>(registry, InferenceResponse.class)), config.replyTopic(), METADATA_TIMEOUT);
             resources.add(responses);
-            stream = new StreamReader(new KafkaConsumer<>(streamConsumerProps(), new StringDeserializer(),
+            stream = new StreamReader(new KafkaConsumer<>(KafkaClientSettings.with(streamConsumerProps()), new StringDeserializer(),
                     new AvroDeserializer<>(registry, TokenChunk.class)), Topics.STREAM, METADATA_TIMEOUT);
             resources.add(stream);
-            catalog = new AdapterCatalogReader(new KafkaConsumer<>(consumerProps("catalog", "earliest"), new StringDeserializer(),
+            catalog = new AdapterCatalogReader(new KafkaConsumer<>(KafkaClientSettings.with(consumerProps("catalog", "earliest")), new StringDeserializer(),
                     new AvroDeserializer<>(registry, AdapterDescriptor.class)), config.catalogTopic());
             resources.add(catalog);
         } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.lorastream.launcher;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.engine.InferenceEngine;
 import dev.lorastream.engine.adapters.AdapterConfig;
 import dev.lorastream.engine.adapters.AdapterMetadata;
@@ -76,7 +77,7 @@ final class AdapterCatalog {
         Topics topics = new Topics(registry);
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        try (var producer = new KafkaProducer<>(props, topics.adapterCatalog.keySerde().serializer(), topics.adapterCatalog.valueSerde().serializer())) {
+        try (var producer = new KafkaProducer<>(KafkaClientSettings.with(props), topics.adapterCatalog.keySerde().serializer(), topics.adapterCatalog.valueSerde().serializer())) {
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             records.forEach((id, d) -> sent.add(producer.send(new ProducerRecord<>(Topics.ADAPTER_CATALOG, id, d))));
             producer.flush();
@@ -95,7 +96,7 @@ final class AdapterCatalog {
         Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, AdapterDescriptor> out = new TreeMap<>();
-        try (var consumer = new KafkaConsumer<>(props, topics.adapterCatalog.keySerde().deserializer(), topics.adapterCatalog.valueSerde().deserializer())) {
+        try (var consumer = new KafkaConsumer<>(KafkaClientSettings.with(props), topics.adapterCatalog.keySerde().deserializer(), topics.adapterCatalog.valueSerde().deserializer())) {
             List<PartitionInfo> infos = consumer.partitionsFor(Topics.ADAPTER_CATALOG, timeout);
             if (infos == null || infos.isEmpty()) return out;
             List<TopicPartition> parts = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();

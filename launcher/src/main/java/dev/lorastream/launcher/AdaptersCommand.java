@@ -5,7 +5,7 @@ import dev.lorastream.ingest.AdapterAdmin;
 import dev.lorastream.schemas.AdapterDescriptor;
 import dev.lorastream.schemas.cli.Cli;
 import dev.lorastream.schemas.cli.ConnectionOptions;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,7 +70,7 @@ final class AdaptersCommand implements Callable<Integer> {
         if (!Files.isRegularFile(modelDir.resolve("config.json"))) throw Cli.usageError(spec, "no backbone at " + modelDir + " (give --model, or run ./pipeline up first)");
         if (!Files.isDirectory(store)) throw Cli.usageError(spec, "no adapter store at " + store + " (give --adapters, or run ./pipeline up first)");
         Connection c = connection.none() ? new Connection(UP_BOOTSTRAP, UP_REGISTRY) : new Connection(connection.bootstrapServers(), connection.schemaRegistry());
-        var registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
+        var registry = RememberingSchemaRegistryClient.connect(c.schemaRegistryUrl());
         return new AdapterManager(c, registry, modelDir, store, maxLoraRank, () -> AdapterCatalog.read(c, registry, Duration.ofSeconds(10)));
     }
 

@@ -6,7 +6,7 @@ import dev.lorastream.ingest.http.HttpConfig;
 import dev.lorastream.ingest.http.OpenAiServer;
 import dev.lorastream.router.RouterApp;
 import dev.lorastream.router.RouterConfig;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
@@ -34,7 +34,7 @@ final class Components {
      */
     static SchemaRegistryClient provision(Connection c) {
         TopicSetup.ensure(c.bootstrapServers(), COMPONENT_PARTITIONS, (short) 1);
-        SchemaRegistryClient registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
+        SchemaRegistryClient registry = RememberingSchemaRegistryClient.connect(c.schemaRegistryUrl());
         try {
             Topics.declareSubjects(registry, REGISTRY_WAIT);
         } catch (InterruptedException e) {

@@ -3,7 +3,7 @@ package dev.lorastream.launcher;
 import dev.lorastream.platform.EmbeddedPlatform;
 import dev.lorastream.platform.KafkaPlatform;
 import dev.lorastream.schemas.cli.Port;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
 import picocli.CommandLine.Command;
@@ -44,7 +44,7 @@ final class PlatformCommand implements Callable<Integer> {
         KafkaPlatform platform = EmbeddedPlatform.builder(work.resolve("platform")).brokerPort(kafkaPort).registryPort(registryPort)
                 .partitions(partitions).start();
         TopicSetup.ensure(platform.bootstrapServers(), partitions, (short) 1);
-        Topics.declareSubjects(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()));
+        Topics.declareSubjects(RememberingSchemaRegistryClient.connect(platform.schemaRegistryUrl()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("platform: shutting down...");

@@ -6,7 +6,7 @@ import dev.lorastream.ingest.http.OpenAiServer;
 import dev.lorastream.platform.EmbeddedPlatform;
 import dev.lorastream.platform.KafkaPlatform;
 import dev.lorastream.router.RouterApp;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
@@ -57,7 +57,7 @@ final class Stack implements AutoCloseable {
             }
             connection = c;
             TopicSetup.ensure(c.bootstrapServers(), s.partitions(), (short) 1);
-            SchemaRegistryClient registry = new HttpSchemaRegistryClient(c.schemaRegistryUrl());
+            SchemaRegistryClient registry = RememberingSchemaRegistryClient.connect(c.schemaRegistryUrl());
             Topics.declareSubjects(registry);
 
             Path model = s.modelDir();

@@ -47,6 +47,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final int requestedPort;
     private final int partitions;
     private final Map<String, String> overrides;
+    private final ClusterSecurity security;
 
     private KafkaRaftServer server;
     private String clusterId;
@@ -65,6 +66,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param overrides  server properties that replace the defaults of {@link BrokerConfig}
      */
     public EmbeddedKafkaBroker(Path workDir, int port, int partitions, Map<String, String> overrides) {
+        this(workDir, port, partitions, overrides, null);
+    }
+
+    /**
+     * As above; with {@code security} not null the listener takes SASL/SCRAM and ACLs decide (see {@link ClusterSecurity}).
+     * A data directory keeps the mode it was first formatted in.
+     */
+    public EmbeddedKafkaBroker(Path workDir, int port, int partitions, Map<String, String> overrides, ClusterSecurity security) {
+        this.security = security;
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         this.workDir = workDir.toAbsolutePath();
         this.requestedPort = port;
@@ -80,10 +90,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         clusterId = clusterId(state);
         port = FreePorts.choose(requestedPort, port != 0 ? port : state.port("port"));
         controllerPort = FreePorts.choose(0, controllerPort != 0 ? controllerPort : state.port("controller.port"));
-        state.set("cluster.id", clusterId).set("port", port).set("controller.port", controllerPort)
-                .save("embedded Kafka broker: cluster id and ports, reused on restart");
+        String mode = security != null ? "sasl_scram" : "plaintext";
+        String formattedMode = state.get("security") != null ? state.get("security") : "plaintext";
+        if (Files.exists(dataDir().resolve("meta.properties")) && !formattedMode.equals(mode)) {
+            throw new IllegalStateException("the broker data in " + dataDir() + " was made " + formattedMode + ", not " + mode
+                    + ": its credentials are in its metadata log from the first start; use another work folder, or delete " + workDir);
+        }
+        state.set("cluster.id", clusterId).set("port", port).set("controller.port", controllerPort).set("security", mode)
+                .save("embedded Kafka broker: cluster id, ports and security, reused on restart");
 
-        Map<String, String> props = BrokerConfig.serverProperties(dataDir(), port, controllerPort, partitions, overrides);
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (security != null) merged.putAll(security.serverProperties(port, controllerPort));
+        merged.putAll(overrides);
+        Map<String, String> props = BrokerConfig.serverProperties(dataDir(), port, controllerPort, partitions, merged);
         Path propsFile = writeServerProperties(props);
         format(propsFile);
 
@@ -126,6 +145,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     public Path workDir() { return workDir; }
 
+    /** The SASL/SCRAM set-up, or null for a PLAINTEXT broker. */
+    public ClusterSecurity security() { return security; }
+
     public Path dataDir() { return workDir.resolve("data"); }
 
     private Path stateFile() { return workDir.resolve("broker.state"); }
@@ -162,7 +184,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int rc;
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            rc = StorageTool.execute(new String[]{"format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"}, out);
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"));
+            if (security != null) args.addAll(security.formatArguments());
+            rc = StorageTool.execute(args.toArray(String[]::new), out);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot format " + dataDir() + " for cluster " + clusterId + ": " + e.getMessage()
                     + " (a data dir formatted for another cluster id? delete " + workDir + " to start afresh)", e);
@@ -177,6 +201,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private void awaitReady() {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        if (security != null) config.putAll(security.clientSettings(ClusterSecurity.ADMIN));
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
         try (Admin admin = Admin.create(config)) {

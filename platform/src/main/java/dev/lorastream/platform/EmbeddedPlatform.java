@@ -68,6 +68,7 @@ public final class EmbeddedPlatform implements KafkaPlatform {
         private final Map<String, String> brokerConfig = new LinkedHashMap<>();
         private Path apicurioHome;
         private Duration registryStartTimeout = ApicurioRegistry.DEFAULT_START_TIMEOUT;
+        private boolean secured;
 
         private Builder(Path workDir) { this.workDir = workDir.toAbsolutePath(); }
 
@@ -88,11 +89,15 @@ public final class EmbeddedPlatform implements KafkaPlatform {
 
         public Builder registryStartTimeout(Duration timeout) { this.registryStartTimeout = timeout; return this; }
 
+        /** SASL/SCRAM and ACLs on the broker ({@link ClusterSecurity}, its files under {@code security/}). */
+        public Builder secured(boolean secured) { this.secured = secured; return this; }
+
         /** Starts the registry (in the background) and the broker, and returns when both are ready. */
         public EmbeddedPlatform start() {
             ApicurioRegistry registry = new ApicurioRegistry(workDir.resolve("registry"), apicurioHome,
                     registryPort, registryManagementPort, registryStartTimeout);
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(workDir.resolve("kafka"), brokerPort, partitions, brokerConfig);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(workDir.resolve("kafka"), brokerPort, partitions, brokerConfig,
+                    secured ? ClusterSecurity.in(workDir.resolve("security")) : null);
             CompletableFuture<ApicurioRegistry> registryStarted = CompletableFuture.supplyAsync(registry::start);
             try {
                 broker.start();

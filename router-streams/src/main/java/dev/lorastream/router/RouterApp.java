@@ -1,5 +1,6 @@
 package dev.lorastream.router;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.router.internal.ByIdTopic;
 import dev.lorastream.router.internal.DeadLetterExceptionHandler;
 import dev.lorastream.router.internal.ThreadReplacementPolicy;
@@ -12,7 +13,7 @@ import dev.lorastream.schemas.ops.GroupMembership;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import org.apache.kafka.streams.CloseOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicDirectory;
 import org.apache.kafka.streams.KafkaStreams;
@@ -51,7 +52,7 @@ public final class RouterApp implements AutoCloseable {
     private final GroupMembership.Claim membership;
 
     public RouterApp(RouterConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.schemaRegistryUrl()));
+        this(config, RememberingSchemaRegistryClient.connect(config.schemaRegistryUrl()));
     }
 
     /** With the placement {@link RouterConfig#PLACEMENT} names. */
@@ -77,7 +78,7 @@ public final class RouterApp implements AutoCloseable {
         Properties props = config.toStreamsProperties(membership.instanceId());
         props.put(DeadLetterExceptionHandler.REGISTRY_CLIENT_CONFIG, registry);
         try {
-            this.streams = new KafkaStreams(topology, props);
+            this.streams = new KafkaStreams(topology, KafkaClientSettings.apply(props));
         } catch (RuntimeException e) {
             membership.close();
             throw e;

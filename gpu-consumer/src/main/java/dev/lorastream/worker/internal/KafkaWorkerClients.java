@@ -1,9 +1,10 @@
 package dev.lorastream.worker.internal;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.CancelRequest;
 import dev.lorastream.schemas.ops.GroupMembership;
 import dev.lorastream.schemas.ops.TransactionWatchdog;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
 import dev.lorastream.schemas.serde.AvroSerializer;
@@ -30,7 +31,7 @@ public final class KafkaWorkerClients implements WorkerClients {
 
     public KafkaWorkerClients(WorkerConfig config) {
         this.config = config;
-        this.registry = new HttpSchemaRegistryClient(config.schemaRegistryUrl());
+        this.registry = RememberingSchemaRegistryClient.connect(config.schemaRegistryUrl());
     }
 
     @Override
@@ -38,17 +39,17 @@ public final class KafkaWorkerClients implements WorkerClients {
 
     @Override
     public Consumer<byte[], byte[]> requestConsumer() {
-        return new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return new KafkaConsumer<>(KafkaClientSettings.with(consumerProps(config)), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @Override
     public Producer<String, SpecificRecord> transactionalProducer() {
-        return new KafkaProducer<>(transactionalProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+        return new KafkaProducer<>(KafkaClientSettings.with(transactionalProps(config)), new StringSerializer(), new AvroSerializer<>(registry, false));
     }
 
     @Override
     public Producer<String, SpecificRecord> statusProducer() {
-        return new KafkaProducer<>(statusProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+        return new KafkaProducer<>(KafkaClientSettings.with(statusProps(config)), new StringSerializer(), new AvroSerializer<>(registry, false));
     }
 
     @Override
@@ -94,12 +95,12 @@ public final class KafkaWorkerClients implements WorkerClients {
 
     @Override
     public Consumer<String, CancelRequest> cancelConsumer() {
-        return new KafkaConsumer<>(groupLess("cancels"), new StringDeserializer(), new AvroDeserializer<>(registry, CancelRequest.class));
+        return new KafkaConsumer<>(KafkaClientSettings.with(groupLess("cancels")), new StringDeserializer(), new AvroDeserializer<>(registry, CancelRequest.class));
     }
 
     @Override
     public Consumer<String, dev.lorastream.schemas.AdapterDescriptor> catalogConsumer() {
-        return new KafkaConsumer<>(groupLess("adapters"), new StringDeserializer(), new AvroDeserializer<>(registry, dev.lorastream.schemas.AdapterDescriptor.class));
+        return new KafkaConsumer<>(KafkaClientSettings.with(groupLess("adapters")), new StringDeserializer(), new AvroDeserializer<>(registry, dev.lorastream.schemas.AdapterDescriptor.class));
     }
 
     /** A consumer that assigns itself partitions (no group, no commits) and starts at their end. */
@@ -115,7 +116,7 @@ public final class KafkaWorkerClients implements WorkerClients {
 
     @Override
     public Producer<String, SpecificRecord> streamProducer() {
-        return new KafkaProducer<>(streamProps(config), new StringSerializer(), new AvroSerializer<>(registry, false));
+        return new KafkaProducer<>(KafkaClientSettings.with(streamProps(config)), new StringSerializer(), new AvroSerializer<>(registry, false));
     }
 
     /** Streamed tokens: sent at once (linger 0), not batched behind each other. */

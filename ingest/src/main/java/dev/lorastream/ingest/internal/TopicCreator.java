@@ -1,5 +1,6 @@
 package dev.lorastream.ingest.internal;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.ingest.IngestException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -24,7 +25,7 @@ public final class TopicCreator {
                 AdminClientConfig.CLIENT_ID_CONFIG, clientId + "-admin",
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(KafkaClientSettings.with(props))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().distinct().filter(t -> !existing.contains(t))
                     .map(t -> new NewTopic(t, Optional.empty(), Optional.empty())).toList();

@@ -1,5 +1,6 @@
 package dev.lorastream.router.internal;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -31,8 +32,8 @@ public final class ByIdTopic {
      * @throws IllegalStateException when the two topics' partition counts differ, or the by-id topic cannot be created
      */
     public static void ensure(String bootstrapServers, String clientId) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.CLIENT_ID_CONFIG, clientId))) {
+        try (Admin admin = Admin.create(KafkaClientSettings.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.CLIENT_ID_CONFIG, clientId)))) {
             TopicDescription requests = describe(admin, Topics.REQUESTS);
             if (requests == null) return; // the streams client says so, and waits for it
             int partitions = requests.partitions().size();

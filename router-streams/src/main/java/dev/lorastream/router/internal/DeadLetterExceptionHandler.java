@@ -6,7 +6,7 @@ import dev.lorastream.router.RouterConfig;
 import dev.lorastream.router.Violation;
 import dev.lorastream.schemas.DeadLetter;
 import dev.lorastream.schemas.ErrorCode;
-import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
+import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroSerializer;
 import dev.lorastream.schemas.topic.Topics;
@@ -53,7 +53,7 @@ public final class DeadLetterExceptionHandler implements DeserializationExceptio
                 throw new IllegalStateException(getClass().getSimpleName() + " needs " + REGISTRY_CLIENT_CONFIG + " or "
                         + RouterConfig.SCHEMA_REGISTRY_URL + " in the Streams configuration to write dead letters");
             }
-            registry = new HttpSchemaRegistryClient(url.toString());
+            registry = RememberingSchemaRegistryClient.connect(url.toString());
         }
         serializer = new AvroSerializer<>(registry, false);
     }

@@ -1,5 +1,6 @@
 package dev.lorastream.router.placement;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.WorkerStatus;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
@@ -55,7 +56,7 @@ public final class FleetListener implements AutoCloseable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(KafkaClientSettings.with(p), new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = Thread.ofPlatform().daemon().name("lorastream-fleet-" + clientId).unstarted(this::run);
     }
 

@@ -1,5 +1,6 @@
 package dev.lorastream.schemas.cli;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -25,6 +26,24 @@ public final class ConnectionOptions {
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
+
+    private java.nio.file.Path kafkaConfig;
+
+    /** A secured cluster's client settings for every Kafka client of the command ({@link KafkaClientSettings}). */
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "properties file with the cluster's client security settings (security.protocol, sasl.*, ssl.*), "
+                    + "used by every Kafka client of this command, e.g. the one ./pipeline platform --secure writes")
+    void kafkaConfig(java.nio.file.Path file) {
+        try {
+            KafkaClientSettings.use(file);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(command.commandLine(), "--kafka-config: " + e.getMessage());
+        }
+        kafkaConfig = file;
+    }
+
+    /** Null when not given. */
+    public java.nio.file.Path kafkaConfig() { return kafkaConfig; }
 
     /** Null when not given. */
     public String bootstrapServers() { return bootstrapServers; }

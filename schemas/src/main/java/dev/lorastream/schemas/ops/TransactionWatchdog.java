@@ -1,5 +1,6 @@
 package dev.lorastream.schemas.ops;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
@@ -112,10 +113,10 @@ public final class TransactionWatchdog implements AutoCloseable {
     public static TransactionWatchdog create(String bootstrapServers, String clientId, Duration interval, Duration maxOpen) {
         if (interval.isZero() || maxOpen.isZero()) return null;
         int timeoutMs = (int) DEFAULT_SCAN_TIMEOUT.toMillis();
-        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        Admin admin = Admin.create(KafkaClientSettings.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.CLIENT_ID_CONFIG, clientId,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs));
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs)));
         return new TransactionWatchdog(admin, () -> admin.close(Duration.ofSeconds(5)), Topics.VALUE_SCHEMAS.keySet(),
                 interval, maxOpen, DEFAULT_SCAN_TIMEOUT, TransactionWatchdog::monotonicMs, clientId);
     }

@@ -2,6 +2,8 @@ package dev.lorastream.schemas.registry;
 
 import org.apache.avro.Schema;
 
+import java.util.OptionalInt;
+
 /**
  * The part of the Confluent Schema Registry REST API that the pipeline uses. Implemented over
  * HTTP ({@link HttpSchemaRegistryClient}, works against Confluent and Apicurio's ccompat API) and
@@ -26,4 +28,10 @@ public interface SchemaRegistryClient {
 
     /** A short description of where this client points, for logs and errors. */
     String describe();
+
+    /**
+     * The id this subject and schema were registered under, as remembered without asking the registry
+     * ({@link RememberingSchemaRegistryClient}); empty when nothing is remembered, the default.
+     */
+    default OptionalInt rememberedId(String subject, Schema schema) { return OptionalInt.empty(); }
 }

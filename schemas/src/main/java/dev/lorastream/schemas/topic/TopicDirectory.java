@@ -1,5 +1,6 @@
 package dev.lorastream.schemas.topic;
 
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -81,10 +82,10 @@ public final class TopicDirectory implements AutoCloseable {
 
     /** Asks the cluster at {@code bootstrapServers} through an admin client of its own, closed with the directory. */
     public static TopicDirectory of(String bootstrapServers, String clientId) {
-        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        Admin admin = Admin.create(KafkaClientSettings.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.CLIENT_ID_CONFIG, clientId,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ASK_TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ASK_TIMEOUT.toMillis()));
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ASK_TIMEOUT.toMillis())));
         return describing(topic -> describe(admin, topic), Clock.systemUTC(), () -> admin.close(Duration.ofSeconds(5)));
     }
 

@@ -112,7 +112,9 @@ public final class Topics {
      * {@link #declareSubjects(SchemaRegistryClient)}, waiting up to {@code wait} for a registry that cannot
      * be reached (a retriable failure; one log line every 10 s) instead of failing at once: a component
      * started, or restarted by its supervisor, while the registry is down comes up when it is back rather
-     * than crash-looping. A refusal (not retriable) is thrown at once.
+     * than crash-looping. When every subject was declared before and the ids are remembered
+     * ({@link SchemaRegistryClient#rememberedId}), it goes on at once: the component can work from them.
+     * A refusal (not retriable) is thrown at once.
      */
     public static void declareSubjects(SchemaRegistryClient registry, java.time.Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
@@ -123,6 +125,11 @@ public final class Topics {
                 return;
             } catch (dev.lorastream.schemas.registry.SchemaRegistryException e) {
                 if (!e.isRetriable() || System.nanoTime() > deadline) throw e;
+                if (VALUE_SCHEMAS.entrySet().stream().allMatch(s -> registry.rememberedId(Subjects.of(s.getKey(), false), s.getValue()).isPresent())) {
+                    org.slf4j.LoggerFactory.getLogger(Topics.class).warn("schema registry unreachable; every subject was declared before"
+                            + " (its ids are remembered), going on without it: {}", e.getMessage());
+                    return;
+                }
                 if (System.nanoTime() >= nextLog) {
                     org.slf4j.LoggerFactory.getLogger(Topics.class).warn("schema registry unreachable, waiting for it (up to {} s): {}",
                             wait.toSeconds(), e.getMessage());
