@@ -1,7 +1,8 @@
 package dev.lorastream.launcher;
 
+import dev.lorastream.platform.ClusterSecurity;
 import dev.lorastream.platform.EmbeddedPlatform;
-import dev.lorastream.platform.KafkaPlatform;
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.cli.Port;
 import dev.lorastream.schemas.registry.RememberingSchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
@@ -36,13 +37,28 @@ final class PlatformCommand implements Callable<Integer> {
     @Option(names = "--partitions", paramLabel = "N", defaultValue = "4", description = "partitions of the topics it creates (default: ${DEFAULT-VALUE})")
     int partitions;
 
+    @Option(names = "--secure", description = {"SASL/SCRAM and ACLs on the broker; writes the components' client settings to "
+            + "<work-dir>/platform/security/pipeline.properties (give it to each as --kafka-config) and one file per --caller.",
+            "A work folder keeps the mode it was first started in."})
+    boolean secure;
+
+    @Option(names = "--caller", paramLabel = "NAME", description = "a caller account (repeatable; needs --secure): may write "
+            + "inference.requests and read only inference.responses.NAME (its reply_topic) and adapters.catalog; settings in security/NAME.properties")
+    java.util.List<String> callers = new java.util.ArrayList<>();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("lorastream.root", ".")).toAbsolutePath().normalize();
         Path work = (workDir != null ? workDir : root.resolve(".work").resolve("platform")).toAbsolutePath();
+        if (!callers.isEmpty() && !secure) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--caller needs --secure");
         WorkDirLock lock = WorkDirLock.acquire(work);
-        KafkaPlatform platform = EmbeddedPlatform.builder(work.resolve("platform")).brokerPort(kafkaPort).registryPort(registryPort)
-                .partitions(partitions).start();
+        EmbeddedPlatform platform = EmbeddedPlatform.builder(work.resolve("platform")).brokerPort(kafkaPort).registryPort(registryPort)
+                .partitions(partitions).secured(secure).start();
+        ClusterSecurity security = platform.broker().security();
+        if (security != null) KafkaClientSettings.use(security.clientFile(ClusterSecurity.PIPELINE));
         TopicSetup.ensure(platform.bootstrapServers(), partitions, (short) 1);
         Topics.declareSubjects(RememberingSchemaRegistryClient.connect(platform.schemaRegistryUrl()));
         CountDownLatch stopped = new CountDownLatch(1);
@@ -58,8 +74,17 @@ final class PlatformCommand implements Callable<Integer> {
         }, "platform-shutdown"));
         System.out.println("kafka       " + platform.bootstrapServers() + "   (embedded KRaft broker, data in " + work.resolve("platform") + ")");
         System.out.println("registry    " + platform.schemaRegistryUrl());
+        String kafkaConfig = "";
+        if (security != null) {
+            System.out.println("security    SASL_PLAINTEXT SCRAM-SHA-256 with ACLs; components: --kafka-config " + security.clientFile(ClusterSecurity.PIPELINE));
+            for (String caller : callers) {
+                System.out.println("caller      " + caller + ": --kafka-config " + security.addCaller(platform.bootstrapServers(), caller)
+                        + "  (reply_topic " + ClusterSecurity.replyTopic(caller) + ")");
+            }
+            kafkaConfig = " --kafka-config " + security.clientFile(ClusterSecurity.PIPELINE);
+        }
         System.out.println("platform: running; e.g.  ./pipeline router --bootstrap-servers " + platform.bootstrapServers()
-                + " --schema-registry " + platform.schemaRegistryUrl());
+                + " --schema-registry " + platform.schemaRegistryUrl() + kafkaConfig);
         System.out.println("platform: Ctrl-C stops it");
         stopped.await();
         return 0;

@@ -1,6 +1,8 @@
 package dev.lorastream.bench.faults;
 
 import dev.lorastream.engine.demo.DemoModels;
+import dev.lorastream.platform.ClusterSecurity;
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
@@ -29,7 +31,8 @@ import java.util.UUID;
  * the broker and the registry ({@link PlatformPart}), the router, two workers on the demo model
  * (ONNX Runtime, CPU), the attribution sink and the HTTP endpoint with an API key ({@code
  * ./pipeline router|worker|sink|http}). A part that the matrix kills is started again as a
- * supervisor (systemd, Kubernetes) would: same command, same id, nothing else touched.
+ * supervisor (systemd, Kubernetes) would: same command, same id, nothing else touched. The broker runs
+ * SASL/SCRAM with ACLs ({@link ClusterSecurity}); the parts connect as the pipeline's principal.
  */
 final class Deployment implements AutoCloseable {
     static final String TENANT = "acme";
@@ -40,6 +43,9 @@ final class Deployment implements AutoCloseable {
     final int registryPort;
     final int httpPort;
     final String apiKey = "lsk-fault-" + UUID.randomUUID();
+    /** SASL/SCRAM and ACLs on the broker: the parts and the matrix's own clients are the pipeline; {@value #ATTACKER} is a caller. */
+    final ClusterSecurity security;
+    static final String ATTACKER = "mallory";
     private final Map<String, Proc> parts = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -50,6 +56,8 @@ final class Deployment implements AutoCloseable {
         this.registryPort = basePort + 1;
         this.httpPort = basePort + 3;
         Files.createDirectories(work);
+        this.security = ClusterSecurity.in(work.resolve("security"));
+        KafkaClientSettings.use(security.clientFile(ClusterSecurity.PIPELINE));
         Files.writeString(work.resolve("keys"), "sha256:" + sha256(apiKey) + " " + TENANT + " models=* # fault matrix\n");
     }
 
@@ -79,11 +87,14 @@ final class Deployment implements AutoCloseable {
     /** Starts every part and waits until a request goes through. */
     void start() throws Exception {
         DemoModels.Paths models = DemoModels.write(work.resolve("models"));
-        parts.put("broker", proc("broker", platformPart("broker", work.resolve("broker"), kafkaPort)));
+        List<String> broker = platformPart("broker", work.resolve("broker"), kafkaPort);
+        broker.add(security.dir().toString());
+        parts.put("broker", proc("broker", broker));
         parts.put("registry", proc("registry", platformPart("registry", work.resolve("registry"), registryPort, registryPort + 1)));
         startPart("broker");
         startPart("registry");
         TopicSetup.ensure(bootstrap(), 4, (short) 1);
+        security.addCaller(bootstrap(), ATTACKER);
         Topics.declareSubjects(new HttpSchemaRegistryClient(registryUrl()));
         List<String> kafka = List.of("--bootstrap-servers", bootstrap(), "--schema-registry", registryUrl());
         parts.put("router", proc("router", pipeline("router", kafka, "--state-dir", work.resolve("router").toString(),
@@ -126,7 +137,7 @@ final class Deployment implements AutoCloseable {
         return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), xmx,
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-Dapicurio.home=" + System.getProperty("apicurio.home", root.resolve("platform/target/apicurio").toString()),
-                "-Dlorastream.root=" + root, "-cp", classPath));
+                "-Dlorastream.root=" + root, "-Dlorastream.schema.cache.dir=" + work.resolve("schema-cache"), "-cp", classPath));
     }
 
     private List<String> platformPart(String what, Path dir, int... ports) {
@@ -143,6 +154,7 @@ final class Deployment implements AutoCloseable {
         cmd.add("dev.lorastream.launcher.Pipeline");
         cmd.add(command);
         cmd.addAll(kafka);
+        cmd.addAll(List.of("--kafka-config", security.clientFile(ClusterSecurity.PIPELINE).toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }

@@ -8,6 +8,7 @@ import dev.lorastream.schemas.ErrorInfo;
 import dev.lorastream.schemas.InferenceRequest;
 import dev.lorastream.schemas.InferenceResponse;
 import dev.lorastream.schemas.ResponseStatus;
+import dev.lorastream.schemas.config.KafkaClientSettings;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.registry.SchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
@@ -331,22 +332,51 @@ public final class FaultMatrix implements Callable<Integer> {
     }
 
     /**
-     * An unauthenticated Kafka client reads a caller's request and writes a forged answer before the
-     * worker does. Without SASL and ACLs (not built yet) nothing stops it: the check fails, honestly.
+     * A Kafka client of another caller ({@value Deployment#ATTACKER}, authenticated, with the ACLs every caller gets)
+     * tries what the issue's attacker did: read the victim's request off inference.requests and write a forged answer on
+     * inference.responses (and a billing row on attribution.events). The broker refuses each; the victim gets the
+     * worker's answer.
      */
     private void forgedAnswer(String prefix, List<String> checks, List<String> failed) throws Exception {
         String id = prefix + "-victim";
         InferenceResponse forged = InferenceResponse.newBuilder().setRequestId(id).setTenant(Deployment.TENANT).setAdapterId("dermatology")
                 .setStatus(ResponseStatus.OK).setText("FORGED BY ATTACKER").setWorkerId("attacker").setCompletedAtMs(Instant.now())
                 .setFinishReason("stop").build();
+        Map<String, Object> attacker = new HashMap<>(d.security.clientSettings(Deployment.ATTACKER));
+        attacker.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap());
+        attacker.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        attacker.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+        attacker.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         try (Load victim = new Load(prefix + "-v", d)) {
             InferenceRequest r = Requests.base(Deployment.TENANT, "dermatology", 4).setRequestId(id).setPrompt("my private question").build();
             var answer = victim.client().submit(r, Duration.ofSeconds(60));
-            produce(Topics.RESPONSES, id, forged, 1 << 20);
+            Map<String, Object> reader = new HashMap<>(attacker);
+            reader.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            try (KafkaConsumer<byte[], byte[]> spy = new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                spy.assign(List.of(new TopicPartition(Topics.REQUESTS, 0)));
+                String outcome = "read records";
+                try {
+                    for (int i = 0; i < 25; i++) spy.poll(Duration.ofMillis(200));
+                } catch (org.apache.kafka.common.errors.TopicAuthorizationException e) {
+                    outcome = "refused: " + e.getMessage();
+                }
+                check(outcome.startsWith("refused"), "another caller reading inference.requests is " + outcome, checks, failed);
+            }
+            try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(attacker, new StringSerializer(), new AvroSerializer<>(registry, false))) {
+                for (String topic : List.of(Topics.RESPONSES, Topics.ATTRIBUTION)) {
+                    String outcome;
+                    try {
+                        producer.send(new ProducerRecord<>(topic, id, forged)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                        outcome = "written";
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        outcome = e.getCause() instanceof org.apache.kafka.common.errors.TopicAuthorizationException ? "refused by the broker" : "failed: " + e.getCause();
+                    }
+                    check(outcome.equals("refused by the broker"), "another caller writing a forged record on " + topic + ": " + outcome, checks, failed);
+                }
+            }
             InferenceResponse got = answer.get();
-            check(!"FORGED BY ATTACKER".equals(got.getText()),
-                    "a forged answer written by an unauthenticated Kafka client is not what the caller gets (got worker " + got.getWorkerId()
-                            + "; needs SASL/SCRAM and ACLs on the cluster, not built yet)", checks, failed);
+            check(!"FORGED BY ATTACKER".equals(got.getText()) && got.getStatus() == ResponseStatus.OK,
+                    "the victim gets the worker's answer (worker " + got.getWorkerId() + ")", checks, failed);
         } catch (Exception e) {
             check(false, "forged answer scenario failed to run: " + e, checks, failed);
         }
@@ -396,13 +426,13 @@ public final class FaultMatrix implements Callable<Integer> {
     private void produce(String topic, String key, SpecificRecord value, int maxRequestSize) throws Exception {
         Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRequestSize);
-        try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(p, new StringSerializer(), new AvroSerializer<>(registry, false))) {
+        try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(KafkaClientSettings.with(p), new StringSerializer(), new AvroSerializer<>(registry, false))) {
             producer.send(new ProducerRecord<>(topic, key, value)).get();
         }
     }
 
     private void createTopic(String name, Map<String, String> configs) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap()))) {
+        try (Admin admin = Admin.create(KafkaClientSettings.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap())))) {
             if (admin.listTopics().names().get().contains(name)) return;
             admin.createTopics(List.of(new NewTopic(name, 1, (short) 1).configs(configs))).all().get();
         }
@@ -475,8 +505,8 @@ public final class FaultMatrix implements Callable<Integer> {
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20),
+        return new KafkaConsumer<>(KafkaClientSettings.with(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, d.bootstrap(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20)),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 

@@ -28,12 +28,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * registry (Confluent's and Apicurio's contract), so an answer remembered is an answer that still holds; a
  * registry wiped and rebuilt with other ids under the same URL is the one case this would mislead, and only while
  * that registry is down. A schema id never seen here cannot be read while the registry is down: that record
- * waits for it (as before), as nothing else could decode it.
+ * waits for it (as before), as nothing else could decode it. Once the registry was found unreachable, for 10 s what is
+ * remembered is used without asking it again, so a component does not spend the client's retries (~2 s) on every id.
  *
  * <p>The folder is {@code <dir>/<registry url made a file name>/}: {@code ids/<id>.avsc} and
  * {@code registrations/<sha-256 of subject and schema>.id}, each written to a temporary file and moved into place,
  * so processes sharing the folder never read half a file. {@link #connect(String)} picks the folder: the
- * {@value #DIR_ENV} environment variable, else {@code java.io.tmpdir/lorastream-schema-cache}; {@code none}
+ * {@value #DIR_ENV} environment variable (or the system property {@code lorastream.schema.cache.dir}), else {@code java.io.tmpdir/lorastream-schema-cache}; {@code none}
  * turns remembering off.
  */
 public final class RememberingSchemaRegistryClient implements SchemaRegistryClient {
@@ -42,15 +43,19 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
     private static final Logger log = LoggerFactory.getLogger(RememberingSchemaRegistryClient.class);
 
     private final SchemaRegistryClient registry;
+    private final Path root;
     private final Path ids;
     private final Path registrations;
     private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
     private final Map<String, Integer> registered = new ConcurrentHashMap<>();
+    /** Until when (nanoTime) remembered answers are used without asking: the registry was just found unreachable. */
+    private volatile long unreachableUntil = System.nanoTime();
+    private static final long SKIP_NANOS = 10_000_000_000L;
 
     /** Remembers {@code registry}'s answers under {@code dir}. */
     public RememberingSchemaRegistryClient(SchemaRegistryClient registry, Path dir) {
         this.registry = registry;
-        Path root = dir.resolve(fileName(registry.describe()));
+        this.root = dir.resolve(fileName(registry.describe()));
         this.ids = root.resolve("ids");
         this.registrations = root.resolve("registrations");
     }
@@ -61,7 +66,7 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
      */
     public static SchemaRegistryClient connect(String url) {
         SchemaRegistryClient http = new HttpSchemaRegistryClient(url);
-        String dir = System.getenv(DIR_ENV);
+        String dir = System.getProperty("lorastream.schema.cache.dir", System.getenv(DIR_ENV));
         if ("none".equalsIgnoreCase(dir)) return http;
         Path folder = dir == null || dir.isBlank() ? Path.of(System.getProperty("java.io.tmpdir"), "lorastream-schema-cache") : Path.of(dir);
         return new RememberingSchemaRegistryClient(http, folder);
@@ -74,11 +79,18 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
         if (known != null) return known;
         Path file = registrations.resolve(sha256(key) + ".id");
         int id;
+        if (recentlyUnreachable() && Files.exists(file)) {
+            id = Integer.parseInt(read(file).trim());
+            registered.put(key, id);
+            byId.putIfAbsent(id, schema);
+            return id;
+        }
         try {
             id = registry.register(subject, schema);
             write(file, Integer.toString(id));
             write(ids.resolve(id + ".avsc"), schema.toString());
         } catch (SchemaRegistryException e) {
+            if (e.isRetriable()) unreachableUntil = System.nanoTime() + SKIP_NANOS;
             if (!e.isRetriable() || !Files.exists(file)) throw e;
             id = Integer.parseInt(read(file).trim());
             log.warn("schema registry {} unreachable; using the id {} it gave {} earlier ({})", registry.describe(), id, subject, file);
@@ -94,10 +106,16 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
         if (known != null) return known;
         Path file = ids.resolve(id + ".avsc");
         Schema schema;
+        if (recentlyUnreachable() && Files.exists(file)) {
+            schema = new Schema.Parser().parse(read(file));
+            byId.put(id, schema);
+            return schema;
+        }
         try {
             schema = registry.schemaById(id);
             write(file, schema.toString());
         } catch (SchemaRegistryException e) {
+            if (e.isRetriable()) unreachableUntil = System.nanoTime() + SKIP_NANOS;
             if (!e.isRetriable() || !Files.exists(file)) throw e;
             schema = new Schema.Parser().parse(read(file));
             log.warn("schema registry {} unreachable; using schema id {} as it answered earlier ({})", registry.describe(), id, file);
@@ -128,14 +146,27 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
     @Override
     public String describe() { return registry.describe(); }
 
+    /** Whether the registry was found unreachable in the last 10 s: then what is remembered is used without waiting on retries. */
+    private boolean recentlyUnreachable() { return System.nanoTime() - unreachableUntil < 0; }
+
     /** A registry URL as one file name: what is not a letter, digit, dot or dash becomes '_'. */
     static String fileName(String url) {
         return url.replaceFirst("^[a-z]+://", "").replaceAll("[^A-Za-z0-9.-]", "_");
     }
 
-    private static void write(Path file, String text) {
-        if (Files.exists(file)) return;
+    /**
+     * Remembers what the registry just answered. When a remembered answer differs, the registry under this URL was
+     * rebuilt (new ids, e.g. a development registry whose storage was deleted): everything remembered of it is forgotten,
+     * since none of it can be trusted any more.
+     */
+    private void write(Path file, String text) {
         try {
+            if (Files.exists(file)) {
+                if (Files.readString(file, StandardCharsets.UTF_8).equals(text)) return;
+                log.warn("schema registry {} answered {} differently than remembered: it was rebuilt; forgetting what was remembered of it ({})",
+                        registry.describe(), file.getFileName(), root);
+                forgetAll();
+            }
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
@@ -144,10 +175,21 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // remembering is a help, not a duty: the registry answered, and the caller gets its answer
             log.warn("could not remember {} ({}); going on without it", file, e.toString());
         }
+    }
+
+    private void forgetAll() throws IOException {
+        for (Path folder : new Path[]{ids, registrations}) {
+            if (!Files.isDirectory(folder)) continue;
+            try (var files = Files.list(folder)) {
+                for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+            }
+        }
+        byId.clear();
+        registered.clear();
     }
 
     private static String read(Path file) {

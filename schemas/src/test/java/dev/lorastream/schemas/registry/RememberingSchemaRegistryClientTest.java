@@ -71,13 +71,30 @@ class RememberingSchemaRegistryClientTest {
     }
 
     @Test
+    void aRegistryRebuiltUnderTheSameUrlMakesEverythingRememberedOfItForgotten() {
+        RememberingSchemaRegistryClient before = new RememberingSchemaRegistryClient(registry, dir);
+        int statusId = before.register("worker.status-value", WorkerStatus.getClassSchema());
+        registry.registry = new InMemorySchemaRegistryClient(); // storage deleted, the registry started afresh: ids given anew
+        RememberingSchemaRegistryClient after = new RememberingSchemaRegistryClient(registry, dir);
+        int requestId = after.register(SUBJECT, InferenceRequest.getClassSchema());
+        assertThat(requestId).isEqualTo(statusId); // the same id now means another schema
+        after.schemaById(requestId);
+
+        registry.up = false;
+        RememberingSchemaRegistryClient restarted = new RememberingSchemaRegistryClient(registry, dir);
+
+        assertThat(restarted.schemaById(requestId)).isEqualTo(InferenceRequest.getClassSchema());
+        assertThat(restarted.rememberedId("worker.status-value", WorkerStatus.getClassSchema())).isEmpty();
+    }
+
+    @Test
     void registryUrlsBecomeOneFileName() {
         assertThat(RememberingSchemaRegistryClient.fileName("http://127.0.0.1:8081/apis/ccompat/v7")).isEqualTo("127.0.0.1_8081_apis_ccompat_v7");
     }
 
     /** The in-memory registry, unreachable (status 0, as over HTTP) while {@code up} is false. */
     private static final class SwitchableRegistry implements SchemaRegistryClient {
-        private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+        volatile InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
         volatile boolean up = true;
 
         private void reachable() {
