@@ -132,6 +132,14 @@ public final class ApiError extends RuntimeException {
                 SERVER_ERROR, null, "timeout", ErrorCode.DEADLINE_EXCEEDED.name(), false);
     }
 
+    /**
+     * 503 with {@code Retry-After: 1}: Kafka did not take the request (the broker is down or unreachable). The caller may
+     * try again; a send that timed out may still have been written, and is then served once under its request id.
+     */
+    static ApiError unavailable(String message) {
+        return new ApiError(503, message, SERVER_ERROR, null, "service_unavailable", ErrorCode.INTERNAL.name(), false, Map.of("Retry-After", "1"));
+    }
+
     static ApiError internal(String message) {
         return new ApiError(500, message, SERVER_ERROR, null, "internal_error", ErrorCode.INTERNAL.name(), false);
     }

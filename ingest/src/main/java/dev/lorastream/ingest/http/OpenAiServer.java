@@ -289,7 +289,7 @@ public final class OpenAiServer implements AutoCloseable {
     private ApiError failed(String requestId, Throwable cause) {
         if (cause instanceof RequestTimeoutException) return ApiError.timeout(requestId, config.requestTimeout().toMillis());
         log.warn("request {} failed in transport: {}", requestId, cause.getMessage());
-        return ApiError.internal("request " + requestId + " could not be served: " + cause.getMessage());
+        return ApiError.unavailable("request " + requestId + " was not taken by Kafka: " + cause.getMessage() + "; try again");
     }
 
     /**
@@ -306,7 +306,7 @@ public final class OpenAiServer implements AutoCloseable {
             done = client.stream(event, config.requestTimeout(), pieces::add);
         } catch (IngestException | IllegalStateException | IllegalArgumentException e) {
             ticket.settle(0);
-            throw ApiError.internal("request " + requestId + " could not be sent: " + e.getMessage());
+            throw ApiError.unavailable("request " + requestId + " could not be sent to Kafka: " + e.getMessage() + "; try again");
         }
         done.whenComplete((r, failure) -> ticket.settle(failure == null ? usage(r) : timedOut(failure) ? ticket.reserved() : 0));
         long created = Instant.now().getEpochSecond();

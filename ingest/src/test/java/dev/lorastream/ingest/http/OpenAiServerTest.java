@@ -309,6 +309,14 @@ class OpenAiServerTest {
     }
 
     @Test
+    void kafkaNotTakingTheRequestIs503WithRetryAfter() throws Exception {
+        gateway.failSends(new org.apache.kafka.common.errors.TimeoutException("Topic inference.requests not present in metadata after 15000 ms."));
+        Answer answer = post("/v1/completions", "{\"model\":\"dermatology\",\"prompt\":\"hi\"}");
+        assertError(answer, 503, null, "not taken by Kafka");
+        assertThat(answer.raw().headers().firstValue("Retry-After")).hasValue("1");
+    }
+
+    @Test
     void pipelineInternalErrorIs500() throws Exception {
         gateway.respondWith(r -> TestResponses.error(r, "INTERNAL", null, "engine crashed"));
 
