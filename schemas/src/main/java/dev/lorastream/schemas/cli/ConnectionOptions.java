@@ -27,8 +27,6 @@ public final class ConnectionOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
-    private java.nio.file.Path kafkaConfig;
-
     /** A secured cluster's client settings for every Kafka client of the command ({@link KafkaClientSettings}). */
     @Option(names = "--kafka-config", paramLabel = "FILE",
             description = "properties file with the cluster's client security settings (security.protocol, sasl.*, ssl.*), "
@@ -39,11 +37,7 @@ public final class ConnectionOptions {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), "--kafka-config: " + e.getMessage());
         }
-        kafkaConfig = file;
     }
-
-    /** Null when not given. */
-    public java.nio.file.Path kafkaConfig() { return kafkaConfig; }
 
     /** Null when not given. */
     public String bootstrapServers() { return bootstrapServers; }

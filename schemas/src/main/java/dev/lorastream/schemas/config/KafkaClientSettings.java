@@ -23,7 +23,6 @@ public final class KafkaClientSettings {
     public static final String ENV = "LORASTREAM_KAFKA_CONFIG";
 
     private static volatile Map<String, String> settings;
-    private static volatile Path source;
 
     private KafkaClientSettings() {}
 
@@ -34,19 +33,6 @@ public final class KafkaClientSettings {
      */
     public static void use(Path file) {
         settings = read(file);
-        source = file;
-    }
-
-    /** Back to no settings (PLAINTEXT); for tests that switch clusters in one JVM. */
-    public static void clear() {
-        settings = Map.of();
-        source = null;
-    }
-
-    /** {@code props} with the settings added (the same map, changed); for the builders of client configurations. */
-    public static <M extends Map<String, Object>> M apply(M props) {
-        props.putAll(settings());
-        return props;
     }
 
     /** {@code props} with the settings added (the same object, changed); Kafka Streams takes Properties. */
@@ -70,24 +56,8 @@ public final class KafkaClientSettings {
         return merged;
     }
 
-    /** The settings in use (passwords included: not for logs; see {@link #describe()}). */
-    public static Map<String, String> current() { return settings(); }
-
-    /** Where the settings came from and the security protocol, for logs; no secrets. */
-    public static String describe() {
-        Map<String, String> s = settings();
-        if (s.isEmpty()) return "PLAINTEXT (no --kafka-config)";
-        return s.getOrDefault("security.protocol", "PLAINTEXT") + " " + s.getOrDefault("sasl.mechanism", "")
-                + " from " + (source != null ? source : System.getenv(ENV));
-    }
-
-    /** Whether a key is one this file may set: security.protocol, sasl.*, ssl.*. */
-    public static boolean isSecurityKey(String key) {
-        return key.equals("security.protocol") || key.startsWith("sasl.") || key.startsWith("ssl.");
-    }
-
     /** The settings of {@code file}. */
-    public static Map<String, String> read(Path file) {
+    static Map<String, String> read(Path file) {
         Properties p = new Properties();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
@@ -96,7 +66,7 @@ public final class KafkaClientSettings {
         }
         Map<String, String> read = new TreeMap<>();
         for (String key : p.stringPropertyNames()) {
-            if (!isSecurityKey(key)) {
+            if (!(key.equals("security.protocol") || key.startsWith("sasl.") || key.startsWith("ssl."))) {
                 throw new IllegalArgumentException("kafka config " + file + ": '" + key + "' is not a client security setting "
                         + "(security.protocol, sasl.*, ssl.*); the pipeline sets its clients' other settings itself");
             }
@@ -116,7 +86,6 @@ public final class KafkaClientSettings {
                     settings = Map.of();
                 } else {
                     settings = read(Path.of(file));
-                    source = Path.of(file);
                 }
             }
             return settings;

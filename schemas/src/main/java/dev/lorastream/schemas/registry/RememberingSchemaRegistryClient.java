@@ -17,6 +17,9 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A registry client that remembers, in a folder, every schema id and every registration the registry answered,
@@ -78,23 +81,10 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
         Integer known = registered.get(key);
         if (known != null) return known;
         Path file = registrations.resolve(sha256(key) + ".id");
-        int id;
-        if (recentlyUnreachable() && Files.exists(file)) {
-            id = Integer.parseInt(read(file).trim());
-            registered.put(key, id);
-            byId.putIfAbsent(id, schema);
-            return id;
-        }
-        try {
-            id = registry.register(subject, schema);
-            write(file, Integer.toString(id));
-            write(ids.resolve(id + ".avsc"), schema.toString());
-        } catch (SchemaRegistryException e) {
-            if (e.isRetriable()) unreachableUntil = System.nanoTime() + SKIP_NANOS;
-            if (!e.isRetriable() || !Files.exists(file)) throw e;
-            id = Integer.parseInt(read(file).trim());
-            log.warn("schema registry {} unreachable; using the id {} it gave {} earlier ({})", registry.describe(), id, subject, file);
-        }
+        int id = answer(file, () -> registry.register(subject, schema), given -> {
+            write(file, Integer.toString(given));
+            write(ids.resolve(given + ".avsc"), schema.toString());
+        }, text -> Integer.parseInt(text.trim()), "the id it gave " + subject);
         registered.put(key, id);
         byId.putIfAbsent(id, schema);
         return id;
@@ -105,23 +95,29 @@ public final class RememberingSchemaRegistryClient implements SchemaRegistryClie
         Schema known = byId.get(id);
         if (known != null) return known;
         Path file = ids.resolve(id + ".avsc");
-        Schema schema;
-        if (recentlyUnreachable() && Files.exists(file)) {
-            schema = new Schema.Parser().parse(read(file));
-            byId.put(id, schema);
-            return schema;
-        }
-        try {
-            schema = registry.schemaById(id);
-            write(file, schema.toString());
-        } catch (SchemaRegistryException e) {
-            if (e.isRetriable()) unreachableUntil = System.nanoTime() + SKIP_NANOS;
-            if (!e.isRetriable() || !Files.exists(file)) throw e;
-            schema = new Schema.Parser().parse(read(file));
-            log.warn("schema registry {} unreachable; using schema id {} as it answered earlier ({})", registry.describe(), id, file);
-        }
+        Schema schema = answer(file, () -> registry.schemaById(id), given -> write(file, given.toString()),
+                text -> new Schema.Parser().parse(text), "schema id " + id);
         byId.put(id, schema);
         return schema;
+    }
+
+    /**
+     * The registry's answer, remembered ({@code remember}); when the registry cannot be reached, or could not moments
+     * ago, the answer remembered in {@code file} ({@code recall}), if there is one. Refusals are thrown as they came.
+     */
+    private <T> T answer(Path file, Supplier<T> ask, Consumer<T> remember, Function<String, T> recall, String what) {
+        if (recentlyUnreachable() && Files.exists(file)) return recall.apply(read(file));
+        try {
+            T answer = ask.get();
+            remember.accept(answer);
+            return answer;
+        } catch (SchemaRegistryException e) {
+            if (!e.isRetriable()) throw e;
+            unreachableUntil = System.nanoTime() + SKIP_NANOS;
+            if (!Files.exists(file)) throw e;
+            log.warn("schema registry {} unreachable; using {} as it answered earlier ({})", registry.describe(), what, file);
+            return recall.apply(read(file));
+        }
     }
 
     /** The id the registry gave this subject and schema earlier, remembered here, without asking it. */
