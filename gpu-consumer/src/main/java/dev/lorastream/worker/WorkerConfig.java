@@ -51,10 +51,11 @@ public final class WorkerConfig {
     public static final ConfigKey<Duration> WATCHDOG_INTERVAL = ConfigKey.millis("transaction.watchdog.interval.ms",
             dev.lorastream.schemas.ops.TransactionWatchdog.DEFAULT_INTERVAL.toMillis(), 0, 3_600_000,
             "how often the worker's transaction watchdog looks for transactions that stall read_committed readers of the pipeline's topics "
-                    + "(hanging after a broker crash, or held by a frozen producer) and aborts them; 0 disables it");
+                    + "or a group's committed offsets (hanging after a broker crash, or held by a frozen producer) and aborts them; 0 disables it");
     public static final ConfigKey<Duration> WATCHDOG_MAX_OPEN = ConfigKey.millis("transaction.watchdog.max.open.ms",
             dev.lorastream.schemas.ops.TransactionWatchdog.DEFAULT_MAX_OPEN.toMillis(), 0, 86_400_000,
-            "a transaction the watchdog sees open longer than this is aborted; keep it well above every pipeline producer's "
+            "a transaction the watchdog sees open longer than this is aborted (a hanging one, which its coordinator no longer has there, "
+                    + "after 20 s or this, whichever is less); keep it well above every pipeline producer's "
                     + "transaction.timeout.ms (the broker aborts a live producer's slow transaction first, and the producer retries); 0 disables the watchdog");
     public static final ConfigKey<Duration> TRANSACTION_TIMEOUT = ConfigKey.millis("transaction.timeout.ms", 10_000, 1_000, 900_000,
             "a transaction of this worker open longer is aborted by the broker: how long a worker that dies mid-transaction can hold back read_committed readers of the response topics");

@@ -54,6 +54,13 @@ final class PlatformCommand implements Callable<Integer> {
         Path root = Path.of(System.getProperty("lorastream.root", ".")).toAbsolutePath().normalize();
         Path work = (workDir != null ? workDir : root.resolve(".work").resolve("platform")).toAbsolutePath();
         if (!callers.isEmpty() && !secure) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--caller needs --secure");
+        for (String caller : callers) {
+            try {
+                ClusterSecurity.checkCallerName(caller);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--caller: " + e.getMessage());
+            }
+        }
         WorkDirLock lock = WorkDirLock.acquire(work);
         EmbeddedPlatform platform = EmbeddedPlatform.builder(work.resolve("platform")).brokerPort(kafkaPort).registryPort(registryPort)
                 .partitions(partitions).secured(secure).start();

@@ -119,6 +119,15 @@ class PipelineTest {
         assertThat(err.toString()).contains("--partitions must be in [1, 1024], got 0");
         assertThat(execute(Map.of(), "report", "--data-dir", tmp.resolve("none").toString())).isEqualTo(2);
         assertThat(err.toString()).contains("no sink data in");
+        // a caller account that cannot be made is refused before a broker is started (nothing is written to the work folder)
+        Path platformDir = tmp.resolve("platform-refused");
+        assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--secure", "--caller", "Mallory!")).isEqualTo(2);
+        assertThat(err.toString()).contains("--caller: caller name 'Mallory!' must match");
+        assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--secure", "--caller", "pipeline")).isEqualTo(2);
+        assertThat(err.toString()).contains("caller name 'pipeline'", "not be admin, pipeline or controller");
+        assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--caller", "bob")).isEqualTo(2);
+        assertThat(err.toString()).contains("--caller needs --secure");
+        assertThat(platformDir).doesNotExist();
         assertThat(out.toString()).isEmpty();
     }
 

@@ -125,10 +125,7 @@ public final class ClusterSecurity {
      * and the adapter catalog. Returns its client settings file.
      */
     public Path addCaller(String bootstrapServers, String name) {
-        if (!CALLER_NAME.matcher(name).matches() || name.equals(ADMIN) || name.equals(PIPELINE) || name.equals(CONTROLLER)) {
-            throw new IllegalArgumentException("caller name '" + name + "' must match " + CALLER_NAME.pattern()
-                    + " and not be admin, pipeline or controller");
-        }
+        checkCallerName(name);
         String password = password(name);
         save();
         String replyTopic = replyTopic(name);
@@ -160,6 +157,17 @@ public final class ClusterSecurity {
             throw new IllegalStateException("interrupted adding caller " + name, e);
         }
         return writeClientFile(name);
+    }
+
+    /**
+     * Refuses a name that cannot be a caller's: it becomes a Kafka principal and part of its reply topic's name,
+     * and the pipeline's own principals are not callers.
+     */
+    public static void checkCallerName(String name) {
+        if (!CALLER_NAME.matcher(name).matches() || name.equals(ADMIN) || name.equals(PIPELINE) || name.equals(CONTROLLER)) {
+            throw new IllegalArgumentException("caller name '" + name + "' must match " + CALLER_NAME.pattern()
+                    + " and not be admin, pipeline or controller");
+        }
     }
 
     /** The one topic a caller named {@code name} may read its answers from. */

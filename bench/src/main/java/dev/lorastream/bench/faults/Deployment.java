@@ -69,6 +69,8 @@ final class Deployment implements AutoCloseable {
 
     Proc part(String name) { return parts.get(name); }
 
+    List<Proc> parts() { return List.copyOf(parts.values()); }
+
     /**
      * The parts that died without the matrix killing them, started again as a supervisor would
      * ({@code Restart=always}); the caller reports them: a crash is not a healed fault.

@@ -68,7 +68,7 @@ import java.util.concurrent.atomic.AtomicInteger;
         description = {"Run the fault matrix against the pipeline as separate processes; write reliability.json and .md."})
 public final class FaultMatrix implements Callable<Integer> {
     @Option(names = "--scenarios", split = ",", paramLabel = "NAME[,NAME...]",
-            description = "scenarios to run, in order (default: all): ${COMPLETION-CANDIDATES}")
+            description = "scenarios to run, in order (default: all but soak): ${COMPLETION-CANDIDATES}")
     List<Scenario> scenarios;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "docs/benchmarks", description = "where reliability.json and reliability.md go (default: ${DEFAULT-VALUE})")
@@ -95,9 +95,25 @@ public final class FaultMatrix implements Callable<Integer> {
     @Option(names = "--after-s", paramLabel = "S", defaultValue = "15", description = "load after each fault before the drain (default: ${DEFAULT-VALUE})")
     int afterSeconds;
 
+    @Option(names = "--soak-minutes", paramLabel = "MIN", defaultValue = "30", description = "how long soak keeps the load on (default: ${DEFAULT-VALUE})")
+    double soakMinutes;
+
+    @Option(names = "--soak-warmup-minutes", paramLabel = "MIN", defaultValue = "5", description = "soak's readings before this are warm-up, not held to the bound (default: ${DEFAULT-VALUE})")
+    double soakWarmUpMinutes;
+
+    @Option(names = "--sample-s", paramLabel = "S", defaultValue = "30", description = "soak: seconds between memory readings of every process (default: ${DEFAULT-VALUE})")
+    int sampleSeconds;
+
+    /** Soak's bound on growth after warm-up, per process: resident set max(64 MiB, 10 %), live heap 32 MiB. */
+    static final long RSS_BOUND_MIB = 64;
+    static final double RSS_BOUND_FRACTION = 0.10;
+    static final long HEAP_BOUND_MIB = 32;
+
     public enum Scenario {
         baseline, worker_kill9_same_id, worker_kill9_new_id, worker_sigstop, router_kill9, sink_kill9, broker_restart,
-        broker_kill9, registry_down, oversized_request, oversized_response, reply_topic_abuse, tenant_spoof, forged_answer
+        broker_kill9, registry_down, oversized_request, oversized_response, reply_topic_abuse, tenant_spoof, forged_answer,
+        /** Not in the default plan: the load for {@code --soak-minutes} with every process's memory sampled. */
+        soak
     }
 
     private Deployment d;
@@ -116,10 +132,12 @@ public final class FaultMatrix implements Callable<Integer> {
         Path root = Path.of(System.getProperty("lorastream.root", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir).toAbsolutePath();
         deleteTree(work);
-        List<Scenario> plan = scenarios == null ? List.of(Scenario.values()) : scenarios;
+        List<Scenario> plan = scenarios == null ? java.util.Arrays.stream(Scenario.values()).filter(s -> s != Scenario.soak).toList() : scenarios;
         Instant started = Instant.now();
         try (Deployment deployment = new Deployment(root, work, basePort)) {
             d = deployment;
+            // Ctrl-C or a kill of the matrix stops its parts too (they are processes of their own)
+            Runtime.getRuntime().addShutdownHook(new Thread(deployment::close, "faults-shutdown"));
             log("starting the deployment (broker, registry, router, 2 workers, sink, http) in " + work);
             d.start();
             registry = new HttpSchemaRegistryClient(d.registryUrl());
@@ -164,6 +182,7 @@ public final class FaultMatrix implements Callable<Integer> {
             long faultAt = System.nanoTime();
             inject(s, prefix, checks, failed);
             r.put("fault_s", round((System.nanoTime() - faultAt) / 1e9));
+            if (s == Scenario.soak) memoryVerdict(r, checks, failed);
             Thread.sleep(afterSeconds * 1000L);
             load.stop();
             long drainDeadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
@@ -258,12 +277,54 @@ public final class FaultMatrix implements Callable<Integer> {
                 Thread.sleep(outageSeconds * 1000L);
                 d.startPart("registry");
             }
+            case soak -> soak();
             case oversized_request -> oversizedRequest(prefix, checks, failed);
             case oversized_response -> oversizedResponse(prefix, checks, failed);
             case reply_topic_abuse -> replyTopicAbuse(prefix, checks, failed);
             case tenant_spoof -> tenantSpoof(checks, failed);
             case forged_answer -> forgedAnswer(prefix, checks, failed);
         }
+    }
+
+    private MemorySampler memory;
+
+    /** The load stays on for {@code --soak-minutes}; every {@code --sample-s} each process's memory is read. */
+    private void soak() throws InterruptedException {
+        memory = new MemorySampler();
+        long start = System.nanoTime();
+        long end = start + (long) (soakMinutes * 60e9);
+        int readings = 0;
+        while (System.nanoTime() < end) {
+            double at = (System.nanoTime() - start) / 1e9;
+            memory.sample(at, d.parts());
+            if (readings++ % 10 == 0) log("   soak " + Math.round(at) + " s: " + lastReadings());
+            Thread.sleep(Math.max(0, Math.min(sampleSeconds * 1000L, (end - System.nanoTime()) / 1_000_000)));
+        }
+        memory.sample((System.nanoTime() - start) / 1e9, d.parts());
+    }
+
+    private String lastReadings() {
+        StringBuilder b = new StringBuilder();
+        memory.samples().forEach((part, list) -> {
+            MemorySampler.Sample x = list.get(list.size() - 1);
+            b.append(part).append(' ').append(x.rssKiB() / 1024).append('/').append(x.liveHeapKiB() / 1024).append(" MiB  ");
+        });
+        return b.append("(resident/live heap)").toString();
+    }
+
+    private void memoryVerdict(Map<String, Object> r, List<String> checks, List<String> failed) {
+        Map<String, Map<String, Object>> growth = memory.growth(soakWarmUpMinutes * 60, RSS_BOUND_MIB, RSS_BOUND_FRACTION, HEAP_BOUND_MIB);
+        r.put("soak_minutes", soakMinutes);
+        r.put("warmup_minutes", soakWarmUpMinutes);
+        r.put("memory_bound", "after warm-up, per process: resident set grows <= max(" + RSS_BOUND_MIB + " MiB, "
+                + Math.round(RSS_BOUND_FRACTION * 100) + " %), live heap after full GC <= " + HEAP_BOUND_MIB + " MiB");
+        r.put("memory", growth);
+        Map<String, List<double[]>> samples = new LinkedHashMap<>();
+        memory.samples().forEach((part, list) -> samples.put(part,
+                list.stream().map(x -> new double[] {round(x.atSeconds()), x.rssKiB() / 1024, x.liveHeapKiB() / 1024}).toList()));
+        r.put("memory_samples_s_rss_mib_live_heap_mib", samples);
+        growth.forEach((part, g) -> check(Boolean.TRUE.equals(g.get("within_bound")),
+                "memory of " + part + " after warm-up: " + g, checks, failed));
     }
 
     private void oversizedRequest(String prefix, List<String> checks, List<String> failed) throws Exception {
@@ -544,15 +605,17 @@ public final class FaultMatrix implements Callable<Integer> {
 
     private void write(Path dir, Instant started, List<Scenario> plan) throws Exception {
         Files.createDirectories(dir);
+        String name = plan.equals(List.of(Scenario.soak)) ? "soak" : "reliability";
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("generated", Instant.now().toString());
         doc.put("started", started.toString());
-        doc.put("command", "./pipeline bench-faults" + (scenarios == null ? "" : " --scenarios " + String.join(",", plan.stream().map(Enum::name).toList())));
+        doc.put("command", "./pipeline bench-faults" + (scenarios == null ? "" : " --scenarios " + String.join(",", plan.stream().map(Enum::name).toList()))
+                + (plan.contains(Scenario.soak) ? " --soak-minutes " + soakMinutes : ""));
         doc.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name"));
         doc.put("load", Map.of("kafka_per_s", kafkaRate, "http_per_s", httpRate, "max_tokens", 6, "engine", "onnx cpu, demo model"));
         doc.put("goals", Map.of("lost", 0, "duplicated", 0, "self_healed", true, "longest_stall_s", "<= 15 unless the broker is down"));
         doc.put("scenarios", results);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("reliability.json").toFile(), doc);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(name + ".json").toFile(), doc);
         StringBuilder md = new StringBuilder();
         md.append("| scenario | sent | answered once | lost | duplicated | longest stall s | p99 wait s | longest gap s | sink rows dup | self-healed | failed checks |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
@@ -562,7 +625,7 @@ public final class FaultMatrix implements Callable<Integer> {
                     Boolean.TRUE.equals(r.get("broker_down")) ? " (broker down)" : "", r.get("p99_wait_s"), r.get("longest_gap_s"),
                     r.getOrDefault("sink_duplicated_rows", "?"), r.get("self_healed"), String.join("; ", castList(r.get("failed_checks")))));
         }
-        Files.writeString(dir.resolve("reliability-table.md"), md.toString());
+        Files.writeString(dir.resolve(name + "-table.md"), md.toString());
         System.out.println(md);
     }
 

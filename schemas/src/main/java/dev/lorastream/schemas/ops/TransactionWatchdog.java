@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeProducersResult;
 import org.apache.kafka.clients.admin.DescribeTransactionsResult;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -39,29 +40,37 @@ import java.util.function.LongSupplier;
 
 /**
  * Aborts transactions that hold back every read_committed reader of a partition of the pipeline's
- * topics, so that such a fault heals without an operator. A read_committed reader cannot read past a
- * partition's last stable offset, the start of its oldest open transaction; two faults keep a
- * transaction open and stall the partition's readers:
+ * topics, or the committed offsets of a consumer group, so that such a fault heals without an operator. A
+ * read_committed reader cannot read past a partition's last stable offset, the start of its oldest open
+ * transaction; and a consumer that reads committed offsets (every read_committed consumer of a group, after each
+ * assignment) waits while a transaction holds offsets of its group pending on {@code __consumer_offsets}. Two
+ * faults keep a transaction open:
  * <ul>
  * <li>a <b>hanging</b> transaction: its coordinator has completed it (or lost it: after a broker's
  * {@code kill -9}) but the marker never reached this partition, so nothing will ever end it there
- * ({@code kafka-transactions.sh find-hanging} finds these; its rule is followed here);</li>
+ * ({@code kafka-transactions.sh find-hanging} finds these; its rule is followed here). The fault matrix found
+ * one on {@code __consumer_offsets} after broker kills: the worker whose offsets it held waited in
+ * {@code poll} for its committed offsets for good and served nothing, while its data partitions had been
+ * healed;</li>
  * <li>a <b>stalled</b> producer (a frozen, {@code SIGSTOP}ped process) holding its transaction open: its
  * coordinator still tracks it and aborts it only after the producer's own {@code transaction.timeout.ms}, up
  * to 15 minutes for a producer that asked for that.</li>
  * </ul>
  * Every {@code interval} a scan asks the partition leaders ({@code describeProducers}) which producers have a
- * transaction open on each partition of the topics (those that exist). A transaction counts as open since the
- * first scan of this watchdog that saw it (same partition, producer id, epoch and start offset: a producer's
- * next transaction starts at another offset, so a busy producer's short transactions never add up). One open
- * longer than {@code maxOpen} is looked up at its coordinator ({@code listTransactions} by producer id,
- * {@code describeTransactions}), classified ({@link #stuckReason}: hanging, or stalled when the coordinator
- * still has it), checked once more to be open at the same offset and aborted with
- * {@link Admin#abortTransaction}: the leader writes an abort marker, the last stable offset moves on. One WARN
- * line per abort names partition, producer id and epoch, transactional id, age and reason; aborts are counted
- * ({@link #aborted()}, {@link #METRIC}).
+ * transaction open on each partition of the topics (those that exist) and of {@code __consumer_offsets}. A
+ * transaction counts as open since the first scan of this watchdog that saw it (same partition, producer id,
+ * epoch and start offset: a producer's next transaction starts at another offset, so a busy producer's short
+ * transactions never add up). One open longer than {@code hangingAfter} is looked up at its coordinator
+ * ({@code listTransactions} by producer id, {@code describeTransactions}) and classified ({@link #stuckReason}).
+ * A hanging one is aborted then; a stalled one once it is open longer than {@code maxOpen}, and never on
+ * {@code __consumer_offsets}, which other applications' groups share: a stalled producer is its coordinator's
+ * to end, and the pipeline's own producers time out in 10 s. Before the abort the transaction is checked once
+ * more to be open at the same offset; {@link Admin#abortTransaction} has the leader write an abort marker, and
+ * the last stable offset (or the group's pending offsets) moves on. One WARN line per abort names partition,
+ * producer id and epoch, transactional id, age and reason; aborts are counted ({@link #aborted()},
+ * {@link #METRIC}).
  * <p>
- * <b>The bound.</b> Aborting a live producer's transaction is safe only when that producer's coordinator has
+ * <b>The bounds.</b> Aborting a live producer's transaction is safe only when that producer's coordinator has
  * aborted it already or is about to: it then learns of it and aborts and retries (a worker's poll loop does).
  * {@code maxOpen} must therefore stay well above the {@code transaction.timeout.ms} of every producer of these
  * topics (workers 10 s, the router's Kafka Streams 10 s under exactly-once; workers commit every few
@@ -69,7 +78,11 @@ import java.util.function.LongSupplier;
  * watchdog only ever acts on what nobody else will end. A producer with a longer timeout that stalls past the
  * bound and then resumes would find its transaction aborted on these partitions only: what it wrote after the
  * abort could still commit. The default, {@link #DEFAULT_MAX_OPEN} (60 s), is six times the pipeline's
- * timeouts and leaves a stall of at most a minute and a scan.
+ * timeouts and leaves a stall of at most a minute and a scan. A hanging transaction is one its coordinator no
+ * longer has on that partition, so no producer's timeout protects it: {@code hangingAfter}
+ * ({@link #DEFAULT_HANGING_AFTER}, 20 s, at most {@code maxOpen}) is there only so that a transaction seen
+ * open by the leader and already complete at its coordinator in the same scan (its marker on the way) is
+ * not taken for one: the same start offset must be seen open for that long, twice the pipeline's timeouts.
  * <p>
  * Bounded: each scan ends within {@code scanTimeout}; a failed scan is logged and the next one goes on; nothing
  * is thrown out of the watchdog's thread. {@link #scan()} runs one scan on the caller's thread (tests).
@@ -81,6 +94,9 @@ public final class TransactionWatchdog implements AutoCloseable {
     public static final String METRIC = "lorastream_transactions_aborted_by_watchdog_total";
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MAX_OPEN = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_HANGING_AFTER = Duration.ofSeconds(20);
+    /** Where consumer groups' committed offsets live; a transaction's offsets are pending there until its marker. */
+    public static final String OFFSETS_TOPIC = "__consumer_offsets";
     public static final Duration DEFAULT_SCAN_TIMEOUT = Duration.ofSeconds(30);
 
     private final Admin admin;
@@ -88,6 +104,7 @@ public final class TransactionWatchdog implements AutoCloseable {
     private final Set<String> topics;
     private final Duration interval;
     private final long maxOpenMs;
+    private final long hangingAfterMs;
     private final Duration scanTimeout;
     private final LongSupplier clockMs;
     private final String name;
@@ -135,6 +152,7 @@ public final class TransactionWatchdog implements AutoCloseable {
         this.topics = Set.copyOf(topics);
         this.interval = interval;
         this.maxOpenMs = maxOpen.toMillis();
+        this.hangingAfterMs = Math.min(maxOpenMs, DEFAULT_HANGING_AFTER.toMillis());
         this.scanTimeout = scanTimeout;
         this.clockMs = clockMs;
         this.name = name;
@@ -150,8 +168,8 @@ public final class TransactionWatchdog implements AutoCloseable {
             return t;
         });
         executor.scheduleWithFixedDelay(this::scanQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
-        log.info("transaction watchdog {}: every {} ms, aborting transactions open longer than {} ms on {}",
-                name, interval.toMillis(), maxOpenMs, new TreeSet<>(topics));
+        log.info("transaction watchdog {}: every {} ms, aborting hanging transactions open longer than {} ms and others open longer "
+                        + "than {} ms on {}, and hanging ones on {}", name, interval.toMillis(), hangingAfterMs, maxOpenMs, new TreeSet<>(topics), OFFSETS_TOPIC);
         return this;
     }
 
@@ -165,6 +183,9 @@ public final class TransactionWatchdog implements AutoCloseable {
     public long failedScans() { return failedScans.get(); }
 
     public Duration maxOpen() { return Duration.ofMillis(maxOpenMs); }
+
+    /** How long a transaction its coordinator no longer has on a partition stays before it is aborted. */
+    public Duration hangingAfter() { return Duration.ofMillis(hangingAfterMs); }
 
     /** {@link #METRIC} in the Prometheus text exposition format. */
     public String prometheusText() {
@@ -200,8 +221,8 @@ public final class TransactionWatchdog implements AutoCloseable {
     private int scanOnce() throws Exception {
         scans.incrementAndGet();
         long deadline = System.nanoTime() + scanTimeout.toNanos();
-        Set<String> present = new HashSet<>(get(admin.listTopics().names(), deadline));
-        present.retainAll(topics);
+        Set<String> present = new HashSet<>(get(admin.listTopics(new ListTopicsOptions().listInternal(true)).names(), deadline));
+        present.retainAll(watched());
         if (present.isEmpty()) {
             firstSeen.clear();
             return 0;
@@ -222,7 +243,7 @@ public final class TransactionWatchdog implements AutoCloseable {
         }
         Set<TopicPartition> scanned = new HashSet<>(partitions);
         firstSeen.keySet().removeIf(k -> !scanned.contains(k.partition())); // a topic deleted since
-        List<Overdue> overdue = overdue(producers, firstSeen, clockMs.getAsLong(), maxOpenMs);
+        List<Overdue> overdue = overdue(producers, firstSeen, clockMs.getAsLong(), hangingAfterMs);
         if (overdue.isEmpty()) return 0;
 
         Set<Long> producerIds = new HashSet<>();
@@ -249,6 +270,7 @@ public final class TransactionWatchdog implements AutoCloseable {
         for (Overdue o : overdue) {
             String transactionalId = transactionalIds.get(o.key().producerId());
             String reason = stuckReason(o, transactionalId, transactionalId == null ? null : descriptions.get(transactionalId));
+            if (!abortable(o, reason, maxOpenMs)) continue;
             try {
                 if (!stillOpen(o.key(), deadline)) continue;
                 OpenKey k = o.key();
@@ -267,6 +289,22 @@ public final class TransactionWatchdog implements AutoCloseable {
             }
         }
         return abortedNow;
+    }
+
+    private Set<String> watched() {
+        Set<String> all = new HashSet<>(topics);
+        all.add(OFFSETS_TOPIC);
+        return all;
+    }
+
+    /**
+     * The decision's last step, a pure function: an overdue transaction (open longer than the hanging bound) is
+     * aborted when its {@code reason} ({@link #stuckReason}) is that it hangs, or when it has been open longer than
+     * {@code maxOpenMs} on a topic other than {@value #OFFSETS_TOPIC}.
+     */
+    public static boolean abortable(Overdue o, String reason, long maxOpenMs) {
+        if (reason.startsWith("hanging")) return true;
+        return o.openMs() > maxOpenMs && !o.key().partition().topic().equals(OFFSETS_TOPIC);
     }
 
     /** Whether the leader still reports the transaction open at the same start offset (it may have ended since). */
@@ -363,6 +401,6 @@ public final class TransactionWatchdog implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TransactionWatchdog{" + name + ", every " + interval.toMillis() + " ms, max open " + maxOpenMs + " ms, " + aborted.get() + " aborted}";
+        return "TransactionWatchdog{" + name + ", every " + interval.toMillis() + " ms, hanging after " + hangingAfterMs + " ms, max open " + maxOpenMs + " ms, " + aborted.get() + " aborted}";
     }
 }

@@ -96,4 +96,19 @@ class TransactionWatchdogTest {
         assertThat(TransactionWatchdog.stuckReason(overdue(7), "w.1", coordinator(TransactionState.PREPARE_COMMIT, 7, Set.of(P0, P1))))
                 .as("markers pending: another epoch is fine").contains("PrepareCommit").contains("stalled");
     }
+
+    @Test
+    void aHangingTransactionIsAbortedAfterTheHangingBoundAStalledOneAfterMaxOpenAndNeverOnTheOffsetsTopic() {
+        TopicPartition offsets = new TopicPartition(TransactionWatchdog.OFFSETS_TOPIC, 2);
+        String hanging = TransactionWatchdog.stuckReason(overdue(7), "w.1", coordinator(TransactionState.COMPLETE_ABORT, 7, Set.of()));
+        String stalled = TransactionWatchdog.stuckReason(overdue(7), "w.1", coordinator(TransactionState.ONGOING, 7, Set.of(P0)));
+        Overdue young = new Overdue(new OpenKey(P0, 7, 4, 100), open(7, 4, 100), 25_000);
+        Overdue old = new Overdue(new OpenKey(P0, 7, 4, 100), open(7, 4, 100), 75_000);
+        Overdue oldOffsets = new Overdue(new OpenKey(offsets, 7, 4, 100), open(7, 4, 100), 75_000);
+        assertThat(TransactionWatchdog.abortable(young, hanging, MAX_OPEN)).as("hanging, past the hanging bound").isTrue();
+        assertThat(TransactionWatchdog.abortable(young, stalled, MAX_OPEN)).as("stalled, not past max open").isFalse();
+        assertThat(TransactionWatchdog.abortable(old, stalled, MAX_OPEN)).as("stalled past max open").isTrue();
+        assertThat(TransactionWatchdog.abortable(oldOffsets, hanging, MAX_OPEN)).as("hanging on the offsets topic (the broker kill -9 case)").isTrue();
+        assertThat(TransactionWatchdog.abortable(oldOffsets, stalled, MAX_OPEN)).as("another group's stalled producer is its coordinator's").isFalse();
+    }
 }
