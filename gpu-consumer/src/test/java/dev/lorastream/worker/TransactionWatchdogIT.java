@@ -116,6 +116,43 @@ class TransactionWatchdogIT {
         }
     }
 
+    /**
+     * The router's Kafka Streams changelog and reply topics are watched by their prefixes: a stalled transaction on a
+     * {@code lorastream-router-...-changelog} topic is aborted (a hanging one there kept the router restoring for good),
+     * one on another application's topic is left to its coordinator.
+     */
+    @Test
+    void theRoutersChangelogIsWatchedAndAnotherApplicationsTopicIsNot() throws Exception {
+        KafkaPlatform platform = TestPlatform.shared();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String changelog = "lorastream-router-" + run + "-request-ids-changelog";
+        String foreign = "other-app-" + run;
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", platform.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(changelog, 1, (short) 1),
+                    new org.apache.kafka.clients.admin.NewTopic(foreign, 1, (short) 1))).all().get();
+        }
+        try (KafkaProducer<byte[], byte[]> router = transactional(platform, "twd-" + run + "-router", Duration.ofMinutes(10));
+             KafkaProducer<byte[], byte[]> other = transactional(platform, "twd-" + run + "-other", Duration.ofMinutes(10));
+             TransactionWatchdog watchdog = TransactionWatchdog.create(platform.bootstrapServers(), "twd-" + run, Duration.ofMillis(500), MAX_OPEN)) {
+            for (var p : List.of(router, other)) {
+                p.initTransactions();
+                p.beginTransaction();
+            }
+            router.send(new ProducerRecord<>(changelog, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8))).get();
+            other.send(new ProducerRecord<>(foreign, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8))).get();
+            watchdog.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> watchdog.aborted() >= 1);
+            Thread.sleep(MAX_OPEN.toMillis() + 2_000); // time enough to abort the other one too, were it watched
+            assertThat(watchdog.aborted()).as("the changelog's transaction, not the other application's").isEqualTo(1);
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", platform.bootstrapServers()))) {
+                var open = admin.describeProducers(List.of(new TopicPartition(changelog, 0), new TopicPartition(foreign, 0))).all().get();
+                assertThat(open.get(new TopicPartition(changelog, 0)).activeProducers()).allMatch(ps -> ps.currentTransactionStartOffset().isEmpty());
+                assertThat(open.get(new TopicPartition(foreign, 0)).activeProducers()).anyMatch(ps -> ps.currentTransactionStartOffset().isPresent());
+            }
+            other.abortTransaction();
+        }
+    }
+
     private static List<String> read(PipelineFixture fixture, Map<TopicPartition, Long> from, String prefix) {
         return fixture.readCommitted(Topics.RESPONSES, from, InferenceResponse.class, r -> r.getRequestId().startsWith(prefix)).stream()
                 .map(ConsumerRecord::value).map(InferenceResponse::getRequestId).collect(Collectors.toList());

@@ -3,6 +3,7 @@ package dev.lorastream.launcher;
 import dev.lorastream.ingest.InferenceClient;
 import dev.lorastream.ingest.http.HttpConfig;
 import dev.lorastream.ingest.http.OpenAiServer;
+import dev.lorastream.schemas.cli.Cli;
 import dev.lorastream.schemas.cli.ConnectionOptions;
 import dev.lorastream.schemas.cli.Setting;
 import dev.lorastream.schemas.cli.SettingDefaults;
@@ -21,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
 /** {@code ./pipeline http}: the OpenAI-compatible endpoint against an existing cluster and registry, until SIGTERM. */
 @Command(name = "http", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the OpenAI-compatible HTTP endpoint against an existing cluster until SIGTERM.",
-                "/v1/completions and /v1/chat/completions (stream: true too), /v1/models, /v1/models/{id}, /health and /ready; each request sent through Kafka."})
+                "/v1/completions and /v1/chat/completions (stream: true too), /v1/models, /v1/models/{id}, /health and /ready; each request sent through Kafka.",
+                "With --model and --adapters also /v1/load_lora_adapter and /v1/unload_lora_adapter (keys marked admin)."})
 final class HttpCommand implements Callable<Integer>, SettingDefaults {
     private static final SettingDefaults DEFAULTS = SettingDefaults.of(HttpConfig.DEFINITION);
 
@@ -57,6 +59,18 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
     @Setting(HttpConfig.MAX_MODEL_LEN)
     String maxModelLen;
 
+    @Option(names = "--model", paramLabel = "DIR", description = "the backbone that adapters added through POST /v1/load_lora_adapter must fit "
+            + "(with --adapters; default: none, and adapters are added with ./pipeline adapters add)")
+    java.nio.file.Path model;
+
+    @Option(names = "--adapters", paramLabel = "DIR", description = "the adapter store the workers load from, where /v1/load_lora_adapter copies an adapter "
+            + "(with --model)")
+    java.nio.file.Path adapters;
+
+    @Option(names = "--max-lora-rank", paramLabel = "R", defaultValue = "" + dev.lorastream.engine.EngineConfig.DEFAULT_MAX_LORA_RANK,
+            description = "the largest rank the workers accept, for /v1/load_lora_adapter (default: ${DEFAULT-VALUE})")
+    int maxLoraRank;
+
     /** The endpoint's settings the command line describes (the connection is the client's). */
     HttpConfig config() {
         Map<String, Object> props = new HashMap<>();
@@ -73,12 +87,19 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
     public Integer call() throws InterruptedException {
         connection.require();
         HttpConfig config = config();
+        if ((model == null) != (adapters == null)) throw Cli.usageError(spec, "--model and --adapters go together (runtime adapter updates need both)");
+        if (model != null && !java.nio.file.Files.isRegularFile(model.resolve("config.json"))) throw Cli.usageError(spec, "--model: no backbone at " + model + " (no config.json)");
+        if (adapters != null && !java.nio.file.Files.isDirectory(adapters)) throw Cli.usageError(spec, "--adapters: no adapter store at " + adapters);
         Connection c = new Connection(connection.bootstrapServers(), connection.schemaRegistry());
         Components.provision(c);
         InferenceClient client = Components.client(c);
         OpenAiServer http;
         try {
             http = Components.http(client, config);
+            if (model != null) {
+                http.adapterAdmin(new AdapterManager(c, dev.lorastream.schemas.registry.RememberingSchemaRegistryClient.connect(c.schemaRegistryUrl()),
+                        model.toAbsolutePath(), adapters.toAbsolutePath(), maxLoraRank, client::adapters));
+            }
             http.start();
         } catch (RuntimeException e) {
             client.close();
@@ -91,7 +112,8 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
             stopped.countDown();
         }, "http-shutdown"));
         spec.commandLine().getOut().println("http: running against " + c.bootstrapServers() + " and " + c.schemaRegistryUrl()
-                + "; listening on " + config.host() + ":" + http.port() + (config.keysFile() == null ? " (no API keys)" : " (API keys from " + config.keysFile() + ")"));
+                + "; listening on " + config.host() + ":" + http.port() + (config.keysFile() == null ? " (no API keys)" : " (API keys from " + config.keysFile() + ")")
+                + (model == null ? "" : "; adapters added at run time go to " + adapters.toAbsolutePath()));
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;

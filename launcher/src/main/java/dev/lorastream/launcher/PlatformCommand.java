@@ -37,8 +37,9 @@ final class PlatformCommand implements Callable<Integer> {
     @Option(names = "--partitions", paramLabel = "N", defaultValue = "4", description = "partitions of the topics it creates (default: ${DEFAULT-VALUE})")
     int partitions;
 
-    @Option(names = "--secure", description = {"SASL/SCRAM and ACLs on the broker; writes the components' client settings to "
-            + "<work-dir>/platform/security/pipeline.properties (give it to each as --kafka-config) and one file per --caller.",
+    @Option(names = "--secure", description = {"SASL/SCRAM and ACLs on the broker; writes each component's client settings to "
+            + "<work-dir>/platform/security/{router,worker,sink,http}.properties (give each its own as --kafka-config; pipeline.properties "
+            + "is a super user for one process running them all) and one file per --caller.",
             "A work folder keeps the mode it was first started in."})
     boolean secure;
 
@@ -83,12 +84,16 @@ final class PlatformCommand implements Callable<Integer> {
         System.out.println("registry    " + platform.schemaRegistryUrl());
         String kafkaConfig = "";
         if (security != null) {
-            System.out.println("security    SASL_PLAINTEXT SCRAM-SHA-256 with ACLs; components: --kafka-config " + security.clientFile(ClusterSecurity.PIPELINE));
+            System.out.println("security    SASL_PLAINTEXT SCRAM-SHA-256 with ACLs; each component as its own principal:");
+            for (String component : ClusterSecurity.COMPONENTS) {
+                System.out.printf("            %-6s --kafka-config %s%n", component, security.clientFile(component));
+            }
+            System.out.println("            (one process running them all, and tools: --kafka-config " + security.clientFile(ClusterSecurity.PIPELINE) + ")");
             for (String caller : callers) {
                 System.out.println("caller      " + caller + ": --kafka-config " + security.addCaller(platform.bootstrapServers(), caller)
                         + "  (reply_topic " + ClusterSecurity.replyTopic(caller) + ")");
             }
-            kafkaConfig = " --kafka-config " + security.clientFile(ClusterSecurity.PIPELINE);
+            kafkaConfig = " --kafka-config " + security.clientFile(ClusterSecurity.ROUTER);
         }
         System.out.println("platform: running; e.g.  ./pipeline router --bootstrap-servers " + platform.bootstrapServers()
                 + " --schema-registry " + platform.schemaRegistryUrl() + kafkaConfig);

@@ -128,6 +128,11 @@ class PipelineTest {
         assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--caller", "bob")).isEqualTo(2);
         assertThat(err.toString()).contains("--caller needs --secure");
         assertThat(platformDir).doesNotExist();
+        assertThat(execute(Map.of(), "http", "--bootstrap-servers", "b:1", "--schema-registry", "http://r", "--model", tmp.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--model and --adapters go together");
+        assertThat(execute(Map.of(), "http", "--bootstrap-servers", "b:1", "--schema-registry", "http://r", "--model", tmp.toString(),
+                "--adapters", tmp.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--model: no backbone at " + tmp);
         assertThat(out.toString()).isEmpty();
     }
 

@@ -42,8 +42,17 @@ import java.util.regex.Pattern;
  * refuses what no ACL allows. Three kinds of principal:
  * <ul>
  *   <li>{@code admin}: the broker itself and the platform's provisioning (super user);</li>
- *   <li>{@code pipeline}: the router, workers, sink and HTTP endpoint (super user: they read requests, write
- *       responses and attribution, run transactions and consumer groups);</li>
+ *   <li>the components, each with only what it does ({@link #COMPONENTS}, ACLs made by
+ *       {@link #provisionComponents}): {@code router} reads requests and writes routed requests, dead letters and
+ *       error replies, with its Kafka Streams group, transactions and internal topics; {@code worker} reads routed
+ *       requests and is the only principal that writes responses' answers, attribution and token streams, with its group
+ *       and transactions, and its transaction watchdog's rights (read every pipeline topic and
+ *       {@code __consumer_offsets}, describe transactional ids, abort transactions); {@code sink} reads attribution
+ *       and writes dead letters; {@code http} writes requests, cancellations and dead letters and reads responses,
+ *       token streams and the catalog. Each may describe every pipeline topic, so that starting up creates
+ *       nothing;</li>
+ *   <li>{@code pipeline}: a super user for a single process that runs every component ({@code ./pipeline up}-like
+ *       set-ups, tools);</li>
  *   <li>callers ({@link #addCaller}): may write {@code inference.requests}, read their own reply topic
  *       {@code inference.responses.<name>} and the adapter catalog, and nothing else: not other callers' requests or
  *       answers, not responses, attribution or dead letters. A forged answer or billing row is refused by the broker.</li>
@@ -56,6 +65,16 @@ public final class ClusterSecurity {
     public static final String ADMIN = "admin";
     public static final String PIPELINE = "pipeline";
     private static final String CONTROLLER = "controller";
+    public static final String ROUTER = "router";
+    public static final String WORKER = "worker";
+    public static final String SINK = "sink";
+    public static final String HTTP = "http";
+    /** The components' principals, each with its own password, client file and ACLs. */
+    public static final List<String> COMPONENTS = List.of(ROUTER, WORKER, SINK, HTTP);
+    /** Group, transactional id and internal topic prefixes of the components' defaults (RouterConfig, WorkerConfig, SinkConfig). */
+    static final String ROUTER_APPLICATION_ID = "lorastream-router";
+    static final String WORKER_GROUP = "lorastream-workers";
+    static final String SINK_GROUP = "lorastream-attribution-sink";
     /** What a caller's name may be: it becomes a Kafka principal and part of its reply topic's name. */
     private static final Pattern CALLER_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
@@ -74,8 +93,11 @@ public final class ClusterSecurity {
         s.password(PIPELINE);
         s.password(CONTROLLER);
         s.save();
+        COMPONENTS.forEach(s::password);
+        s.save();
         s.writeClientFile(ADMIN);
         s.writeClientFile(PIPELINE);
+        COMPONENTS.forEach(s::writeClientFile);
         return s;
     }
 
@@ -164,14 +186,99 @@ public final class ClusterSecurity {
      * and the pipeline's own principals are not callers.
      */
     public static void checkCallerName(String name) {
-        if (!CALLER_NAME.matcher(name).matches() || name.equals(ADMIN) || name.equals(PIPELINE) || name.equals(CONTROLLER)) {
+        if (!CALLER_NAME.matcher(name).matches() || name.equals(ADMIN) || name.equals(PIPELINE) || name.equals(CONTROLLER)
+                || COMPONENTS.contains(name)) {
             throw new IllegalArgumentException("caller name '" + name + "' must match " + CALLER_NAME.pattern()
-                    + " and not be admin, pipeline or controller");
+                    + " and not be admin, pipeline, controller or a component (" + String.join(", ", COMPONENTS) + ")");
         }
+    }
+
+    /**
+     * Gives each component principal ({@link #COMPONENTS}) its SCRAM credential and its ACLs at the cluster at
+     * {@code admin} (idempotent; the broker does it on each start, so a folder made before these principals existed
+     * gets them too).
+     */
+    void provisionComponents(Admin admin) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        List<org.apache.kafka.clients.admin.UserScramCredentialAlteration> credentials = new ArrayList<>();
+        for (String c : COMPONENTS) {
+            credentials.add(new UserScramCredentialUpsertion(c, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 8192), password(c)));
+        }
+        admin.alterUserScramCredentials(credentials).all().get(30, TimeUnit.SECONDS);
+        List<AclBinding> acls = new ArrayList<>();
+        COMPONENTS.forEach(c -> acls.addAll(componentAcls(c)));
+        admin.createAcls(acls).all().get(30, TimeUnit.SECONDS);
+    }
+
+    /** What component {@code name} may do: one ACL per resource and operation (see the class comment). */
+    static List<AclBinding> componentAcls(String name) {
+        String p = "User:" + name;
+        List<AclBinding> acls = new ArrayList<>();
+        for (String topic : Topics.VALUE_SCHEMAS.keySet()) acls.add(allow(ResourceType.TOPIC, topic, p, AclOperation.DESCRIBE));
+        java.util.function.BiConsumer<String, AclOperation> topic = (t, op) -> acls.add(allow(ResourceType.TOPIC, t, p, op));
+        switch (name) {
+            case ROUTER -> {
+                topic.accept(Topics.REQUESTS, AclOperation.READ);
+                topic.accept(Topics.REQUESTS_BY_ID, AclOperation.READ);
+                topic.accept(Topics.REQUESTS_BY_ID, AclOperation.WRITE);
+                topic.accept(Topics.ROUTED, AclOperation.WRITE);
+                topic.accept(Topics.DLQ, AclOperation.WRITE);
+                topic.accept(Topics.WORKER_STATUS, AclOperation.READ);
+                // error replies go to the request's reply_topic (router.reply.topic.pattern, inference.responses*)
+                acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.DESCRIBE));
+                // Kafka Streams: its group, its transactional ids and its internal topics all start with the application id
+                acls.add(prefixed(ResourceType.TOPIC, ROUTER_APPLICATION_ID, p, AclOperation.ALL));
+                acls.add(prefixed(ResourceType.GROUP, ROUTER_APPLICATION_ID, p, AclOperation.ALL));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, ROUTER_APPLICATION_ID, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, ROUTER_APPLICATION_ID, p, AclOperation.DESCRIBE));
+            }
+            case WORKER -> {
+                topic.accept(Topics.ROUTED, AclOperation.READ);
+                acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.DESCRIBE));
+                for (String t : List.of(Topics.ATTRIBUTION, Topics.DLQ, Topics.WORKER_STATUS, Topics.STREAM, Topics.ADAPTER_CATALOG)) {
+                    topic.accept(t, AclOperation.WRITE);
+                }
+                acls.add(prefixed(ResourceType.GROUP, WORKER_GROUP, p, AclOperation.READ));
+                acls.add(prefixed(ResourceType.GROUP, WORKER_GROUP, p, AclOperation.DESCRIBE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, WORKER_GROUP, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, WORKER_GROUP, p, AclOperation.DESCRIBE));
+                // the transaction watchdog: the producers of every pipeline topic and of the groups' offsets, whose
+                // transactional ids they are, and aborting what hangs
+                for (String t : Topics.VALUE_SCHEMAS.keySet()) topic.accept(t, AclOperation.READ);
+                topic.accept("__consumer_offsets", AclOperation.READ);
+                topic.accept("__consumer_offsets", AclOperation.DESCRIBE);
+                for (String prefix : List.of(Topics.RESPONSES, "lorastream-")) { // reply topics, the router's changelog
+                    acls.add(prefixed(ResourceType.TOPIC, prefix, p, AclOperation.READ));
+                    acls.add(prefixed(ResourceType.TOPIC, prefix, p, AclOperation.DESCRIBE));
+                }
+                acls.add(allow(ResourceType.TRANSACTIONAL_ID, "*", p, AclOperation.DESCRIBE));
+                acls.add(allow(ResourceType.CLUSTER, "kafka-cluster", p, AclOperation.ALTER));
+                acls.add(allow(ResourceType.CLUSTER, "kafka-cluster", p, AclOperation.CLUSTER_ACTION));
+            }
+            case SINK -> {
+                topic.accept(Topics.ATTRIBUTION, AclOperation.READ);
+                topic.accept(Topics.DLQ, AclOperation.WRITE);
+                acls.add(prefixed(ResourceType.GROUP, SINK_GROUP, p, AclOperation.READ));
+                acls.add(prefixed(ResourceType.GROUP, SINK_GROUP, p, AclOperation.DESCRIBE));
+            }
+            case HTTP -> {
+                // adapters.catalog: POST /v1/load_lora_adapter with --model and --adapters (keys marked admin) publishes there
+                for (String t : List.of(Topics.REQUESTS, Topics.CANCELS, Topics.DLQ, Topics.ADAPTER_CATALOG)) topic.accept(t, AclOperation.WRITE);
+                for (String t : List.of(Topics.RESPONSES, Topics.STREAM, Topics.ADAPTER_CATALOG)) topic.accept(t, AclOperation.READ);
+            }
+            default -> throw new IllegalArgumentException("not a component: " + name);
+        }
+        return acls;
     }
 
     /** The one topic a caller named {@code name} may read its answers from. */
     public static String replyTopic(String name) { return Topics.RESPONSES + "." + name; }
+
+    private static AclBinding prefixed(ResourceType type, String prefix, String principal, AclOperation operation) {
+        return new AclBinding(new ResourcePattern(type, prefix, PatternType.PREFIXED),
+                new AccessControlEntry(principal, "*", operation, AclPermissionType.ALLOW));
+    }
 
     private static AclBinding allow(ResourceType type, String name, String principal, AclOperation operation) {
         return new AclBinding(new ResourcePattern(type, name, PatternType.LITERAL),

@@ -210,6 +210,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("broker reports cluster id " + id + ", expected " + clusterId);
             }
             admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (security != null) security.provisionComponents(admin); // each component's credential and ACLs
         } catch (ExecutionException e) {
             throw new IllegalStateException("broker not ready: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {

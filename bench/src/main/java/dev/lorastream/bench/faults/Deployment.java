@@ -32,7 +32,8 @@ import java.util.UUID;
  * (ONNX Runtime, CPU), the attribution sink and the HTTP endpoint with an API key ({@code
  * ./pipeline router|worker|sink|http}). A part that the matrix kills is started again as a
  * supervisor (systemd, Kubernetes) would: same command, same id, nothing else touched. The broker runs
- * SASL/SCRAM with ACLs ({@link ClusterSecurity}); the parts connect as the pipeline's principal.
+ * SASL/SCRAM with ACLs ({@link ClusterSecurity}); each part connects as its component's principal (router, worker,
+ * sink, http), with only that role's ACLs; the matrix's own clients are the pipeline's super user.
  */
 final class Deployment implements AutoCloseable {
     static final String TENANT = "acme";
@@ -156,7 +157,15 @@ final class Deployment implements AutoCloseable {
         cmd.add("dev.lorastream.launcher.Pipeline");
         cmd.add(command);
         cmd.addAll(kafka);
-        cmd.addAll(List.of("--kafka-config", security.clientFile(ClusterSecurity.PIPELINE).toString()));
+        // each part as its own principal, with only its role's ACLs
+        String principal = switch (command) {
+            case "router" -> ClusterSecurity.ROUTER;
+            case "worker" -> ClusterSecurity.WORKER;
+            case "sink" -> ClusterSecurity.SINK;
+            case "http" -> ClusterSecurity.HTTP;
+            default -> ClusterSecurity.PIPELINE;
+        };
+        cmd.addAll(List.of("--kafka-config", security.clientFile(principal).toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }

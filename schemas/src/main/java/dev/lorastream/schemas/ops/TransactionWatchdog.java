@@ -57,7 +57,8 @@ import java.util.function.LongSupplier;
  * to 15 minutes for a producer that asked for that.</li>
  * </ul>
  * Every {@code interval} a scan asks the partition leaders ({@code describeProducers}) which producers have a
- * transaction open on each partition of the topics (those that exist) and of {@code __consumer_offsets}. A
+ * transaction open on each partition of the topics (those that exist), of the topics named with one of the prefixes
+ * ({@link #PIPELINE_PREFIXES}: reply topics, the router's Kafka Streams changelog) and of {@code __consumer_offsets}. A
  * transaction counts as open since the first scan of this watchdog that saw it (same partition, producer id,
  * epoch and start offset: a producer's next transaction starts at another offset, so a busy producer's short
  * transactions never add up). One open longer than {@code hangingAfter} is looked up at its coordinator
@@ -95,6 +96,12 @@ public final class TransactionWatchdog implements AutoCloseable {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MAX_OPEN = Duration.ofSeconds(60);
     public static final Duration DEFAULT_HANGING_AFTER = Duration.ofSeconds(20);
+    /**
+     * Prefixes of the other topics the pipeline's transactions write: reply topics ({@code inference.responses.*}) and
+     * the router's Kafka Streams internal topics ({@code lorastream-router-request-ids-changelog}: the fault matrix found a
+     * hanging transaction there after broker kills, and the router restoring that store stayed REBALANCING for good).
+     */
+    public static final List<String> PIPELINE_PREFIXES = List.of(Topics.RESPONSES, "lorastream-");
     /** Where consumer groups' committed offsets live; a transaction's offsets are pending there until its marker. */
     public static final String OFFSETS_TOPIC = "__consumer_offsets";
     public static final Duration DEFAULT_SCAN_TIMEOUT = Duration.ofSeconds(30);
@@ -102,6 +109,8 @@ public final class TransactionWatchdog implements AutoCloseable {
     private final Admin admin;
     private final AutoCloseable adminOwner;
     private final Set<String> topics;
+    /** Topics watched by name prefix too: reply topics, and the router's Kafka Streams internal topics. */
+    private final List<String> prefixes;
     private final Duration interval;
     private final long maxOpenMs;
     private final long hangingAfterMs;
@@ -134,22 +143,23 @@ public final class TransactionWatchdog implements AutoCloseable {
                 AdminClientConfig.CLIENT_ID_CONFIG, clientId,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs)));
-        return new TransactionWatchdog(admin, () -> admin.close(Duration.ofSeconds(5)), Topics.VALUE_SCHEMAS.keySet(),
+        return new TransactionWatchdog(admin, () -> admin.close(Duration.ofSeconds(5)), Topics.VALUE_SCHEMAS.keySet(), PIPELINE_PREFIXES,
                 interval, maxOpen, DEFAULT_SCAN_TIMEOUT, TransactionWatchdog::monotonicMs, clientId);
     }
 
     /** Over {@code topics} with the caller's admin client (not closed by {@link #close()}). */
     public TransactionWatchdog(Admin admin, Collection<String> topics, Duration interval, Duration maxOpen) {
-        this(admin, () -> { }, topics, interval, maxOpen, DEFAULT_SCAN_TIMEOUT, TransactionWatchdog::monotonicMs, "transaction-watchdog");
+        this(admin, () -> { }, topics, List.of(), interval, maxOpen, DEFAULT_SCAN_TIMEOUT, TransactionWatchdog::monotonicMs, "transaction-watchdog");
     }
 
-    TransactionWatchdog(Admin admin, AutoCloseable adminOwner, Collection<String> topics, Duration interval, Duration maxOpen,
+    TransactionWatchdog(Admin admin, AutoCloseable adminOwner, Collection<String> topics, List<String> prefixes, Duration interval, Duration maxOpen,
                         Duration scanTimeout, LongSupplier clockMs, String name) {
         if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("interval must be positive, got " + interval);
         if (maxOpen.isNegative() || maxOpen.isZero()) throw new IllegalArgumentException("maxOpen must be positive, got " + maxOpen);
         this.admin = Objects.requireNonNull(admin);
         this.adminOwner = adminOwner;
         this.topics = Set.copyOf(topics);
+        this.prefixes = List.copyOf(prefixes);
         this.interval = interval;
         this.maxOpenMs = maxOpen.toMillis();
         this.hangingAfterMs = Math.min(maxOpenMs, DEFAULT_HANGING_AFTER.toMillis());
@@ -169,7 +179,8 @@ public final class TransactionWatchdog implements AutoCloseable {
         });
         executor.scheduleWithFixedDelay(this::scanQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         log.info("transaction watchdog {}: every {} ms, aborting hanging transactions open longer than {} ms and others open longer "
-                        + "than {} ms on {}, and hanging ones on {}", name, interval.toMillis(), hangingAfterMs, maxOpenMs, new TreeSet<>(topics), OFFSETS_TOPIC);
+                        + "than {} ms on {} and topics starting with {}, and hanging ones on {}", name, interval.toMillis(), hangingAfterMs, maxOpenMs,
+                new TreeSet<>(topics), prefixes, OFFSETS_TOPIC);
         return this;
     }
 
@@ -222,7 +233,7 @@ public final class TransactionWatchdog implements AutoCloseable {
         scans.incrementAndGet();
         long deadline = System.nanoTime() + scanTimeout.toNanos();
         Set<String> present = new HashSet<>(get(admin.listTopics(new ListTopicsOptions().listInternal(true)).names(), deadline));
-        present.retainAll(watched());
+        present.removeIf(t -> !watched(t));
         if (present.isEmpty()) {
             firstSeen.clear();
             return 0;
@@ -291,10 +302,8 @@ public final class TransactionWatchdog implements AutoCloseable {
         return abortedNow;
     }
 
-    private Set<String> watched() {
-        Set<String> all = new HashSet<>(topics);
-        all.add(OFFSETS_TOPIC);
-        return all;
+    private boolean watched(String topic) {
+        return topics.contains(topic) || topic.equals(OFFSETS_TOPIC) || prefixes.stream().anyMatch(topic::startsWith);
     }
 
     /**
