@@ -296,18 +296,18 @@ public final class FaultMatrix implements Callable<Integer> {
         int readings = 0;
         while (System.nanoTime() < end) {
             double at = (System.nanoTime() - start) / 1e9;
-            memory.sample(at, d.parts());
+            memory.sample(at, d.parts(), readings % MemorySampler.HEAP_EVERY == 0);
             if (readings++ % 10 == 0) log("   soak " + Math.round(at) + " s: " + lastReadings());
             Thread.sleep(Math.max(0, Math.min(sampleSeconds * 1000L, (end - System.nanoTime()) / 1_000_000)));
         }
-        memory.sample((System.nanoTime() - start) / 1e9, d.parts());
+        memory.sample((System.nanoTime() - start) / 1e9, d.parts(), true);
     }
 
     private String lastReadings() {
         StringBuilder b = new StringBuilder();
         memory.samples().forEach((part, list) -> {
             MemorySampler.Sample x = list.get(list.size() - 1);
-            b.append(part).append(' ').append(x.rssKiB() / 1024).append('/').append(x.liveHeapKiB() / 1024).append(" MiB  ");
+            b.append(part).append(' ').append(x.rssKiB() / 1024).append('/').append(x.liveHeapKiB() < 0 ? "-" : x.liveHeapKiB() / 1024).append(" MiB  ");
         });
         return b.append("(resident/live heap)").toString();
     }
@@ -319,9 +319,9 @@ public final class FaultMatrix implements Callable<Integer> {
         r.put("memory_bound", "after warm-up, per process: resident set grows <= max(" + RSS_BOUND_MIB + " MiB, "
                 + Math.round(RSS_BOUND_FRACTION * 100) + " %), live heap after full GC <= " + HEAP_BOUND_MIB + " MiB");
         r.put("memory", growth);
-        Map<String, List<double[]>> samples = new LinkedHashMap<>();
-        memory.samples().forEach((part, list) -> samples.put(part,
-                list.stream().map(x -> new double[] {round(x.atSeconds()), x.rssKiB() / 1024, x.liveHeapKiB() / 1024}).toList()));
+        Map<String, List<List<Object>>> samples = new LinkedHashMap<>();
+        memory.samples().forEach((part, list) -> samples.put(part, list.stream().map(x -> java.util.Arrays.<Object>asList(round(x.atSeconds()),
+                x.rssKiB() / 1024, x.liveHeapKiB() < 0 ? null : x.liveHeapKiB() / 1024)).toList()));
         r.put("memory_samples_s_rss_mib_live_heap_mib", samples);
         growth.forEach((part, g) -> check(Boolean.TRUE.equals(g.get("within_bound")),
                 "memory of " + part + " after warm-up: " + g, checks, failed));

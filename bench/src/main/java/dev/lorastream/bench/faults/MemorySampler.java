@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * set of the process and everything it started ({@code VmRSS} of {@code /proc/PID/status}, so the
  * registry's own JVM and ONNX Runtime's native memory count), and the JVM's live heap (used heap
  * right after a full GC that {@code jcmd PID GC.run} asks for). A leak shows as growth after warm-up
- * in either; the JVM growing its heap toward {@code -Xmx} shows in the resident set only.
+ * in either; the JVM growing its heap toward {@code -Xmx} shows in the resident set only. The live heap is read at
+ * every {@link #HEAP_EVERY}th reading: each costs the process a full GC and this machine two {@code jcmd} JVMs per part.
  */
 final class MemorySampler {
     private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*garbage-first heap\\s+total (?:reserved )?\\d+K, (?:committed \\d+K, )?used (\\d+)K");
@@ -27,19 +28,24 @@ final class MemorySampler {
     /** One reading of one part. */
     record Sample(double atSeconds, long rssKiB, long liveHeapKiB) {}
 
+    static final int HEAP_EVERY = 5;
+
     private final Map<String, List<Sample>> samples = new LinkedHashMap<>();
     private final Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
 
     Map<String, List<Sample>> samples() { return samples; }
 
-    /** Reads every live part once; a part that is not running is skipped for this reading. */
-    void sample(double atSeconds, List<Proc> parts) {
+    /**
+     * Reads every live part once (a part that is not running is skipped for this reading); the live heap only when
+     * {@code withHeap} (each costs a full GC and two {@code jcmd} JVMs per part, so not at every reading), else -1.
+     */
+    void sample(double atSeconds, List<Proc> parts, boolean withHeap) {
         for (Proc p : parts) {
             long pid = p.pid();
             if (pid < 0 || !p.alive()) continue;
             long rss = rssKiB(pid);
             if (rss < 0) continue;
-            samples.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(new Sample(atSeconds, rss, liveHeapKiB(pid)));
+            samples.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(new Sample(atSeconds, rss, withHeap ? liveHeapKiB(pid) : -1));
         }
     }
 
@@ -104,8 +110,9 @@ final class MemorySampler {
             }
             long rssStart = median(after.subList(0, 3).stream().mapToLong(Sample::rssKiB).toArray());
             long rssEnd = median(after.subList(after.size() - 3, after.size()).stream().mapToLong(Sample::rssKiB).toArray());
-            long heapStart = median(after.subList(0, 3).stream().mapToLong(Sample::liveHeapKiB).toArray());
-            long heapEnd = median(after.subList(after.size() - 3, after.size()).stream().mapToLong(Sample::liveHeapKiB).toArray());
+            List<Sample> heaps = after.stream().filter(x -> x.liveHeapKiB() >= 0).toList();
+            long heapStart = heaps.size() < 6 ? -1 : median(heaps.subList(0, 3).stream().mapToLong(Sample::liveHeapKiB).toArray());
+            long heapEnd = heaps.size() < 6 ? -1 : median(heaps.subList(heaps.size() - 3, heaps.size()).stream().mapToLong(Sample::liveHeapKiB).toArray());
             long rssGrowth = rssEnd - rssStart;
             long heapGrowth = heapEnd - heapStart;
             long rssAllowedKiB = Math.max(rssBoundMiB * 1024, (long) (rssStart * rssBoundFraction));
