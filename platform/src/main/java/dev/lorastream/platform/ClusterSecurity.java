@@ -248,7 +248,7 @@ public final class ClusterSecurity {
                 for (String t : Topics.VALUE_SCHEMAS.keySet()) topic.accept(t, AclOperation.READ);
                 topic.accept("__consumer_offsets", AclOperation.READ);
                 topic.accept("__consumer_offsets", AclOperation.DESCRIBE);
-                for (String prefix : List.of(Topics.RESPONSES, "lorastream-")) { // reply topics, the router's changelog
+                for (String prefix : dev.lorastream.schemas.ops.TransactionWatchdog.PIPELINE_PREFIXES) { // reply topics, the router's changelog
                     acls.add(prefixed(ResourceType.TOPIC, prefix, p, AclOperation.READ));
                     acls.add(prefixed(ResourceType.TOPIC, prefix, p, AclOperation.DESCRIBE));
                 }
