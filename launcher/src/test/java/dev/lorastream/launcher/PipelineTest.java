@@ -124,7 +124,9 @@ class PipelineTest {
         assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--secure", "--caller", "Mallory!")).isEqualTo(2);
         assertThat(err.toString()).contains("--caller: caller name 'Mallory!' must match");
         assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--secure", "--caller", "pipeline")).isEqualTo(2);
-        assertThat(err.toString()).contains("caller name 'pipeline'", "not be admin, pipeline or controller");
+        assertThat(err.toString()).contains("caller name 'pipeline'", "not be admin, pipeline, controller or a component");
+        assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--secure", "--caller", "worker")).isEqualTo(2);
+        assertThat(err.toString()).contains("caller name 'worker'", "a component (router, worker, sink, http)");
         assertThat(execute(Map.of(), "platform", "--work-dir", platformDir.toString(), "--caller", "bob")).isEqualTo(2);
         assertThat(err.toString()).contains("--caller needs --secure");
         assertThat(platformDir).doesNotExist();
