@@ -37,7 +37,7 @@ public final class SinkConfig {
     public static final String SESSION_TIMEOUT_MS = "session.timeout.ms";
     public static final String LEAVE_GROUP_ON_CLOSE = "group.leave.on.close";
 
-    public static final String DEFAULT_GROUP_ID = "lorastream-attribution-sink";
+    public static final String DEFAULT_GROUP_ID = dev.lorastream.schemas.topic.Groups.SINK;
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyStringWithoutControlChars(),

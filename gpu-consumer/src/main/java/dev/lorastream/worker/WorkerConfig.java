@@ -28,7 +28,7 @@ public final class WorkerConfig {
             Pattern.compile("[^,\\s]+(,[^,\\s]+)*"), "Kafka brokers, host:port[,host:port...]");
     public static final ConfigKey<String> SCHEMA_REGISTRY_URL = ConfigKey.string("schema.registry.url", null,
             Pattern.compile("https?://\\S+"), "Confluent-compatible schema registry base URL");
-    public static final ConfigKey<String> GROUP_ID = ConfigKey.string("group.id", () -> "lorastream-workers", ID,
+    public static final ConfigKey<String> GROUP_ID = ConfigKey.string("group.id", () -> dev.lorastream.schemas.topic.Groups.WORKERS, ID,
             "consumer group shared by all workers of one deployment");
     public static final ConfigKey<String> WORKER_ID = ConfigKey.string("worker.id", WorkerConfig::hostPid, ID,
             "this worker's id (key of its heartbeats; give a stable one so a restart fences its predecessor)");

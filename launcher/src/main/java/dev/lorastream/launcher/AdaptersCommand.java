@@ -67,7 +67,7 @@ final class AdaptersCommand implements Callable<Integer> {
         Path work = workDir != null ? workDir.toAbsolutePath() : root.resolve(".work").resolve("up");
         Path modelDir = model != null ? model.toAbsolutePath() : work.resolve("models").resolve("backbone");
         Path store = adapters != null ? adapters.toAbsolutePath() : work.resolve("models").resolve("adapters");
-        if (!Files.isRegularFile(modelDir.resolve("config.json"))) throw Cli.usageError(spec, "no backbone at " + modelDir + " (give --model, or run ./pipeline up first)");
+        if (!dev.lorastream.engine.model.ModelConfig.isModelDir(modelDir)) throw Cli.usageError(spec, "no backbone at " + modelDir + " (give --model, or run ./pipeline up first)");
         if (!Files.isDirectory(store)) throw Cli.usageError(spec, "no adapter store at " + store + " (give --adapters, or run ./pipeline up first)");
         Connection c = connection.none() ? new Connection(UP_BOOTSTRAP, UP_REGISTRY) : new Connection(connection.bootstrapServers(), connection.schemaRegistry());
         var registry = RememberingSchemaRegistryClient.connect(c.schemaRegistryUrl());

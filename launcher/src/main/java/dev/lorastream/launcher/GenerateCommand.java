@@ -115,7 +115,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private static int generate(Request request, AdapterView view, PrintWriter out, PrintWriter err) {
-        if (!Files.isRegularFile(request.model().resolve("config.json"))) {
+        if (!dev.lorastream.engine.model.ModelConfig.isModelDir(request.model())) {
             err.println("generate: --model " + request.model() + " is not a model directory: it has no config.json");
             return 1;
         }

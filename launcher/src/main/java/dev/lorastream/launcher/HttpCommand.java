@@ -88,7 +88,7 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
         connection.require();
         HttpConfig config = config();
         if ((model == null) != (adapters == null)) throw Cli.usageError(spec, "--model and --adapters go together (runtime adapter updates need both)");
-        if (model != null && !java.nio.file.Files.isRegularFile(model.resolve("config.json"))) throw Cli.usageError(spec, "--model: no backbone at " + model + " (no config.json)");
+        if (model != null && !dev.lorastream.engine.model.ModelConfig.isModelDir(model)) throw Cli.usageError(spec, "--model: no backbone at " + model + " (no config.json)");
         if (adapters != null && !java.nio.file.Files.isDirectory(adapters)) throw Cli.usageError(spec, "--adapters: no adapter store at " + adapters);
         Connection c = new Connection(connection.bootstrapServers(), connection.schemaRegistry());
         Components.provision(c);

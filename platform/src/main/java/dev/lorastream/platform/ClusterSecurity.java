@@ -1,6 +1,7 @@
 package dev.lorastream.platform;
 
 import dev.lorastream.platform.internal.StateFile;
+import dev.lorastream.schemas.topic.Groups;
 import dev.lorastream.schemas.topic.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -71,10 +72,6 @@ public final class ClusterSecurity {
     public static final String HTTP = "http";
     /** The components' principals, each with its own password, client file and ACLs. */
     public static final List<String> COMPONENTS = List.of(ROUTER, WORKER, SINK, HTTP);
-    /** Group, transactional id and internal topic prefixes of the components' defaults (RouterConfig, WorkerConfig, SinkConfig). */
-    static final String ROUTER_APPLICATION_ID = "lorastream-router";
-    static final String WORKER_GROUP = "lorastream-workers";
-    static final String SINK_GROUP = "lorastream-attribution-sink";
     /** What a caller's name may be: it becomes a Kafka principal and part of its reply topic's name. */
     private static final Pattern CALLER_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
@@ -227,10 +224,10 @@ public final class ClusterSecurity {
                 acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.WRITE));
                 acls.add(prefixed(ResourceType.TOPIC, Topics.RESPONSES, p, AclOperation.DESCRIBE));
                 // Kafka Streams: its group, its transactional ids and its internal topics all start with the application id
-                acls.add(prefixed(ResourceType.TOPIC, ROUTER_APPLICATION_ID, p, AclOperation.ALL));
-                acls.add(prefixed(ResourceType.GROUP, ROUTER_APPLICATION_ID, p, AclOperation.ALL));
-                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, ROUTER_APPLICATION_ID, p, AclOperation.WRITE));
-                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, ROUTER_APPLICATION_ID, p, AclOperation.DESCRIBE));
+                acls.add(prefixed(ResourceType.TOPIC, Groups.ROUTER, p, AclOperation.ALL));
+                acls.add(prefixed(ResourceType.GROUP, Groups.ROUTER, p, AclOperation.ALL));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, Groups.ROUTER, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, Groups.ROUTER, p, AclOperation.DESCRIBE));
             }
             case WORKER -> {
                 topic.accept(Topics.ROUTED, AclOperation.READ);
@@ -239,10 +236,10 @@ public final class ClusterSecurity {
                 for (String t : List.of(Topics.ATTRIBUTION, Topics.DLQ, Topics.WORKER_STATUS, Topics.STREAM, Topics.ADAPTER_CATALOG)) {
                     topic.accept(t, AclOperation.WRITE);
                 }
-                acls.add(prefixed(ResourceType.GROUP, WORKER_GROUP, p, AclOperation.READ));
-                acls.add(prefixed(ResourceType.GROUP, WORKER_GROUP, p, AclOperation.DESCRIBE));
-                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, WORKER_GROUP, p, AclOperation.WRITE));
-                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, WORKER_GROUP, p, AclOperation.DESCRIBE));
+                acls.add(prefixed(ResourceType.GROUP, Groups.WORKERS, p, AclOperation.READ));
+                acls.add(prefixed(ResourceType.GROUP, Groups.WORKERS, p, AclOperation.DESCRIBE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, Groups.WORKERS, p, AclOperation.WRITE));
+                acls.add(prefixed(ResourceType.TRANSACTIONAL_ID, Groups.WORKERS, p, AclOperation.DESCRIBE));
                 // the transaction watchdog: the producers of every pipeline topic and of the groups' offsets, whose
                 // transactional ids they are, and aborting what hangs
                 for (String t : Topics.VALUE_SCHEMAS.keySet()) topic.accept(t, AclOperation.READ);
@@ -259,8 +256,8 @@ public final class ClusterSecurity {
             case SINK -> {
                 topic.accept(Topics.ATTRIBUTION, AclOperation.READ);
                 topic.accept(Topics.DLQ, AclOperation.WRITE);
-                acls.add(prefixed(ResourceType.GROUP, SINK_GROUP, p, AclOperation.READ));
-                acls.add(prefixed(ResourceType.GROUP, SINK_GROUP, p, AclOperation.DESCRIBE));
+                acls.add(prefixed(ResourceType.GROUP, Groups.SINK, p, AclOperation.READ));
+                acls.add(prefixed(ResourceType.GROUP, Groups.SINK, p, AclOperation.DESCRIBE));
             }
             case HTTP -> {
                 // adapters.catalog: POST /v1/load_lora_adapter with --model and --adapters (keys marked admin) publishes there

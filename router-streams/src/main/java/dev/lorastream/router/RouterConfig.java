@@ -60,7 +60,7 @@ public final class RouterConfig extends AbstractConfig {
      */
     public static final long DEFAULT_COMMIT_INTERVAL_MS = 10;
 
-    public static final String DEFAULT_APPLICATION_ID = "lorastream-router";
+    public static final String DEFAULT_APPLICATION_ID = dev.lorastream.schemas.topic.Groups.ROUTER;
     public static final String DEFAULT_STATE_DIR = Path.of(System.getProperty("java.io.tmpdir"), "lorastream-router").toString();
 
     private static final Pattern APPLICATION_ID_CHARS = Pattern.compile("[A-Za-z0-9._-]+");

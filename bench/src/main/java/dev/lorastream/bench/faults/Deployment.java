@@ -157,14 +157,8 @@ final class Deployment implements AutoCloseable {
         cmd.add("dev.lorastream.launcher.Pipeline");
         cmd.add(command);
         cmd.addAll(kafka);
-        // each part as its own principal, with only its role's ACLs
-        String principal = switch (command) {
-            case "router" -> ClusterSecurity.ROUTER;
-            case "worker" -> ClusterSecurity.WORKER;
-            case "sink" -> ClusterSecurity.SINK;
-            case "http" -> ClusterSecurity.HTTP;
-            default -> ClusterSecurity.PIPELINE;
-        };
+        // each part as its own principal (named as its command), with only its role's ACLs
+        String principal = ClusterSecurity.COMPONENTS.contains(command) ? command : ClusterSecurity.PIPELINE;
         cmd.addAll(List.of("--kafka-config", security.clientFile(principal).toString()));
         cmd.addAll(List.of(args));
         return cmd;

@@ -22,8 +22,8 @@ import java.util.stream.Stream;
  * every {@link #HEAP_EVERY}th reading: each costs the process a full GC and this machine two {@code jcmd} JVMs per part.
  */
 final class MemorySampler {
-    private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*garbage-first heap\\s+total (?:reserved )?\\d+K, (?:committed \\d+K, )?used (\\d+)K");
-    private static final Pattern HEAP_USED_ANY = Pattern.compile("used (\\d+)K");
+    /** The heap's line comes first in {@code GC.heap_info} whatever the collector ("... total ..., used 123456K ..."). */
+    private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
     /** One reading of one part. */
     record Sample(double atSeconds, long rssKiB, long liveHeapKiB) {}
@@ -72,8 +72,6 @@ final class MemorySampler {
         String info = jcmd(pid, "GC.heap_info");
         if (info == null) return -1;
         Matcher m = HEAP_USED.matcher(info);
-        if (m.find()) return Long.parseLong(m.group(1));
-        m = HEAP_USED_ANY.matcher(info);
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 

@@ -64,6 +64,11 @@ public record ModelConfig(String modelType, String name, int hiddenSize, int num
         };
     }
 
+    /** Whether {@code dir} looks like a model directory: it has the {@code config.json} that {@link #read} reads. */
+    public static boolean isModelDir(Path dir) {
+        return Files.isRegularFile(dir.resolve("config.json"));
+    }
+
     public static ModelConfig read(Path modelDir) {
         Path file = modelDir.resolve("config.json");
         JsonNode root;

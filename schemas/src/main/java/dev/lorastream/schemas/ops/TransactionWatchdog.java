@@ -101,7 +101,7 @@ public final class TransactionWatchdog implements AutoCloseable {
      * the router's Kafka Streams internal topics ({@code lorastream-router-request-ids-changelog}: the fault matrix found a
      * hanging transaction there after broker kills, and the router restoring that store stayed REBALANCING for good).
      */
-    public static final List<String> PIPELINE_PREFIXES = List.of(Topics.RESPONSES, "lorastream-");
+    public static final List<String> PIPELINE_PREFIXES = List.of(Topics.RESPONSES, dev.lorastream.schemas.topic.Groups.ROUTER);
     /** Where consumer groups' committed offsets live; a transaction's offsets are pending there until its marker. */
     public static final String OFFSETS_TOPIC = "__consumer_offsets";
     public static final Duration DEFAULT_SCAN_TIMEOUT = Duration.ofSeconds(30);
