@@ -143,7 +143,7 @@ public final class KafkaRequestGateway implements RequestGateway {
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-producer");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 0); // a request goes at once: it is on its caller's time to first token (batches still form while sends are in flight)
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
         return props;
     }

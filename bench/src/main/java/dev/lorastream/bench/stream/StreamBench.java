@@ -67,6 +67,10 @@ public final class StreamBench implements Callable<Integer> {
     @Option(names = "--concurrency", defaultValue = "1,8", split = ",", description = "requests in flight, one run each (default ${DEFAULT-VALUE})") int[] concurrency;
     @Option(names = "--new-tokens", defaultValue = "16", description = "tokens per request (default ${DEFAULT-VALUE})") int newTokens;
     @Option(names = "--warmup", defaultValue = "20", description = "requests before each measured run (default ${DEFAULT-VALUE})") int warmup;
+    @Option(names = "--warmup-s", defaultValue = "60", description = "seconds of requests at the highest concurrency before the first "
+            + "measured run, so that the JIT has compiled the broker's, router's, worker's and client's paths (a fresh JVM's first seconds "
+            + "are several times slower; default ${DEFAULT-VALUE})") int warmupSeconds;
+    @Option(names = "--router-setting", description = "a router setting KEY=VALUE (e.g. streams.producer.linger.ms=0), repeatable") Map<String, String> routerExtra = new LinkedHashMap<>();
     @Option(names = "--out", defaultValue = "bench/results/stream-1", description = "where stream.json goes (default ${DEFAULT-VALUE})") Path out;
     @Option(names = "--work", description = "working folder (default: a temporary one)") Path work;
     @Option(names = "--router-commit-ms", description = "the router's Kafka Streams commit.interval.ms (default: the router's own)") Long routerCommitMs;
@@ -85,7 +89,10 @@ public final class StreamBench implements Callable<Integer> {
         report.put("what", "time to the first streamed token through Kafka (embedded broker and registry, real router, one CPU worker on the "
                 + "demo model, the client library) minus the engine's own prefill; this machine: " + Runtime.getRuntime().availableProcessors() + " cores");
         report.put("command", "bench-stream --requests " + requests + " --concurrency " + String.join(",", Arrays.stream(concurrency).mapToObj(String::valueOf).toList())
-                + " --new-tokens " + newTokens + " --warmup " + warmup + (routerCommitMs == null ? "" : " --router-commit-ms " + routerCommitMs));
+                + " --new-tokens " + newTokens + " --warmup " + warmup + " --warmup-s " + warmupSeconds
+                + (routerCommitMs == null ? "" : " --router-commit-ms " + routerCommitMs)
+                + routerExtra.entrySet().stream().map(e -> " --router-setting " + e.getKey() + "=" + e.getValue()).reduce("", String::concat));
+        report.put("router_settings", routerExtra);
         report.put("router_commit_interval_ms", routerCommitMs == null ? "the router's default" : routerCommitMs);
         try (EmbeddedPlatform platform = EmbeddedPlatform.start(work.resolve("platform"))) {
             String bootstrap = platform.bootstrapServers();
@@ -98,24 +105,28 @@ public final class StreamBench implements Callable<Integer> {
                     WorkerConfig.MODEL_DIR.name(), demo.backbone().toString(), WorkerConfig.ADAPTER_DIR.name(), demo.adapters().toString(),
                     WorkerConfig.WORKER_ID.name(), "stream-bench-worker"));
             ChunkClock chunks = new ChunkClock(bootstrap, registry);
+            RoutedClock sentByRouter = new RoutedClock(bootstrap, registry, "read_uncommitted");
+            RoutedClock visible = new RoutedClock(bootstrap, registry, "read_committed");
             try (var engine = EngineFactory.open(config);
                  RouterApp router = new RouterApp(new RouterConfig(routerSettings(bootstrap, platform.schemaRegistryUrl())), registry);
                  Worker worker = new Worker(config, engine);
                  InferenceClient client = new InferenceClient(ClientConfig.from(Map.of(ClientConfig.BOOTSTRAP_SERVERS, bootstrap,
                          ClientConfig.SCHEMA_REGISTRY_URL, platform.schemaRegistryUrl())));
-                 chunks) {
+                 chunks; sentByRouter; visible) {
                 router.start();
                 worker.start();
                 List<Map<String, Object>> runs = new ArrayList<>();
+                report.put("warmup", warmUp(client, Arrays.stream(concurrency).max().orElse(1)));
                 for (int c : concurrency) {
                     run(client, c, warmup, "warm");
                     List<Sample> samples = run(client, c, requests, "c" + c);
-                    runs.add(summarise(c, samples, chunks));
+                    runs.add(summarise(c, samples, chunks, sentByRouter, visible));
                     System.out.printf(Locale.ROOT, "stream: %d in flight: overhead p50 %.1f ms p99 %.1f ms (client TTFT p50 %.1f ms, engine prefill p50 %.1f ms)%n",
                             c, (double) runs.getLast().get("overhead_p50_ms"), (double) runs.getLast().get("overhead_p99_ms"),
                             (double) runs.getLast().get("client_ttft_p50_ms"), (double) runs.getLast().get("engine_ttft_p50_ms"));
                 }
                 report.put("runs", runs);
+                report.put("router_kafka_metrics", routerMetrics());
                 Map<String, Object> one = runs.getFirst();
                 report.put("overhead_p50_ms_at_" + concurrency[0], one.get("overhead_p50_ms"));
                 report.put("goal", "overhead p50 <= 15 ms");
@@ -127,11 +138,63 @@ public final class StreamBench implements Callable<Integer> {
         return 0;
     }
 
+    /** The router's Kafka Streams thread and producer timings (JMX, this JVM): where its commits spend their time. */
+    private static Map<String, Object> routerMetrics() throws Exception {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        Map<String, Object> m = new java.util.TreeMap<>();
+        for (String pattern : List.of("kafka.streams:type=stream-thread-metrics,*", "kafka.producer:type=producer-metrics,*")) {
+            for (javax.management.ObjectName name : server.queryNames(new javax.management.ObjectName(pattern), null)) {
+                String client = name.getKeyProperty(name.getKeyProperty("thread-id") != null ? "thread-id" : "client-id");
+                if (!client.contains("router")) continue;
+                for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
+                    String n = a.getName();
+                    if (!(n.startsWith("commit-") || n.startsWith("poll-") || n.startsWith("process-") || n.startsWith("txn-")
+                            || n.startsWith("flush-") || n.equals("request-latency-avg") || n.equals("record-queue-time-avg"))) continue;
+                    Object v = server.getAttribute(name, n);
+                    if (v instanceof Double d && (d.isNaN() || d.isInfinite())) continue;
+                    m.put(client.replaceAll(".*-(StreamThread-\\d+.*)", "$1") + " " + n, v);
+                }
+            }
+        }
+        return m;
+    }
+
     private Map<String, Object> routerSettings(String bootstrap, String registryUrl) {
         Map<String, Object> m = new java.util.HashMap<>(Map.of(RouterConfig.BOOTSTRAP_SERVERS, bootstrap, RouterConfig.SCHEMA_REGISTRY_URL, registryUrl,
                 RouterConfig.APPLICATION_ID, "stream-bench-router", RouterConfig.STATE_DIR, work.resolve("router").toString()));
         if (routerCommitMs != null) m.put(RouterConfig.STREAMS_PREFIX + "commit.interval.ms", routerCommitMs);
+        m.putAll(routerExtra);
         return m;
+    }
+
+    /**
+     * Requests at {@code inFlight} for {@link #warmupSeconds}: the overhead's p50 per 10-second window, which shows the JVMs'
+     * paths being compiled (the measured runs start once it is flat).
+     */
+    private List<Map<String, Object>> warmUp(InferenceClient client, int inFlight) throws Exception {
+        List<Map<String, Object>> windows = new ArrayList<>();
+        long end = System.nanoTime() + warmupSeconds * 1_000_000_000L;
+        for (int w = 0; System.nanoTime() < end; w++) {
+            long windowEnd = Math.min(end, System.nanoTime() + 10_000_000_000L);
+            List<Double> overhead = new ArrayList<>();
+            int n = 0;
+            while (System.nanoTime() < windowEnd) {
+                for (Sample s : run(client, inFlight, 4 * inFlight, "warm-s" + w)) {
+                    n++;
+                    if (s.firstNanos() != 0 && s.response().getStatus() == ResponseStatus.OK) {
+                        overhead.add((s.firstNanos() - s.sentNanos()) / 1e6 - s.response().getTimings().getPrefillMs());
+                    }
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("window_s", (w + 1) * 10);
+            m.put("requests", n);
+            m.put("overhead_p50_ms", round(percentile(overhead, 50)));
+            windows.add(m);
+            System.out.printf(Locale.ROOT, "stream: warm-up %3d s, %d in flight: %d requests, overhead p50 %.1f ms%n", (w + 1) * 10, inFlight, n,
+                    percentile(overhead, 50));
+        }
+        return windows;
     }
 
     private List<Sample> run(InferenceClient client, int inFlight, int n, String tag) throws Exception {
@@ -158,8 +221,10 @@ public final class StreamBench implements Callable<Integer> {
         return out;
     }
 
-    private Map<String, Object> summarise(int inFlight, List<Sample> samples, ChunkClock chunks) throws InterruptedException {
+    private Map<String, Object> summarise(int inFlight, List<Sample> samples, ChunkClock chunks, RoutedClock sentByRouter, RoutedClock visible)
+            throws InterruptedException {
         chunks.awaitAll(samples.stream().map(Sample::id).toList(), Duration.ofSeconds(30));
+        List<Double> toRouterSend = new ArrayList<>(), routerCommit = new ArrayList<>(), workerPickup = new ArrayList<>();
         List<Double> client = new ArrayList<>(), engine = new ArrayList<>(), overhead = new ArrayList<>(), requestPath = new ArrayList<>(),
                 hop = new ArrayList<>(), chunkLatency = new ArrayList<>(), tokensPerChunk = new ArrayList<>();
         int notOk = 0, streamedLate = 0;
@@ -180,6 +245,12 @@ public final class StreamBench implements Callable<Integer> {
             engine.add(prefill);
             overhead.add(ttft - prefill);
             requestPath.add(firstCreated - s.sentEpochMs() - prefill);
+            Long routed = sentByRouter.at(s.id()), seen = visible.at(s.id());
+            if (routed != null && seen != null) {
+                toRouterSend.add((double) (routed - s.sentEpochMs()));
+                routerCommit.add((double) (seen - routed));
+                workerPickup.add(firstCreated - seen - prefill);
+            }
             hop.add((double) (s.firstEpochMs() - firstCreated));
             for (ChunkClock.Seen c : mine) {
                 chunkLatency.add((double) (c.receivedMs() - c.chunk().getCreatedAtMs().toEpochMilli()));
@@ -195,6 +266,9 @@ public final class StreamBench implements Callable<Integer> {
         put(m, "engine_ttft", engine);
         put(m, "overhead", overhead);
         put(m, "request_path", requestPath);
+        put(m, "request_path_to_router_send", toRouterSend);
+        put(m, "request_path_router_commit", routerCommit);
+        put(m, "request_path_worker_pickup", workerPickup);
         put(m, "stream_hop", hop);
         put(m, "chunk_latency", chunkLatency);
         m.put("tokens_per_chunk_mean", round(tokensPerChunk.stream().mapToDouble(Double::doubleValue).average().orElse(0)));
@@ -214,6 +288,45 @@ public final class StreamBench implements Callable<Integer> {
     }
 
     private static double round(double x) { return Math.round(x * 100) / 100.0; }
+
+    /**
+     * An independent reader of inference.requests.routed: when each routed request reached it. Read uncommitted, that
+     * is when the router's producer sent it; read committed, when the router's transaction made it visible to workers.
+     */
+    private static final class RoutedClock implements AutoCloseable {
+        private final Map<String, Long> seen = new ConcurrentHashMap<>();
+        private final KafkaConsumer<String, byte[]> consumer;
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        RoutedClock(String bootstrap, HttpSchemaRegistryClient registry, String isolation) {
+            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation), new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+            List<TopicPartition> parts = consumer.partitionsFor(Topics.ROUTED).stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToEnd(parts);
+            parts.forEach(consumer::position);
+            AvroDeserializer<InferenceRequest> requests = new AvroDeserializer<>(registry, InferenceRequest.class);
+            thread = new Thread(() -> {
+                while (running) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        long now = System.currentTimeMillis();
+                        seen.putIfAbsent(requests.deserialize(r.topic(), r.value()).getRequestId(), now);
+                    }
+                }
+                consumer.close();
+            }, "stream-bench-routed-" + isolation);
+            thread.start();
+        }
+
+        Long at(String id) { return seen.get(id); }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(5_000);
+        }
+    }
 
     /** An independent reader of inference.stream: when each chunk arrived. */
     private static final class ChunkClock implements AutoCloseable {
