@@ -55,10 +55,16 @@ public final class RouterConfig extends AbstractConfig {
      * Kafka Streams' commit interval unless {@code streams.commit.interval.ms} says otherwise: under
      * exactly_once_v2 a routed request is visible to the workers only when the router's transaction
      * commits, so Kafka's 100 ms default added ~100 ms to every request's time to first token;
-     * 10 ms measured best on this machine (docs/benchmarks/streaming.md: 0 and 5 ms commit more often
-     * than two cores keep up with).
+     * 5 ms (with {@link #DEFAULT_PRODUCER_LINGER_MS}) measured best on this machine (docs/benchmarks/streaming.md:
+     * committing after every poll costs more at 8 in flight, 10 ms more at 1; a shorter {@code poll.ms} did worse).
      */
-    public static final long DEFAULT_COMMIT_INTERVAL_MS = 10;
+    public static final long DEFAULT_COMMIT_INTERVAL_MS = 5;
+    /**
+     * The router's producer's {@code linger.ms} unless {@code streams.producer.linger.ms} says otherwise: a routed
+     * request is sent at once, its produce overlapping the wait for the commit (Kafka Streams' 100 ms left it to the
+     * commit's flush). Batches still form while sends are in flight and between commits.
+     */
+    public static final long DEFAULT_PRODUCER_LINGER_MS = 0;
 
     public static final String DEFAULT_APPLICATION_ID = dev.lorastream.schemas.topic.Groups.ROUTER;
     public static final String DEFAULT_STATE_DIR = Path.of(System.getProperty("java.io.tmpdir"), "lorastream-router").toString();
@@ -185,6 +191,7 @@ public final class RouterConfig extends AbstractConfig {
     public Properties toStreamsProperties(String instanceId) {
         Properties props = new Properties();
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, DEFAULT_COMMIT_INTERVAL_MS);
+        props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG), DEFAULT_PRODUCER_LINGER_MS);
         props.putAll(GroupMembership.streams(instanceId, sessionTimeout()));
         props.putAll(originalsWithPrefix(STREAMS_PREFIX));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());

@@ -140,9 +140,21 @@ class RouterConfigTest {
     }
 
     @Test
-    void theCommitIntervalIsTenMillisecondsUnlessPassedThrough() {
+    void theLatencySettingsAreTheRoutersUnlessPassedThrough() {
         StreamsConfig parsed = new StreamsConfig(new RouterConfig(required()).toStreamsProperties());
-        assertThat(parsed.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(RouterConfig.DEFAULT_COMMIT_INTERVAL_MS).isEqualTo(10L);
+        assertThat(parsed.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(RouterConfig.DEFAULT_COMMIT_INTERVAL_MS).isEqualTo(5L);
+        assertThat(parsed.getProducerConfigs("router-test-producer").get(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG))
+                .isEqualTo(RouterConfig.DEFAULT_PRODUCER_LINGER_MS);
+
+        Map<String, Object> props = required();
+        props.put("streams.commit.interval.ms", "20");
+        props.put("streams.poll.ms", "50");
+        props.put("streams.producer.linger.ms", "7");
+        StreamsConfig overridden = new StreamsConfig(new RouterConfig(props).toStreamsProperties());
+        assertThat(overridden.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(20L);
+        assertThat(overridden.getLong(StreamsConfig.POLL_MS_CONFIG)).isEqualTo(50L);
+        assertThat(overridden.getProducerConfigs("router-test-producer").get(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG))
+                .isEqualTo("7");
     }
 
     @Test
