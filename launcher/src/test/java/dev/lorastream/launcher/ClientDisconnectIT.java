@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A streaming HTTP client that goes away mid-answer: the endpoint publishes a cancellation, the
+ * An HTTP client that goes away mid-answer, streaming or not: the endpoint publishes a cancellation, the
  * worker drops the request at the engine's next step, counts it, and answers CANCELLED; the engine
  * generates far fewer tokens than were asked for. Real router, worker (slow simulated engine),
  * broker, registry and HTTP endpoint.
@@ -101,5 +101,59 @@ class ClientDisconnectIT {
             assertThat(engine.stats().generatedTokens()).as("the engine stopped generating it (at most one more step)")
                     .isLessThanOrEqualTo(generated + 1).isLessThan(200);
         }
+    }
+
+    @Test
+    void aNonStreamingClientThatDisconnectsCancelsItsRequestOnTheWorker() throws Exception {
+        KafkaPlatform platform = TestPlatform.shared();
+        String bootstrap = platform.bootstrapServers();
+        TopicSetup.ensure(bootstrap, 4, (short) 1);
+        Topics.declareSubjects(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Connection c = new Connection(bootstrap, platform.schemaRegistryUrl());
+        WorkerConfig config = WorkerConfig.from(Map.of(
+                WorkerConfig.BOOTSTRAP_SERVERS.name(), bootstrap,
+                WorkerConfig.SCHEMA_REGISTRY_URL.name(), platform.schemaRegistryUrl(),
+                WorkerConfig.GROUP_ID.name(), "disconnect-plain-" + run,
+                WorkerConfig.WORKER_ID.name(), "disconnect-plain-" + run,
+                WorkerConfig.ENGINE.name(), "sim",
+                WorkerConfig.SIM_ADAPTERS.name(), "4",
+                WorkerConfig.SIM_TIME_SCALE.name(), "100"));
+        var responsesFrom = TopicReader.endOffsets(bootstrap, Topics.RESPONSES);
+        TopicReader.startGroupAtEnd(bootstrap, "disconnect-plain-" + run, Topics.ROUTED);
+        try (SimulatedEngine engine = (SimulatedEngine) EngineFactory.open(config);
+             RouterApp router = Components.router(c, work.resolve("router"));
+             Worker worker = new Worker(config, engine);
+             InferenceClient client = Components.client(c);
+             OpenAiServer http = Components.http(client, 0)) {
+            router.start();
+            worker.start();
+            http.start();
+            String body = "{\"prompt\":\"a very long answer " + run + "\",\"max_tokens\":200}";
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", http.port())) {
+                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+                await().atMost(Duration.ofSeconds(20)).until(() -> engine.stats().generatedTokens() >= 3);
+            } // the client goes away before its answer, which nothing had written yet
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> worker.metrics().cancelledCount() == 1);
+            long generated = engine.stats().generatedTokens();
+            List<ConsumerRecord<String, InferenceResponse>> responses = TopicReader.read(bootstrap, responsesFrom,
+                    new AvroDeserializer<>(new HttpSchemaRegistryClient(platform.schemaRegistryUrl()), InferenceResponse.class),
+                    got -> got.stream().anyMatch(r -> wentAwayBeforeTheAnswer(r.value())), Duration.ofSeconds(30));
+            List<InferenceResponse> mine = responses.stream().map(ConsumerRecord::value).filter(ClientDisconnectIT::wentAwayBeforeTheAnswer).toList();
+            assertThat(mine).as("answered once").hasSize(1);
+            InferenceResponse cancelled = mine.getFirst();
+            assertThat(cancelled.getStatus()).isEqualTo(ResponseStatus.ERROR);
+            assertThat(cancelled.getError().getCode()).isEqualTo(ErrorCode.CANCELLED.name());
+            assertThat(cancelled.getError().getMessage()).contains("went away before the answer");
+            assertThat(engine.stats().generatedTokens()).as("the engine stopped generating it (at most one more step)")
+                    .isLessThanOrEqualTo(generated + 1).isLessThan(200);
+        }
+    }
+
+    private static boolean wentAwayBeforeTheAnswer(InferenceResponse r) {
+        return r.getError() != null && r.getError().getMessage().contains("went away before the answer");
     }
 }

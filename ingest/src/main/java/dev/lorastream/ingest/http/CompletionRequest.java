@@ -67,6 +67,9 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
         public String source() { return "http:POST " + path; }
     }
 
+    /** The request id of choice {@code index}: {@code requestId} for the first, {@code requestId-<index>} for the others. */
+    public static String choiceId(String requestId, int index) { return index == 0 ? requestId : requestId + "-" + index; }
+
     /** The pipeline event for this request; its deadline is {@code now + timeout}. */
     public InferenceRequest toInferenceRequest(String requestId, Instant now, Duration timeout) {
         return toInferenceRequest(requestId, now, timeout, 0);
@@ -82,7 +85,7 @@ public record CompletionRequest(Endpoint endpoint, String model, String adapterI
         attributes.put("source", endpoint.source());
         attributes.put("model", model);
         return InferenceRequest.newBuilder()
-                .setRequestId(index == 0 ? requestId : requestId + "-" + index)
+                .setRequestId(choiceId(requestId, index))
                 .setTenant(tenant)
                 .setAdapterId(adapterId)
                 .setPrompt(prompt)

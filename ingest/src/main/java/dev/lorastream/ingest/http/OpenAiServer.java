@@ -68,6 +68,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final CompletionParser parser;
     private final Access access;
     private final RateLimiter limiter = new RateLimiter();
+    private ConnectionWatch connections;
     /** Runtime adapter updates ({@code /v1/load_lora_adapter}, {@code /v1/unload_lora_adapter}); null: off. */
     private volatile AdapterAdmin admin;
     private HttpServer server;
@@ -107,6 +108,8 @@ public final class OpenAiServer implements AutoCloseable {
         executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+        connections = ConnectionWatch.system();
+        if (!connections.supported()) log.info("the kernel's socket tables are not readable here: a non-streaming client that goes away is not noticed");
         server.start();
         access.start();
         log.info("OpenAI-compatible endpoint listening on http://{}:{}/v1 ({})", config.host(), port(), access.keysRequired()
@@ -124,6 +127,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (server == null) return;
         server.stop(0);
         executor.shutdownNow();
+        connections.close();
         access.close();
         server = null;
     }
@@ -227,8 +231,12 @@ public final class OpenAiServer implements AutoCloseable {
                     .whenComplete((ok, failure) -> ticket.settle(used(ticket, pending, request.n())));
             throw e;
         }
-        // every choice answered (each has its own timeout), the tokens settled before the caller hears: its next request sees them
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(failure -> null).join();
+        // every choice answered (each has its own timeout), the tokens settled before the caller hears: its next request sees them;
+        // a caller that goes away meanwhile has its choices cancelled (the worker stops them at its next step and answers CANCELLED)
+        try (ConnectionWatch.Handle ignored = connections.watch(exchange.getLocalAddress(), exchange.getRemoteAddress(),
+                () -> cancelAll(requestId, request.n()))) {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(failure -> null).join();
+        }
         ticket.settle(used(ticket, pending, request.n()));
         java.util.List<InferenceResponse> responses = new java.util.ArrayList<>();
         for (CompletableFuture<InferenceResponse> f : pending) {
@@ -242,6 +250,17 @@ public final class OpenAiServer implements AutoCloseable {
             responses.add(response);
         }
         respond(exchange, 200, OpenAiJson.completion(request, responses));
+    }
+
+    /** The caller of a non-streaming request went away: each of its n choices is cancelled. */
+    private void cancelAll(String requestId, int n) {
+        log.info("client of request {} went away before its answer; cancelling it", requestId);
+        for (int i = 0; i < n; i++) {
+            String id = CompletionRequest.choiceId(requestId, i);
+            client.cancel(id, "the HTTP client went away before the answer").whenComplete((ok, failure) -> {
+                if (failure != null) log.warn("could not cancel request {}: {}", id, failure.toString());
+            });
+        }
     }
 
     /** One request and its reserved tokens for the caller's tenant, or the 429 saying which limit and when to try again. */
