@@ -115,7 +115,12 @@ final class HttpCommand implements Callable<Integer>, SettingDefaults {
                 + "; listening on " + config.host() + ":" + http.port() + (config.keysFile() == null ? " (no API keys)" : " (API keys from " + config.keysFile() + ")")
                 + (model == null ? "" : "; adapters added at run time go to " + adapters.toAbsolutePath()));
         spec.commandLine().getOut().flush();
-        stopped.await();
+        try {
+            stopped.await();
+        } finally { // interrupted (an embedding caller stopping it) as well as shut down: the port and the clients are given back
+            http.close();
+            client.close();
+        }
         return 0;
     }
 
