@@ -15,6 +15,7 @@ import dev.lorastream.schemas.ResponseStatus;
 import dev.lorastream.schemas.TokenChunk;
 import dev.lorastream.schemas.registry.HttpSchemaRegistryClient;
 import dev.lorastream.schemas.serde.AvroDeserializer;
+import dev.lorastream.schemas.topic.AssignedReader;
 import dev.lorastream.schemas.topic.TopicSetup;
 import dev.lorastream.schemas.topic.Topics;
 import dev.lorastream.worker.EngineFactory;
@@ -23,7 +24,6 @@ import dev.lorastream.worker.WorkerConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -290,70 +290,53 @@ public final class StreamBench implements Callable<Integer> {
     private static double round(double x) { return Math.round(x * 100) / 100.0; }
 
     /**
-     * An independent reader of inference.requests.routed: when each routed request reached it. Read uncommitted, that
-     * is when the router's producer sent it; read committed, when the router's transaction made it visible to workers.
+     * An independent reader of one topic ({@link AssignedReader}), standing at the end of every partition before anything
+     * is sent: when each record reached it.
      */
-    private static final class RoutedClock implements AutoCloseable {
-        private final Map<String, Long> seen = new ConcurrentHashMap<>();
-        private final KafkaConsumer<String, byte[]> consumer;
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        RoutedClock(String bootstrap, HttpSchemaRegistryClient registry, String isolation) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation), new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
-            List<TopicPartition> parts = consumer.partitionsFor(Topics.ROUTED).stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToEnd(parts);
-            parts.forEach(consumer::position);
-            AvroDeserializer<InferenceRequest> requests = new AvroDeserializer<>(registry, InferenceRequest.class);
-            thread = new Thread(() -> {
-                while (running) {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                        long now = System.currentTimeMillis();
-                        seen.putIfAbsent(requests.deserialize(r.topic(), r.value()).getRequestId(), now);
-                    }
-                }
-                consumer.close();
-            }, "stream-bench-routed-" + isolation);
-            thread.start();
+    private abstract static class ArrivalClock<V> extends AssignedReader<V> {
+        ArrivalClock(String bootstrap, String isolation, org.apache.kafka.common.serialization.Deserializer<V> values, String topic) {
+            super(new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation), new StringDeserializer(), values), topic, "stream-bench-" + topic + "-" + isolation);
+            if (!assignAllAtEnd()) throw new IllegalStateException("topic " + topic + " does not exist");
+            startThread();
         }
-
-        Long at(String id) { return seen.get(id); }
 
         @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
-        }
+        protected final void accept(ConsumerRecord<String, V> record) { arrived(record.value(), System.currentTimeMillis()); }
+
+        abstract void arrived(V value, long receivedMs);
     }
 
-    /** An independent reader of inference.stream: when each chunk arrived. */
-    private static final class ChunkClock implements AutoCloseable {
+    /**
+     * When each routed request reached a reader of inference.requests.routed: read uncommitted, when the router's producer
+     * sent it; read committed, when the router's transaction made it visible to workers.
+     */
+    private static final class RoutedClock extends ArrivalClock<InferenceRequest> {
+        private final Map<String, Long> seen = new ConcurrentHashMap<>();
+
+        RoutedClock(String bootstrap, HttpSchemaRegistryClient registry, String isolation) {
+            super(bootstrap, isolation, new AvroDeserializer<>(registry, InferenceRequest.class), Topics.ROUTED);
+        }
+
+        @Override
+        void arrived(InferenceRequest request, long receivedMs) { seen.putIfAbsent(request.getRequestId(), receivedMs); }
+
+        Long at(String id) { return seen.get(id); }
+    }
+
+    /** When each chunk reached a reader of inference.stream. */
+    private static final class ChunkClock extends ArrivalClock<TokenChunk> {
         record Seen(TokenChunk chunk, long receivedMs) {}
 
         private final Map<String, List<Seen>> byRequest = new ConcurrentHashMap<>();
-        private final KafkaConsumer<String, TokenChunk> consumer;
-        private final Thread thread;
-        private volatile boolean running = true;
 
         ChunkClock(String bootstrap, HttpSchemaRegistryClient registry) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                    new StringDeserializer(), new AvroDeserializer<>(registry, TokenChunk.class));
-            List<TopicPartition> parts = consumer.partitionsFor(Topics.STREAM).stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToEnd(parts);
-            parts.forEach(consumer::position);
-            thread = new Thread(() -> {
-                while (running) {
-                    for (ConsumerRecord<String, TokenChunk> r : consumer.poll(Duration.ofMillis(100))) {
-                        long now = System.currentTimeMillis();
-                        byRequest.computeIfAbsent(r.value().getRequestId(), k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(new Seen(r.value(), now));
-                    }
-                }
-                consumer.close();
-            }, "stream-bench-chunks");
-            thread.start();
+            super(bootstrap, "read_uncommitted", new AvroDeserializer<>(registry, TokenChunk.class), Topics.STREAM);
+        }
+
+        @Override
+        void arrived(TokenChunk chunk, long receivedMs) {
+            byRequest.computeIfAbsent(chunk.getRequestId(), k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(new Seen(chunk, receivedMs));
         }
 
         List<Seen> of(String id) { return byRequest.getOrDefault(id, List.of()); }
@@ -361,12 +344,6 @@ public final class StreamBench implements Callable<Integer> {
         void awaitAll(List<String> ids, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline && !ids.stream().allMatch(byRequest::containsKey)) Thread.sleep(50);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
         }
     }
 }

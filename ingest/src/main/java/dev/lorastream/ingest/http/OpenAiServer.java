@@ -255,12 +255,14 @@ public final class OpenAiServer implements AutoCloseable {
     /** The caller of a non-streaming request went away: each of its n choices is cancelled. */
     private void cancelAll(String requestId, int n) {
         log.info("client of request {} went away before its answer; cancelling it", requestId);
-        for (int i = 0; i < n; i++) {
-            String id = CompletionRequest.choiceId(requestId, i);
-            client.cancel(id, "the HTTP client went away before the answer").whenComplete((ok, failure) -> {
-                if (failure != null) log.warn("could not cancel request {}: {}", id, failure.toString());
-            });
-        }
+        for (int i = 0; i < n; i++) cancel(CompletionRequest.choiceId(requestId, i), "the HTTP client went away before the answer");
+    }
+
+    /** Publishes the cancellation of a request whose caller went away; a cancellation that cannot be sent is logged. */
+    private void cancel(String requestId, String reason) {
+        client.cancel(requestId, reason).whenComplete((ok, failure) -> {
+            if (failure != null) log.warn("could not cancel request {}: {}", requestId, failure.toString());
+        });
     }
 
     /** One request and its reserved tokens for the caller's tenant, or the 429 saying which limit and when to try again. */
@@ -362,11 +364,7 @@ public final class OpenAiServer implements AutoCloseable {
             out.flush();
         } catch (IOException e) {
             log.info("streaming client of request {} went away ({}); cancelling it", requestId, e.toString());
-            if (!done.isDone()) {
-                client.cancel(requestId, "the HTTP client went away during the stream").whenComplete((ok, failure) -> {
-                    if (failure != null) log.warn("could not cancel request {}: {}", requestId, failure.toString());
-                });
-            }
+            if (!done.isDone()) cancel(requestId, "the HTTP client went away during the stream");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
